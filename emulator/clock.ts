@@ -1,0 +1,17 @@
+/** Emulator time: real time plus an offset that tests move forward with advanceClock. */
+export interface EmulatorClock {
+  /** Unix seconds. */
+  now(): number;
+  advance(seconds: number): void;
+}
+
+export function createClock(): EmulatorClock {
+  let offset = 0;
+  return {
+    now: () => Math.floor(Date.now() / 1000) + offset,
+    advance: (seconds: number) => {
+      if (!Number.isFinite(seconds)) throw new TypeError('advanceClock: seconds must be a finite number');
+      offset += Math.trunc(seconds);
+    },
+  };
+}

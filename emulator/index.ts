@@ -1,0 +1,5 @@
+/** The Stripe emulator's public door. See README.md. */
+export { startEmulator } from './emulator-server';
+export type { CardSetupResult, Emulator, EmulatorOptions, FaultSpec, FaultType, LoggedRequest } from './types';
+export { EmulatorApiError, type StripeErrorBody } from './stripe-errors';
+export { TEST_CARDS, type ChargeBehaviour, type SetupBehaviour, type TestCard, type TestCardKey } from './test-cards';

@@ -1,0 +1,39 @@
+/**
+ * Standalone emulator: `npm run emulator`. Listens on EMULATOR_PORT (default 12111) and
+ * EMULATOR_HOST (default 127.0.0.1), accepts any sk_test_ key. This is a developer tool beside
+ * the service, so it reads its few variables here rather than through config/.
+ */
+import { startEmulator } from './index';
+
+async function main(): Promise<void> {
+  const port = Number(process.env.EMULATOR_PORT ?? 12111);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`EMULATOR_PORT must be a port number, got ${process.env.EMULATOR_PORT}\n`);
+    process.exit(2);
+  }
+  const verbose = process.env.EMULATOR_VERBOSE === '1';
+  const emulator = await startEmulator({
+    port,
+    host: process.env.EMULATOR_HOST ?? '127.0.0.1',
+    publicUrl: process.env.EMULATOR_PUBLIC_URL || undefined,
+    log: verbose ? (msg, fields) => process.stderr.write(`${JSON.stringify({ msg, ...fields })}\n`) : undefined,
+  });
+  process.stdout.write(`Stripe emulator (sandbox, no real money) listening on ${emulator.url} — use any sk_test_ key\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    emulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Stripe emulator failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
