@@ -2,11 +2,10 @@
  * `npm run sign -- '<data json>' [--query]`: signs BillRun `data` the way a BillRun client does,
  * for manual calls to /paymentgateways/getRequest.
  */
-import { activeSecret, parseSharedSecrets, signData } from './billrun-signature';
+import { DEV_BILLRUN_SECRET as DEV_SECRET, parseSharedSecrets } from '../../config';
+import { activeSecret, signData } from './billrun-signature';
 import { parseJsonTree } from './php-json';
 
-// Same default as the dev server, so signed requests work against `npm start` out of the box.
-const DEV_SECRET = 'dev-only-billrun-secret';
 
 const HELP = `Usage: npm run sign -- '<data json>' [--query]
 

@@ -4,12 +4,12 @@ import {
   activeSecret,
   canonicalSignedText,
   computeSignature,
-  parseSharedSecrets,
   type SharedSecret,
   signData,
   verifySignature,
 } from '../../app/billrun/billrun-signature';
 import { type JsonNode, parseJsonTree } from '../../app/billrun/php-json';
+import { parseSharedSecrets } from '../../config';
 
 interface Vector {
   id: string;

@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import { createBillrunRouter } from './billrun';
+import { createHealthRouter, type Lifecycle } from './health';
+import { genericErrorHandler, notFoundHandler } from './http/error-handler';
+import './http/express-types';
+import { requestContext } from './http/request-context';
+import { createSessionMiddleware, type SessionMiddleware } from './http/session';
+import type { Deps } from './shared/deps';
+
+export interface AppHandle {
+  app: Express;
+  lifecycle: Lifecycle;
+  session: SessionMiddleware;
+}
+
+/** Builds the HTTP application from its dependencies; listening is main.ts's job (tests use supertest). */
+export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: number } = {}): AppHandle {
+  const app = express();
+  const lifecycle: Lifecycle = { shuttingDown: false };
+  const session = createSessionMiddleware(deps.db, deps.config, deps.logger, { cleanupIntervalMs: options.sessionCleanupIntervalMs });
+
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  if (deps.config.session.cookieSecure) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(requestContext(deps.logger));
+  app.use(createHealthRouter(deps, lifecycle));
+  app.use(createBillrunRouter(deps, session.handler));
+  app.use(notFoundHandler);
+  app.use(genericErrorHandler);
+  return { app, lifecycle, session };
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { AppError, isAppError } from '../shared/app-error';
+import type { Deps } from '../shared/deps';
+import { STRIPE_GATEWAY_NAME } from '../payments';
+import { formBody, jsonBody } from '../http/body-parsers';
+import { authenticate } from './billrun-auth';
+import { checkClientCredentials, issueToken } from './billrun-oauth';
+import { param, readDataParam, stringParam } from './billrun-request';
+import { cancelCardSetup, confirmCardSetup, returnUrlFor, startCardSetup, type CardSetupRequest, type HandshakeLookup } from './billrun-service';
+import { isTxId } from './billrun-txid';
+import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
+
+const MAX_TXIDS_PER_BROWSER = 20;
+
+/** Turns a service error into the client-safe message; unknown errors get an id for the log. */
+function messageFor(req: Request, err: unknown): string {
+  if (isAppError(err)) {
+    const level = err.kind === 'upstream_failed' ? 'warn' : 'info';
+    req.log[level]({ kind: err.kind, code: err.code, details: err.details, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
+    return err.message;
+  }
+  const errorId = randomUUID();
+  req.log.error({ err, errorId }, 'unhandled error');
+  return `Internal error (id ${errorId})`;
+}
+
+const isNumericAid = (v: unknown): boolean =>
+  (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) ||
+  (typeof v === 'string' && /^[0-9]{1,15}$/.test(v) && Number(v) > 0);
+
+const optionalText = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined);
+
+export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler): Router {
+  const { config } = deps;
+  const router = Router();
+
+  /** getRequest: BillRun's validation order and messages, then the card setup itself. */
+  const getRequest = async (req: Request, res: Response): Promise<void> => {
+    const data = readDataParam(req);
+    const now = deps.clock.now();
+    if (!data.ok && data.reason === 'malformed') {
+      res.json(thrownError('Malformed data parameter: expected a JSON object'));
+      return;
+    }
+    const auth = authenticate(req, config, data.ok ? data.tree : undefined, data.ok ? data.values : undefined, now);
+    if (!auth.ok || !data.ok) {
+      req.log.info({ reason: auth.ok ? 'no data' : auth.reason }, 'BillRun authentication failed');
+      res.json(thrownError(Messages.authFailed));
+      return;
+    }
+    const v = data.values;
+    if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
+    if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
+    if (typeof v.name !== 'string' || v.name === '') return void res.json(thrownError(Messages.gatewayName));
+    if (v.name.split('#')[0] !== STRIPE_GATEWAY_NAME) return void res.json(thrownError(`Unsupported payment gateway: only ${STRIPE_GATEWAY_NAME} is served here`));
+
+    const iframe = phpTruthy(v.iframe);
+    const requestParameters = iframe && phpTruthy(v.request_parameters);
+    const flow = !iframe ? 'redirect' : requestParameters && phpTruthy(v.custom_flow) ? 'custom' : 'iframe';
+    const origins = config.allowedRedirectOrigins;
+
+    let returnUrl: string | undefined;
+    if (!iframe && v.return_url !== undefined && v.return_url !== null && v.return_url !== '') {
+      returnUrl = checkClientUrl(v.return_url, origins);
+      // Without a usable return URL there is nowhere safe to redirect the error to.
+      if (!returnUrl) return void res.json(failure('Invalid return_url: it must be an http(s) URL on an allowed origin'));
+    }
+    const fail = (message: string): void => {
+      if (iframe) res.json(failure(message));
+      else res.redirect(302, withDangerMessage(returnUrl ?? config.billrun.defaultReturnUrl, message));
+    };
+
+    let okPage: string | undefined;
+    let failPage: string | undefined;
+    if (iframe) {
+      if (!optionalText(v.ok_page) || !optionalText(v.fail_page)) return fail(Messages.missingPages);
+      okPage = checkClientUrl(v.ok_page, origins);
+      failPage = checkClientUrl(v.fail_page, origins);
+      if (!okPage || !failPage) return fail('Invalid ok/fail page: it must be an http(s) URL on an allowed origin');
+    }
+
+    const request: CardSetupRequest = {
+      aid: Number(v.aid),
+      instanceName: v.name,
+      requestT: String(v._t_).slice(0, 32),
+      flow,
+      okPage,
+      failPage,
+      returnUrl,
+      requestParameters,
+      customer: { email: optionalText(v.email, 320), firstName: optionalText(v.firstname), lastName: optionalText(v.lastname) },
+    };
+    try {
+      const started = await startCardSetup(deps, request);
+      if (started.kind === 'custom') {
+        res.json(
+          success({
+            url: {
+              setup_intent_client_secret: started.setupIntentClientSecret,
+              ephemeral_key: started.ephemeralKey,
+              customer_id: started.customerId,
+              txId: started.txId,
+              okPage: started.okPage,
+            },
+          }),
+        );
+      } else if (!iframe) {
+        req.session.billrunTxIds = [...(req.session.billrunTxIds ?? []), started.txId].slice(-MAX_TXIDS_PER_BROWSER);
+        res.redirect(302, started.url);
+      } else if (requestParameters) {
+        res.json(success({ url: { url: started.url, session_id: started.session.id, session: started.session, txId: started.txId } }));
+      } else {
+        res.json(success({ url: started.url }));
+      }
+    } catch (err) {
+      fail(messageFor(req, err));
+    }
+  };
+
+  /** OkPage and failPage share parameters and answer modes. */
+  const handshakePage =
+    (act: (lookup: HandshakeLookup) => Promise<{ json: unknown; redirectTo: string }>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const txId = stringParam(req, 'txId');
+      if (!txId) return void res.json(thrownError(Messages.operationFailed));
+      // JSON only when `redirect` is present and PHP-falsy ("0" or ""): `redirect=false` redirects.
+      const redirectParam = param(req, 'redirect');
+      const jsonMode = redirectParam !== undefined && !phpTruthy(redirectParam);
+      const name = stringParam(req, 'name');
+      try {
+        if (!isTxId(txId)) throw new AppError('not_found', 'Unknown transaction');
+        const answer = await act({ txId, name, browserTxIds: req.session.billrunTxIds ?? [] });
+        if (jsonMode) res.json(answer.json);
+        else res.redirect(302, answer.redirectTo);
+      } catch (err) {
+        const message = messageFor(req, err);
+        if (jsonMode) res.json(failure(message));
+        else res.redirect(302, withDangerMessage(isTxId(txId) ? await returnUrlFor(deps, txId) : config.billrun.defaultReturnUrl, message));
+      }
+    };
+
+  const okPage = handshakePage(async (lookup) => {
+    const { card, handshake } = await confirmCardSetup(deps, lookup);
+    const custom = handshake.flow === 'custom';
+    return {
+      json: success({ credit_card: custom ? null : card.fourDigits, expiration_date: custom ? null : card.cardExpiration, params: [] }),
+      redirectTo: handshake.returnUrl,
+    };
+  });
+
+  const failPage = handshakePage(async (lookup) => {
+    const handshake = await cancelCardSetup(deps, lookup);
+    const message = 'The card setup was cancelled';
+    return { json: failure(message), redirectTo: withDangerMessage(handshake.returnUrl, message) };
+  });
+
+  const list = async (req: Request, res: Response): Promise<void> => {
+    const data = readDataParam(req);
+    const auth = authenticate(req, config, data.ok ? data.tree : undefined, data.ok ? data.values : undefined, deps.clock.now());
+    if (!auth.ok) return void res.json(thrownError(Messages.authFailed));
+    res.json(
+      success([
+        {
+          name: STRIPE_GATEWAY_NAME,
+          supported: true,
+          image_url: `${config.publicBaseUrl}/paymentgateways/logo/stripe.svg`,
+          title: STRIPE_GATEWAY_NAME,
+          params: { secret_key: '', publishable_key: '' },
+          secret_fields: ['secret_key'],
+          receiver: [],
+          export: [],
+        },
+      ]),
+    );
+  };
+
+  const actions: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
+    getrequest: getRequest,
+    okpage: okPage,
+    failpage: failPage,
+    list,
+    success: (_req, res) => void res.type('text/plain').send('SUCCESS'),
+  };
+
+  router.all('/paymentgateways/:action', jsonBody, formBody, sessionHandler, async (req, res) => {
+    const handler = actions[String(req.params.action).toLowerCase()];
+    if (!handler) return void res.status(404).json(thrownError('Unknown action'));
+    await handler(req, res);
+  });
+
+  router.post('/oauth2/token', formBody, jsonBody, (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const basic = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    let clientId = stringParam(req, 'client_id');
+    let clientSecret = stringParam(req, 'client_secret');
+    if (basic) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0) {
+        // RFC 6749 2.3.1: both parts are form-urlencoded inside the Basic credentials.
+        const decode = (s: string): string | undefined => {
+          try {
+            return decodeURIComponent(s.replace(/\+/g, ' '));
+          } catch {
+            return undefined;
+          }
+        };
+        clientId = decode(decoded.slice(0, colon));
+        clientSecret = decode(decoded.slice(colon + 1));
+      }
+    }
+    if (stringParam(req, 'grant_type') !== 'client_credentials') {
+      return void res.status(400).json({ error: 'unsupported_grant_type', error_description: 'Only grant_type=client_credentials is supported' });
+    }
+    if (!clientId || !clientSecret || !checkClientCredentials(config, clientId, clientSecret)) {
+      req.log.info('OAuth client authentication failed');
+      return void res.status(401).json({ error: 'invalid_client', error_description: 'The client credentials are invalid' });
+    }
+    res.json(issueToken(config, clientId, deps.clock.now()));
+  });
+
+  return router;
+}

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { CheckoutSession, ObservedSetup } from '../stripe';
+import { observeCheckoutSession, observeSetupIntent } from '../stripe';
+import { AppError } from '../shared/app-error';
+import type { Deps } from '../shared/deps';
+import {
+  applyCardSetupState,
+  findAccount,
+  findHandshake,
+  finishHandshake,
+  insertAccountIfAbsent,
+  insertHandshake,
+  markHandshakeOpen,
+  settledOutcome,
+  type Account,
+  type Handshake,
+  type HandshakeFlow,
+  type SavedCard,
+  type SetupOutcome,
+} from '../payments';
+import { newTxId } from './billrun-txid';
+import { withQueryParam } from './billrun-wire';
+
+export interface CardSetupRequest {
+  aid: number;
+  instanceName: string;
+  requestT: string;
+  flow: HandshakeFlow;
+  /** Validated client pages (iframe and custom flows). */
+  okPage?: string;
+  failPage?: string;
+  /** Validated tenant return URL (redirect flow), else the configured default. */
+  returnUrl?: string;
+  requestParameters: boolean;
+  customer: { email?: string; firstName?: string; lastName?: string };
+}
+
+export type CardSetupStart =
+  | { kind: 'checkout'; txId: string; url: string; session: CheckoutSession }
+  | { kind: 'custom'; txId: string; setupIntentClientSecret: string; ephemeralKey: string; customerId: string; okPage: string };
+
+const MESSAGES = {
+  unknownTx: 'Unknown transaction',
+  otherGateway: 'The transaction belongs to another payment gateway',
+  otherBrowser: 'This card setup was started in another browser',
+  notFinished: 'The card setup is not completed yet',
+  cancelled: 'The card setup was cancelled',
+  expired: 'The card setup has expired',
+  alreadyCompleted: 'The card setup is already completed',
+} as const;
+
+/** The Stripe customer for a BillRun account: ours if we have it, else created once. */
+async function ensureCustomer(deps: Deps, aid: number, customer: CardSetupRequest['customer']): Promise<Account> {
+  const known = await findAccount(deps.db, aid);
+  if (known) return known;
+  const name = [customer.firstName, customer.lastName].filter((p) => p && p.trim()).join(' ') || undefined;
+  // Same aid and details -> same key: parallel first requests and our own retries get one customer.
+  const fingerprint = createHash('sha256').update(JSON.stringify([customer.email ?? '', name ?? ''])).digest('hex').slice(0, 16);
+  const created = await deps.stripe.createCustomer({ aid, email: customer.email, name }, `billrun-customer-${aid}-${fingerprint}`);
+  const stored = await insertAccountIfAbsent(deps.db, { aid, stripeCustomerId: created.id, email: customer.email ?? null });
+  if (stored.stripeCustomerId !== created.id) {
+    deps.logger.warn({ aid, kept: stored.stripeCustomerId, orphan: created.id }, 'a parallel request mapped the account first; extra Stripe customer left unused');
+  }
+  return stored;
+}
+
+async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account: Account, returnUrl: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const txId = newTxId();
+    try {
+      await insertHandshake(deps.db, {
+        txId,
+        aid: request.aid,
+        instanceName: request.instanceName,
+        flow: request.flow,
+        requestT: request.requestT,
+        customerId: account.stripeCustomerId,
+        okPage: request.okPage ?? null,
+        failPage: request.failPage ?? null,
+        returnUrl,
+        createdAt: deps.clock.now(),
+      });
+      return txId;
+    } catch (err) {
+      // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
+      if (attempt >= 2 || !isUniqueViolation(err)) throw err;
+    }
+  }
+}
+
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
+/**
+ * getRequest: maps the account to a Stripe customer, records the handshake, then opens a
+ * setup-mode Checkout Session (or a SetupIntent + ephemeral key for the custom flow).
+ * Stripe calls: customer (first time only) + session.
+ */
+export async function startCardSetup(deps: Deps, request: CardSetupRequest): Promise<CardSetupStart> {
+  const account = await ensureCustomer(deps, request.aid, request.customer);
+  const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
+  const txId = await insertNewHandshake(deps, request, account, returnUrl);
+  const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow });
+
+  try {
+    if (request.flow === 'custom') {
+      const okPage = withQueryParam(request.okPage as string, 'txId', txId);
+      const si = await deps.stripe.createSetupIntent({ customerId: account.stripeCustomerId, txId, aid: request.aid }, `billrun-setupintent-${txId}`);
+      const key = await deps.stripe.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
+      await markHandshakeOpen(deps.db, txId, { setupIntentId: si.id }, null, deps.clock.now());
+      log.info({ setupIntentId: si.id }, 'card setup started (custom flow)');
+      return { kind: 'custom', txId, setupIntentClientSecret: si.client_secret as string, ephemeralKey: key.secret, customerId: account.stripeCustomerId, okPage };
+    }
+
+    const base = deps.config.publicBaseUrl;
+    const name = encodeURIComponent(request.instanceName);
+    const successUrl =
+      request.flow === 'iframe'
+        ? withQueryParam(request.okPage as string, 'txId', txId)
+        : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
+    const cancelUrl =
+      request.flow === 'iframe'
+        ? withQueryParam(request.failPage as string, 'txId', txId)
+        : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
+    const session = await deps.stripe.createSetupCheckoutSession(
+      { customerId: account.stripeCustomerId, successUrl, cancelUrl, txId, aid: request.aid, expandSetupIntent: request.requestParameters },
+      `billrun-checkout-${txId}`,
+    );
+    if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');
+    await markHandshakeOpen(deps.db, txId, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), deps.clock.now());
+    log.info({ checkoutSessionId: session.id }, 'card setup started');
+    return { kind: 'checkout', txId, url: session.url, session };
+  } catch (err) {
+    await finishHandshake(deps.db, txId, 'failed', deps.clock.now(), err instanceof Error ? err.message : 'failed');
+    throw err;
+  }
+}
+
+export interface HandshakeLookup {
+  txId: string;
+  /** The `name` the caller sent, when it sent one. */
+  name?: string;
+  /** txIds this browser started in the redirect flow (from its session). */
+  browserTxIds: readonly string[];
+}
+
+/** Finds the handshake and checks the caller may act on it. */
+async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
+  const handshake = await findHandshake(deps.db, lookup.txId);
+  if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
+  if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
+  // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
+  if (handshake.flow === 'redirect' && !lookup.browserTxIds.includes(handshake.txId)) throw new AppError('forbidden', MESSAGES.otherBrowser);
+  return handshake;
+}
+
+async function observe(deps: Deps, handshake: Handshake): Promise<ObservedSetup> {
+  if (handshake.checkoutSessionId) return observeCheckoutSession(await deps.stripe.retrieveCheckoutSessionWithCard(handshake.checkoutSessionId));
+  if (handshake.setupIntentId) return observeSetupIntent(await deps.stripe.retrieveSetupIntentWithCard(handshake.setupIntentId));
+  return { status: 'open' };
+}
+
+export interface ConfirmedCard {
+  card: SavedCard;
+  handshake: Handshake;
+}
+
+/** Raises the error a client sees for every outcome but a saved card. */
+function requireCompleted(outcome: SetupOutcome): ConfirmedCard {
+  switch (outcome.kind) {
+    case 'completed':
+      return { card: outcome.card, handshake: outcome.handshake };
+    case 'pending':
+      throw new AppError('conflict', MESSAGES.notFinished);
+    case 'cancelled':
+      throw new AppError('conflict', MESSAGES.cancelled);
+    case 'expired':
+      throw new AppError('conflict', MESSAGES.expired);
+    case 'failed':
+      throw new AppError('payment_failed', outcome.reason);
+  }
+}
+
+/**
+ * OkPage, the three-sided handshake: one Stripe call (the session with SetupIntent and
+ * PaymentMethod expanded) proves the card was saved for this customer, then the shared apply path
+ * records it once. A repeated OkPage answers from our rows without calling Stripe.
+ */
+export async function confirmCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<ConfirmedCard> {
+  const handshake = await loadHandshake(deps, lookup);
+  const settled = await settledOutcome(deps, handshake);
+  if (settled) return requireCompleted(settled);
+  if (handshake.state === 'creating') throw new AppError('conflict', MESSAGES.notFinished);
+
+  const observed = await observe(deps, handshake);
+  const pastExpiry = handshake.expiresAt !== null && deps.clock.now() >= handshake.expiresAt;
+  // Stripe expires sessions itself; if its clock lags ours, our expiry still stands.
+  const effective: ObservedSetup = observed.status === 'open' && pastExpiry ? { status: 'expired' } : observed;
+  return requireCompleted(await applyCardSetupState(deps, handshake.txId, effective));
+}
+
+/** failPage: the customer left Checkout. Expire the session so it cannot complete later. */
+export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
+  const handshake = await loadHandshake(deps, lookup);
+  const settled = await settledOutcome(deps, handshake);
+  if (settled?.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
+  if (settled) return handshake;
+
+  if (handshake.checkoutSessionId) {
+    try {
+      await deps.stripe.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
+    } catch (err) {
+      // Stripe refuses to expire a session that is no longer open: it completed or expired meanwhile.
+      if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
+      const outcome = await applyCardSetupState(deps, handshake.txId, await observe(deps, handshake));
+      if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
+      return outcome.handshake;
+    }
+  }
+  await finishHandshake(deps.db, handshake.txId, 'cancelled', deps.clock.now(), 'cancelled by the customer');
+  deps.logger.info({ txId: handshake.txId, aid: handshake.aid }, 'card setup cancelled');
+  return { ...handshake, state: 'cancelled' };
+}
+
+/** Where a redirect-mode answer sends the customer for this txId, when it is known. */
+export async function returnUrlFor(deps: Deps, txId: string): Promise<string> {
+  const handshake = await findHandshake(deps.db, txId);
+  return handshake?.returnUrl ?? deps.config.billrun.defaultReturnUrl;
+}

@@ -1,0 +1,2 @@
+export { createBillrunRouter } from './billrun-routes';
+export { signData, verifySignature, canonicalSignedText } from './billrun-signature';

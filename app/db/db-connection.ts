@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import { migrationSource } from '../../migrations';
+
+export type Db = Knex;
+
+export interface DbOptions {
+  /** PostgreSQL through `pg` when set. */
+  url?: string;
+  /** Embedded PGlite: a folder for its files, or 'memory://' for a throw-away database. */
+  pgliteDataDir?: string;
+}
+
+/** 'postgres' (a server) or 'pglite' (embedded): some tests can only run on a server. */
+export type DbKind = 'postgres' | 'pglite';
+
+export const dbKind = (db: Db): DbKind => ((db.client.config as Knex.Config).client === 'pg' ? 'postgres' : 'pglite');
+
+/**
+ * One knex for the whole process. With no DATABASE_URL the embedded PGlite (real PostgreSQL
+ * compiled to WebAssembly) keeps `npm start` dependency-free; knex-pglite forces one connection.
+ */
+export function createDb(options: DbOptions): Db {
+  if (options.url) {
+    return knex({
+      client: 'pg',
+      connection: options.url,
+      pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: 10000,
+    });
+  }
+  const dataDir = options.pgliteDataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(path.resolve(dataDir), { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ClientPGlite = require('knex-pglite') as typeof knex.Client;
+  return knex({
+    client: ClientPGlite,
+    connection: { filename: dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir) } as Knex.StaticConnectionConfig,
+  });
+}
+
+/** Brings the schema to the latest migration; returns the names it applied. */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}
+
+/**
+ * Runs `fn` in a transaction, or inside the caller's when one is passed, so services can compose
+ * repository calls without caring who opened it.
+ */
+export async function inTransaction<T>(db: Db | Knex.Transaction, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  if (isTransaction(db)) return fn(db);
+  return db.transaction(fn);
+}
+
+const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction =>
+  (db as Knex.Transaction).isTransaction === true;
+
+/** int8 arrives as a string from `pg` and as a number or bigint from PGlite. */
+export function toSafeInt(value: unknown): number {
+  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : (value as number);
+  if (!Number.isSafeInteger(n)) throw new Error(`Not a safe integer from the database: ${String(value)}`);
+  return n;
+}

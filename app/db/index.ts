@@ -1,0 +1,2 @@
+export { createDb, migrateLatest, migrateRollbackAll, inTransaction, toSafeInt, dbKind } from './db-connection';
+export type { Db, DbKind, DbOptions } from './db-connection';

@@ -1,0 +1,2 @@
+export { createHealthRouter } from './health-routes';
+export type { Lifecycle } from './health-routes';

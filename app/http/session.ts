@@ -1,0 +1,45 @@
+import session from 'express-session';
+import { ConnectSessionKnexStore } from 'connect-session-knex';
+import type { RequestHandler } from 'express';
+import type { Config } from '../../config';
+import type { Db } from '../db';
+import type { Logger } from '../shared/logger';
+
+export interface SessionMiddleware {
+  handler: RequestHandler;
+  /** Stops the store's cleanup timer (graceful shutdown, tests). */
+  close(): void;
+}
+
+/** Browser sessions in the database (table made by a migration), so any instance can serve OkPage. */
+export function createSessionMiddleware(db: Db, config: Config, logger: Logger, options: { cleanupIntervalMs?: number } = {}): SessionMiddleware {
+  const store = new ConnectSessionKnexStore({
+    knex: db,
+    tableName: 'sessions',
+    createTable: false,
+    cleanupInterval: options.cleanupIntervalMs ?? 0,
+  });
+  // The store checks its table at construction; an unreachable database must not crash the process
+  // (readiness reports it instead).
+  store.ready.catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'session store not ready'));
+  const handler = session({
+    name: 'pgw.sid',
+    secret: config.session.secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    cookie: {
+      httpOnly: true,
+      // Lax: the cookie rides along on Stripe's top-level redirect back to OkPage.
+      sameSite: 'lax',
+      secure: config.session.cookieSecure,
+      maxAge: 24 * 3600 * 1000,
+    },
+  });
+  return {
+    handler,
+    close: () => {
+      if (store.nextDbCleanup) clearTimeout(store.nextDbCleanup);
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Server } from 'node:http';
+import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../config';
+import { startEmulator, type Emulator } from '../emulator';
+import { createApp } from './app';
+import { signData } from './billrun';
+import { createDb, dbKind, migrateLatest } from './db';
+import { systemClock, unixSeconds } from './shared/clock';
+import { createLogger, type Logger } from './shared/logger';
+import { createStripeClient, createStripeGateway } from './stripe';
+
+const SANDBOX_KEY = 'sk_test_sandbox_emulator';
+const SHUTDOWN_GRACE_MS = 10000;
+
+/** The sandbox banner: said on every start, so nobody mistakes the emulator for Stripe. */
+function announceSandbox(logger: Logger, emulator: Emulator): void {
+  logger.warn(
+    { emulator: emulator.url },
+    'SANDBOX MODE: no STRIPE_SECRET_KEY set, so Stripe is the built-in emulator. No real card is charged and nothing reaches Stripe. Set STRIPE_SECRET_KEY=sk_test_... to use Stripe test mode.',
+  );
+}
+
+/** A ready-to-paste request for a newcomer, signed with the development secret. */
+function exampleRequest(config: Config): string {
+  if (!config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
+    return `Sign a request with: npm run sign -- '{"aid":1,"name":"StripeCheckout","iframe":true,"ok_page":"${config.publicBaseUrl}/paymentgateways/success","fail_page":"${config.publicBaseUrl}/paymentgateways/success"}'`;
+  }
+  const data = signData(
+    JSON.stringify({
+      iframe: true,
+      aid: 1001,
+      name: 'StripeCheckout',
+      type: 'account',
+      _t_: String(unixSeconds(new Date())),
+      ok_page: `${config.publicBaseUrl}/paymentgateways/success`,
+      fail_page: `${config.publicBaseUrl}/paymentgateways/success`,
+    }),
+    DEV_BILLRUN_SECRET,
+  );
+  return `Try it (valid for ${config.billrun.signatureMaxAgeS || 'unlimited'} s; make a fresh one with npm run sign):\n  curl -s '${config.publicBaseUrl}/paymentgateways/getRequest' --data-urlencode 'data=${data}'`;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  let secretKey = config.stripe.secretKey;
+  let apiBase = config.stripe.apiBase;
+  if (config.stripe.mode === 'sandbox') {
+    emulator = await startEmulator({
+      port: config.emulator.port,
+      apiKey: SANDBOX_KEY,
+      log: (msg, fields) => logger.debug({ component: 'emulator', ...fields }, msg),
+    });
+    secretKey = SANDBOX_KEY;
+    apiBase = new URL(emulator.url);
+    announceSandbox(logger, emulator);
+  } else if (secretKey?.includes('_live_')) {
+    logger.warn('LIVE MODE: real cards are charged');
+  }
+
+  const db = createDb({ url: config.database.url, pgliteDataDir: config.database.dataDir });
+  const applied = await migrateLatest(db);
+  logger.info({ database: dbKind(db) === 'postgres' ? 'postgres (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`, applied }, 'database ready');
+
+  const stripe = createStripeGateway(
+    createStripeClient({ secretKey: secretKey as string, apiBase, timeoutMs: config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
+  );
+  const { app, lifecycle, session } = createApp({ db, stripe, clock: systemClock, logger, config }, { sessionCleanupIntervalMs: 60000 });
+  if (config.session.secretIsEphemeral) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions and OAuth tokens end on restart');
+  if (config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
+    logger.warn(`BILLRUN_SHARED_SECRETS is not set: the development secret "${DEV_BILLRUN_SECRET}" is accepted (never in production)`);
+  }
+
+  const server: Server = app.listen(config.port, () => {
+    logger.info({ url: config.publicBaseUrl, port: config.port, stripe: config.stripe.mode }, 'payment gateway listening');
+    if (emulator) announceSandbox(logger, emulator);
+    process.stdout.write(`\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.warn('shutdown grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(async () => {
+      session.close();
+      await db.destroy().catch((err: unknown) => logger.error({ err }, 'database close failed'));
+      await emulator?.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Start-up failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import { toSafeInt } from '../db';
+
+/** A saved card, in the shape of BillRun's `payment_gateway.active` (plus history). */
+export interface SavedCard {
+  id: number;
+  aid: number;
+  gatewayName: string;
+  instanceName: string;
+  customerId: string;
+  paymentMethodId: string;
+  handshakeTxId: string | null;
+  brand: string | null;
+  fourDigits: string;
+  expMonth: number;
+  expYear: number;
+  /** exp_month then exp_year without zero padding (April 2030 -> "42030"), as BillRun writes it. */
+  cardExpiration: string;
+  active: boolean;
+  generateTokenTime: Date;
+}
+
+interface CardRow {
+  id: unknown;
+  aid: unknown;
+  gateway_name: string;
+  instance_name: string;
+  customer_id: string;
+  payment_method_id: string;
+  handshake_tx_id: string | null;
+  brand: string | null;
+  four_digits: string;
+  exp_month: number;
+  exp_year: number;
+  card_expiration: string;
+  active: boolean;
+  generate_token_time: Date | string;
+}
+
+const toCard = (row: CardRow): SavedCard => ({
+  id: toSafeInt(row.id),
+  aid: toSafeInt(row.aid),
+  gatewayName: row.gateway_name,
+  instanceName: row.instance_name,
+  customerId: row.customer_id,
+  paymentMethodId: row.payment_method_id,
+  handshakeTxId: row.handshake_tx_id,
+  brand: row.brand,
+  fourDigits: row.four_digits,
+  expMonth: Number(row.exp_month),
+  expYear: Number(row.exp_year),
+  cardExpiration: row.card_expiration,
+  active: row.active,
+  generateTokenTime: row.generate_token_time instanceof Date ? row.generate_token_time : new Date(row.generate_token_time),
+});
+
+export const cardExpiration = (expMonth: number, expYear: number): string => `${expMonth}${expYear}`;
+
+export type NewCard = Omit<SavedCard, 'id' | 'active' | 'cardExpiration'>;
+
+export async function findCardByHandshake(db: Knex | Knex.Transaction, txId: string): Promise<SavedCard | undefined> {
+  const row = await db<CardRow>('cards').where({ handshake_tx_id: txId }).first();
+  return row ? toCard(row) : undefined;
+}
+
+export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, paymentMethodId: string): Promise<SavedCard | undefined> {
+  const row = await db<CardRow>('cards').where({ payment_method_id: paymentMethodId }).first();
+  return row ? toCard(row) : undefined;
+}
+
+export async function findActiveCard(db: Knex | Knex.Transaction, aid: number): Promise<SavedCard | undefined> {
+  const row = await db<CardRow>('cards').where({ aid, active: true }).first();
+  return row ? toCard(row) : undefined;
+}
+
+export async function listCards(db: Knex | Knex.Transaction, aid: number): Promise<SavedCard[]> {
+  const rows = await db<CardRow>('cards').where({ aid }).orderBy('id', 'asc');
+  return rows.map(toCard);
+}
+
+/**
+ * Makes `card` the account's active card and keeps the previous one as history. The caller holds
+ * the account row lock, so two cards saved at once for one account cannot both end up active.
+ */
+export async function insertActiveCard(trx: Knex.Transaction, card: NewCard): Promise<SavedCard> {
+  await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
+  const [row] = await trx<CardRow>('cards')
+    .insert({
+      aid: card.aid,
+      gateway_name: card.gatewayName,
+      instance_name: card.instanceName,
+      customer_id: card.customerId,
+      payment_method_id: card.paymentMethodId,
+      handshake_tx_id: card.handshakeTxId,
+      brand: card.brand,
+      four_digits: card.fourDigits,
+      exp_month: card.expMonth,
+      exp_year: card.expYear,
+      card_expiration: cardExpiration(card.expMonth, card.expYear),
+      active: true,
+      generate_token_time: card.generateTokenTime,
+    })
+    .returning('*');
+  return toCard(row as CardRow);
+}

@@ -1,0 +1,112 @@
+import type { ObservedSetup } from '../stripe';
+import { AppError } from '../shared/app-error';
+import type { Deps } from '../shared/deps';
+import { inTransaction } from '../db';
+import { findAccount } from './account-repository';
+import { findCardByHandshake, findCardByPaymentMethod, insertActiveCard, type SavedCard } from './card-repository';
+import { findHandshake, finishHandshake, type Handshake } from './handshake-repository';
+
+export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
+
+export type SetupOutcome =
+  | { kind: 'completed'; card: SavedCard; handshake: Handshake }
+  | { kind: 'pending'; handshake: Handshake }
+  | { kind: 'expired'; handshake: Handshake }
+  | { kind: 'cancelled'; handshake: Handshake }
+  | { kind: 'failed'; reason: string; handshake: Handshake };
+
+/** The outcome a handshake already in a final state stands for, without asking Stripe. */
+export async function settledOutcome(deps: Pick<Deps, 'db'>, handshake: Handshake): Promise<SetupOutcome | undefined> {
+  switch (handshake.state) {
+    case 'completed': {
+      const card = await findCardByHandshake(deps.db, handshake.txId);
+      if (!card) throw new Error(`completed handshake ${handshake.txId} has no card`);
+      return { kind: 'completed', card, handshake };
+    }
+    case 'cancelled':
+      return { kind: 'cancelled', handshake };
+    case 'expired':
+      return { kind: 'expired', handshake };
+    case 'failed':
+      return { kind: 'failed', reason: handshake.failureReason ?? 'The card setup failed', handshake };
+    case 'creating':
+    case 'open':
+      return undefined;
+  }
+}
+
+/**
+ * The one idempotent way Stripe's view of a card setup becomes our rows. OkPage, webhooks and the
+ * reconciler all call this; the handshake row lock and the unique payment_method_id make any
+ * order or number of calls end in one card and one final state.
+ */
+export async function applyCardSetupState(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  txId: string,
+  observed: ObservedSetup,
+): Promise<SetupOutcome> {
+  const now = deps.clock.now();
+  return inTransaction(deps.db, async (trx) => {
+    const handshake = await findHandshake(trx, txId, { forUpdate: true });
+    if (!handshake) throw new AppError('not_found', 'Unknown transaction');
+    if (handshake.state === 'completed') {
+      const card = await findCardByHandshake(trx, txId);
+      if (!card) throw new Error(`completed handshake ${txId} has no card`);
+      return { kind: 'completed', card, handshake };
+    }
+
+    switch (observed.status) {
+      case 'open':
+        if (handshake.state === 'cancelled') return { kind: 'cancelled', handshake };
+        if (handshake.state === 'expired') return { kind: 'expired', handshake };
+        if (handshake.state === 'failed') return { kind: 'failed', reason: handshake.failureReason ?? 'failed', handshake };
+        return { kind: 'pending', handshake };
+
+      case 'expired':
+        await finishHandshake(trx, txId, 'expired', now);
+        if (handshake.state === 'cancelled') return { kind: 'cancelled', handshake };
+        return { kind: 'expired', handshake: { ...handshake, state: 'expired' } };
+
+      case 'failed':
+        await finishHandshake(trx, txId, 'failed', now, observed.reason);
+        return { kind: 'failed', reason: observed.reason, handshake };
+
+      case 'complete': {
+        if (handshake.state === 'cancelled' || handshake.state === 'failed') {
+          // Stripe expired the session when it was cancelled, so it cannot complete afterwards;
+          // if it ever does, an operator must look rather than the service guessing.
+          deps.logger.error({ txId, state: handshake.state }, 'Stripe reports a completed card setup for a closed handshake');
+          return handshake.state === 'cancelled'
+            ? { kind: 'cancelled', handshake }
+            : { kind: 'failed', reason: handshake.failureReason ?? 'failed', handshake };
+        }
+        if (observed.customerId !== handshake.customerId) {
+          const reason = 'The card was saved for another customer';
+          deps.logger.warn({ txId, expected: handshake.customerId, got: observed.customerId }, 'card setup customer mismatch');
+          await finishHandshake(trx, txId, 'failed', now, reason);
+          return { kind: 'failed', reason, handshake };
+        }
+        // Serialises card changes per account so exactly one card ends up active.
+        await findAccount(trx, handshake.aid, { forUpdate: true });
+        const card =
+          (await findCardByPaymentMethod(trx, observed.card.paymentMethodId)) ??
+          (await insertActiveCard(trx, {
+            aid: handshake.aid,
+            gatewayName: STRIPE_GATEWAY_NAME,
+            instanceName: handshake.instanceName,
+            customerId: handshake.customerId,
+            paymentMethodId: observed.card.paymentMethodId,
+            handshakeTxId: txId,
+            brand: observed.card.brand,
+            fourDigits: observed.card.last4,
+            expMonth: observed.card.expMonth,
+            expYear: observed.card.expYear,
+            generateTokenTime: now,
+          }));
+        await finishHandshake(trx, txId, 'completed', now);
+        deps.logger.info({ txId, aid: handshake.aid, cardId: card.id, last4: card.fourDigits }, 'card saved');
+        return { kind: 'completed', card, handshake: { ...handshake, state: 'completed' } };
+      }
+    }
+  });
+}

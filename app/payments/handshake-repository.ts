@@ -1,0 +1,144 @@
+import type { Knex } from 'knex';
+import { toSafeInt } from '../db';
+
+/** The card-setup attempt the customer carries back as `txId` (BillRun's creditproxy row). */
+export type HandshakeState = 'creating' | 'open' | 'completed' | 'cancelled' | 'expired' | 'failed';
+export type HandshakeFlow = 'iframe' | 'redirect' | 'custom';
+
+export interface Handshake {
+  txId: string;
+  aid: number;
+  instanceName: string;
+  flow: HandshakeFlow;
+  requestT: string;
+  customerId: string;
+  checkoutSessionId: string | null;
+  setupIntentId: string | null;
+  okPage: string | null;
+  failPage: string | null;
+  returnUrl: string;
+  state: HandshakeState;
+  failureReason: string | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+interface HandshakeRow {
+  tx_id: string;
+  aid: unknown;
+  instance_name: string;
+  flow: HandshakeFlow;
+  request_t: string;
+  customer_id: string;
+  checkout_session_id: string | null;
+  setup_intent_id: string | null;
+  ok_page: string | null;
+  fail_page: string | null;
+  return_url: string;
+  state: HandshakeState;
+  failure_reason: string | null;
+  expires_at: Date | string | null;
+  created_at: Date | string;
+  finished_at: Date | string | null;
+}
+
+const toDate = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+const toHandshake = (row: HandshakeRow): Handshake => ({
+  txId: row.tx_id,
+  aid: toSafeInt(row.aid),
+  instanceName: row.instance_name,
+  flow: row.flow,
+  requestT: row.request_t,
+  customerId: row.customer_id,
+  checkoutSessionId: row.checkout_session_id,
+  setupIntentId: row.setup_intent_id,
+  okPage: row.ok_page,
+  failPage: row.fail_page,
+  returnUrl: row.return_url,
+  state: row.state,
+  failureReason: row.failure_reason,
+  expiresAt: toDate(row.expires_at),
+  createdAt: toDate(row.created_at) as Date,
+  finishedAt: toDate(row.finished_at),
+});
+
+export interface NewHandshake {
+  txId: string;
+  aid: number;
+  instanceName: string;
+  flow: HandshakeFlow;
+  requestT: string;
+  customerId: string;
+  okPage: string | null;
+  failPage: string | null;
+  returnUrl: string;
+  createdAt: Date;
+}
+
+export async function insertHandshake(db: Knex, h: NewHandshake): Promise<void> {
+  await db('handshakes').insert({
+    tx_id: h.txId,
+    aid: h.aid,
+    instance_name: h.instanceName,
+    flow: h.flow,
+    request_t: h.requestT,
+    customer_id: h.customerId,
+    ok_page: h.okPage,
+    fail_page: h.failPage,
+    return_url: h.returnUrl,
+    state: 'creating',
+    created_at: h.createdAt,
+    updated_at: h.createdAt,
+  });
+}
+
+export async function findHandshake(db: Knex | Knex.Transaction, txId: string, options: { forUpdate?: boolean } = {}): Promise<Handshake | undefined> {
+  const query = db<HandshakeRow>('handshakes').where({ tx_id: txId }).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toHandshake(row) : undefined;
+}
+
+export async function findHandshakeByStripeId(db: Knex | Knex.Transaction, stripeId: string): Promise<Handshake | undefined> {
+  const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
+  const row = await db<HandshakeRow>('handshakes').where(column, stripeId).first();
+  return row ? toHandshake(row) : undefined;
+}
+
+/** The Stripe object now exists: the handshake waits for the customer. */
+export async function markHandshakeOpen(
+  db: Knex,
+  txId: string,
+  stripeIds: { checkoutSessionId?: string; setupIntentId?: string },
+  expiresAt: Date | null,
+  now: Date,
+): Promise<void> {
+  await db('handshakes')
+    .where({ tx_id: txId, state: 'creating' })
+    .update({
+      checkout_session_id: stripeIds.checkoutSessionId ?? null,
+      setup_intent_id: stripeIds.setupIntentId ?? null,
+      expires_at: expiresAt,
+      state: 'open',
+      updated_at: now,
+    });
+}
+
+/**
+ * Moves a handshake to a final state. Only from a non-final state (or from a locally presumed
+ * `expired`, which Stripe's own answer may overrule), so a completed handshake never changes.
+ */
+export async function finishHandshake(
+  db: Knex | Knex.Transaction,
+  txId: string,
+  state: Exclude<HandshakeState, 'creating' | 'open'>,
+  now: Date,
+  failureReason: string | null = null,
+): Promise<boolean> {
+  const updated = await db('handshakes')
+    .where({ tx_id: txId })
+    .whereIn('state', state === 'completed' ? ['creating', 'open', 'expired'] : ['creating', 'open'])
+    .update({ state, failure_reason: failureReason, finished_at: now, updated_at: now });
+  return updated > 0;
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseSharedSecrets, type SharedSecret } from './shared-secrets';
+
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export type StripeMode = 'sandbox' | 'stripe';
+
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  publicBaseUrl: string;
+  database: { url?: string; dataDir: string };
+  stripe: {
+    /** 'sandbox' when no key is set: the built-in emulator is started in-process. */
+    mode: StripeMode;
+    secretKey?: string;
+    apiBase?: URL;
+    webhookSecret?: string;
+    timeoutMs: number;
+    maxNetworkRetries: number;
+  };
+  emulator: { port: number };
+  billrun: {
+    sharedSecrets: SharedSecret[];
+    /** 0 turns the `_t_` freshness check off. */
+    signatureMaxAgeS: number;
+    oauthClients: OAuthClient[];
+    oauthTokenTtlS: number;
+    /** Where the customer ends after a redirect flow when the request names no return_url. */
+    defaultReturnUrl: string;
+  };
+  session: { secret: string; secretIsEphemeral: boolean; cookieSecure: boolean };
+  allowedRedirectOrigins: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Development default so `npm start` works on a fresh clone; refused in production. */
+export const DEV_BILLRUN_SECRET = 'dev-only-billrun-secret';
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+const intWithDefault = (def: number, min: number, max: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(def));
+
+const httpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(blankToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  PORT: intWithDefault(3000, 0, 65535),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  PUBLIC_BASE_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  ),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().default('.data')),
+  STRIPE_SECRET_KEY: z.preprocess(
+    blankToUndefined,
+    z.string().regex(/^(sk|rk)_(test|live)_[0-9A-Za-z_]+$/, 'must look like sk_test_..., sk_live_... or rk_...').optional(),
+  ),
+  STRIPE_API_BASE: z.preprocess(blankToUndefined, httpUrl.optional()),
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_TIMEOUT_MS: intWithDefault(20000, 100, 120000),
+  STRIPE_MAX_NETWORK_RETRIES: intWithDefault(2, 0, 5),
+  EMULATOR_PORT: intWithDefault(12111, 0, 65535),
+  BILLRUN_SHARED_SECRETS: optionalString,
+  BILLRUN_SIGNATURE_MAX_AGE_S: intWithDefault(300, 0, 7 * 24 * 3600),
+  BILLRUN_OAUTH_CLIENTS: optionalString,
+  BILLRUN_OAUTH_TOKEN_TTL_S: intWithDefault(3600, 60, 24 * 3600),
+  BILLRUN_RETURN_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
+  SESSION_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  ALLOWED_REDIRECT_ORIGINS: optionalString,
+});
+
+function parseOAuthClients(raw: string): OAuthClient[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('must be a JSON array of {"client_id","client_secret"}');
+  }
+  const result = z
+    .array(z.object({ client_id: z.string().min(1), client_secret: z.string().min(16, 'client_secret must be at least 16 characters') }).strict())
+    .safeParse(parsed);
+  if (!result.success) {
+    throw new Error(`must be a JSON array of {"client_id","client_secret"}: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  }
+  return result.data.map((c) => ({ clientId: c.client_id, clientSecret: c.client_secret }));
+}
+
+function parseOrigins(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0)
+    .map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new Error(`"${o}" is not a URL origin`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${o}" is not http(s)`);
+      return url.origin;
+    });
+}
+
+/**
+ * Reads the environment once. Every problem is collected so an operator fixes them in one go;
+ * the result is frozen so nothing can change it later.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  const attempt = <T>(name: string, fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+      return fallback;
+    }
+  };
+
+  const sharedSecrets = e.BILLRUN_SHARED_SECRETS
+    ? attempt('BILLRUN_SHARED_SECRETS', () => parseSharedSecrets(e.BILLRUN_SHARED_SECRETS as string), [])
+    : production
+      ? []
+      : [{ key: DEV_BILLRUN_SECRET }];
+  const oauthClients = e.BILLRUN_OAUTH_CLIENTS
+    ? attempt('BILLRUN_OAUTH_CLIENTS', () => parseOAuthClients(e.BILLRUN_OAUTH_CLIENTS as string), [])
+    : [];
+  const allowedRedirectOrigins = e.ALLOWED_REDIRECT_ORIGINS
+    ? attempt('ALLOWED_REDIRECT_ORIGINS', () => parseOrigins(e.ALLOWED_REDIRECT_ORIGINS as string), [])
+    : [];
+
+  if (production) {
+    if (!e.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY: required in production (the sandbox emulator is for development only)');
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
+    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
+    if (!e.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+    if (!e.BILLRUN_SHARED_SECRETS) problems.push('BILLRUN_SHARED_SECRETS: required in production');
+    if (!e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required in production');
+    if (sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) problems.push('BILLRUN_SHARED_SECRETS: the development secret is not allowed in production');
+  }
+  if (e.STRIPE_API_BASE && !e.STRIPE_SECRET_KEY) {
+    problems.push('STRIPE_API_BASE: set STRIPE_SECRET_KEY too (without a key the built-in emulator is used)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl,
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    stripe: {
+      mode: e.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox',
+      secretKey: e.STRIPE_SECRET_KEY,
+      apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    },
+    emulator: { port: e.EMULATOR_PORT },
+    billrun: {
+      sharedSecrets,
+      signatureMaxAgeS: e.BILLRUN_SIGNATURE_MAX_AGE_S,
+      oauthClients,
+      oauthTokenTtlS: e.BILLRUN_OAUTH_TOKEN_TTL_S,
+      defaultReturnUrl: e.BILLRUN_RETURN_URL ?? `${publicBaseUrl}/paymentgateways/success`,
+    },
+    session: {
+      secret: e.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+      secretIsEphemeral: !e.SESSION_SECRET,
+      cookieSecure: publicBaseUrl.startsWith('https://'),
+    },
+    allowedRedirectOrigins,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !(value instanceof Date)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+import * as createAccounts from './20261121000001_create_accounts';
+import * as createHandshakes from './20261121000002_create_handshakes';
+import * as createCards from './20261121000003_create_cards';
+import * as createSessions from './20261121000004_create_sessions';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Every migration in order. Listed explicitly (not read from the folder) so the same list works
+ * from TypeScript under jest and from compiled JavaScript in dist/.
+ */
+export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['20261121000001_create_accounts', createAccounts],
+  ['20261121000002_create_handshakes', createHandshakes],
+  ['20261121000003_create_cards', createCards],
+  ['20261121000004_create_sessions', createSessions],
+];
+
+/** A knex MigrationSource over the list above. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = migrations.find(([n]) => n === name);
+    if (!found) throw new Error(`Unknown migration ${name}`);
+    return found[1];
+  },
+};

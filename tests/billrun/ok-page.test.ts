@@ -1,0 +1,168 @@
+import request from 'supertest';
+import { okPageJson, startIframeSetup } from '../support/card-setup';
+import { getRequestFields, newAid, signed } from '../support/billrun-requests';
+import { startTestContext, type TestContext } from '../support/test-context';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await startTestContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+beforeEach(() => ctx.emulator.clearRequests());
+
+const VISA = '4242424242424242';
+const failureBody = (message: string) => ({ status: 0, details: { message } });
+
+describe('OkPage: the three-sided handshake', () => {
+  test('when the customer saved 4242 in Checkout, then OkPage answers the card, with one Stripe call, and the account has it as active card', async () => {
+    const setup = await startIframeSetup(ctx);
+    const done = ctx.emulator.completeCheckoutSession(setup.sessionId, VISA);
+    expect(done.redirectUrl).toBe(`https://portal.example/billing/ok?txId=${setup.txId}`);
+    ctx.emulator.clearRequests();
+
+    const res = await okPageJson(ctx, setup.txId);
+    const card = await ctx.stripe.checkout.sessions.retrieve(setup.sessionId, { expand: ['setup_intent.payment_method'] });
+    const pm = (card.setup_intent as { payment_method: { id: string; card: { exp_month: number; exp_year: number } } }).payment_method;
+    const expiration = `${pm.card.exp_month}${pm.card.exp_year}`;
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: '4242', expiration_date: expiration, params: [] } });
+
+    const okPageCalls = ctx.emulator.requests().filter((r) => r.path.startsWith(`/v1/checkout/sessions/${setup.sessionId}`));
+    expect(okPageCalls).toHaveLength(2); // OkPage's one call, then the test's own retrieve above
+    expect(okPageCalls[0].params).toEqual({ expand: ['setup_intent.payment_method'] });
+
+    const rows = await ctx.db('cards').where({ aid: setup.aid });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      gateway_name: 'StripeCheckout',
+      instance_name: 'StripeCheckout',
+      customer_id: card.customer,
+      payment_method_id: pm.id,
+      four_digits: '4242',
+      card_expiration: expiration,
+      active: true,
+      handshake_tx_id: setup.txId,
+    });
+    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+  });
+
+  test('when OkPage is called again for the same txId, then the same answer, no Stripe call and no second card', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.emulator.completeCheckoutSession(setup.sessionId, VISA);
+    const first = await okPageJson(ctx, setup.txId);
+    ctx.emulator.clearRequests();
+    const second = await okPageJson(ctx, setup.txId);
+    expect(second.body).toEqual(first.body);
+    expect(ctx.emulator.requests()).toEqual([]);
+    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(1);
+  });
+
+  test('when a second card is saved for an account, then it becomes active and the first stays as history', async () => {
+    const aid = newAid();
+    const first = await startIframeSetup(ctx, { aid });
+    ctx.emulator.completeCheckoutSession(first.sessionId, VISA);
+    await okPageJson(ctx, first.txId);
+    const second = await startIframeSetup(ctx, { aid });
+    ctx.emulator.completeCheckoutSession(second.sessionId, '3530111333300000');
+    const res = await okPageJson(ctx, second.txId);
+    expect(res.body.details.credit_card).toBe('0000');
+
+    const rows = await ctx.db('cards').where({ aid }).orderBy('id');
+    expect(rows.map((r) => [r.four_digits, r.active])).toEqual([
+      ['4242', false],
+      ['0000', true],
+    ]);
+    expect(rows[0].deactivated_at).not.toBeNull();
+  });
+
+  test('when the customer passed a 3-D Secure challenge while saving, then the card is saved', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.emulator.completeCheckoutSession(setup.sessionId, '4000002500003155', { threeDSecure: 'pass' });
+    const res = await okPageJson(ctx, setup.txId);
+    expect(res.body.details.credit_card).toBe('3155');
+  });
+
+  test('when OkPage comes before the customer finished, then an error and the handshake is unchanged', async () => {
+    const setup = await startIframeSetup(ctx);
+    const before = await ctx.db('handshakes').where({ tx_id: setup.txId }).first();
+    const res = await okPageJson(ctx, setup.txId);
+    expect(res.body).toEqual(failureBody('The card setup is not completed yet'));
+    expect(await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).toEqual(before);
+    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(0);
+  });
+
+  test('when the txId is unknown, then "Unknown transaction" and Stripe is not asked', async () => {
+    const res = await okPageJson(ctx, '1234567890123456789');
+    expect(res.body).toEqual(failureBody('Unknown transaction'));
+    expect(ctx.emulator.requests()).toEqual([]);
+  });
+
+  test('when txId is missing, then BillRun\'s "Operation Failed. Try Again..." envelope', async () => {
+    const res = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', redirect: '0' });
+    expect(res.body).toEqual({ status: 0, code: 17577, message: 'Operation Failed. Try Again...', display: { code: 999, desc: 'General error.' } });
+  });
+
+  test('when the customer cancelled (failPage), then the Stripe session is expired and a later OkPage says cancelled', async () => {
+    const setup = await startIframeSetup(ctx);
+    const cancel = ctx.emulator.cancelCheckoutSession(setup.sessionId);
+    expect(cancel.redirectUrl).toBe(`https://portal.example/billing/fail?txId=${setup.txId}`);
+
+    const fail = await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId: setup.txId, redirect: '0' });
+    expect(fail.body).toEqual(failureBody('The card setup was cancelled'));
+    const session = await ctx.stripe.checkout.sessions.retrieve(setup.sessionId);
+    expect(session.status).toBe('expired');
+    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('cancelled');
+
+    const ok = await okPageJson(ctx, setup.txId);
+    expect(ok.body).toEqual(failureBody('The card setup was cancelled'));
+  });
+
+  test('when the handshake outlived the session (24 h), then OkPage says expired and records it', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.clock.advance(24 * 3600 + 60);
+    const res = await okPageJson(ctx, setup.txId);
+    expect(res.body).toEqual(failureBody('The card setup has expired'));
+    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
+  });
+
+  test('when OkPage is called without redirect=0, then the browser goes to the tenant return URL', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.emulator.completeCheckoutSession(setup.sessionId, VISA);
+    const res = await request(ctx.app).get('/paymentgateways/okpage').query({ name: 'StripeCheckout', txId: setup.txId, redirect: 'false' });
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('https://billrun.example/return');
+  });
+
+  test('when OkPage fails in redirect mode, then the return URL gets a danger message', async () => {
+    const setup = await startIframeSetup(ctx);
+    const res = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', txId: setup.txId });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.location);
+    expect(JSON.parse(location.searchParams.get('message') as string)).toEqual({ content: 'The card setup is not completed yet', type: 'danger' });
+  });
+});
+
+describe('the redirect (non-iframe) flow in a browser', () => {
+  test('when the same browser comes back from Checkout, then OkPage saves the card and sends it to the return URL; another browser is refused', async () => {
+    const browser = request.agent(ctx.app);
+    const aid = newAid();
+    const start = await browser
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields({ aid, iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/done' }, ctx.clock.now())) });
+    expect(start.status).toBe(302);
+    const sessionId = new URL(start.headers.location).pathname.split('/').pop() as string;
+    const done = ctx.emulator.completeCheckoutSession(sessionId, VISA);
+    const back = new URL(done.redirectUrl);
+    expect(back.pathname).toBe('/paymentgateways/OkPage');
+
+    const stranger = await request(ctx.app).get(back.pathname + back.search).query({ redirect: '0' });
+    expect(stranger.body).toEqual(failureBody('This card setup was started in another browser'));
+
+    const ok = await browser.get(back.pathname + back.search);
+    expect(ok.status).toBe(302);
+    expect(ok.headers.location).toBe('https://portal.example/done');
+    expect((await ctx.db('cards').where({ aid }).first()).four_digits).toBe('4242');
+  });
+});

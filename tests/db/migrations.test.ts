@@ -1,0 +1,41 @@
+import { migrateLatest, migrateRollbackAll } from '../../app/db';
+import { createTestDb, type TestDb } from '../support/test-db';
+
+let testDb: TestDb;
+beforeAll(async () => {
+  testDb = await createTestDb();
+});
+afterAll(async () => {
+  await testDb.close();
+});
+
+const tables = async (): Promise<string[]> => {
+  const res = await testDb.db.raw(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE 'knex_%' ORDER BY table_name`);
+  return res.rows.map((r: { table_name: string }) => r.table_name);
+};
+
+describe('migrations', () => {
+  test('when rolled all the way down and up again, then the schema comes back whole', async () => {
+    expect(await tables()).toEqual(['accounts', 'cards', 'handshakes', 'sessions']);
+    await migrateRollbackAll(testDb.db);
+    expect(await tables()).toEqual([]);
+    await migrateLatest(testDb.db);
+    expect(await tables()).toEqual(['accounts', 'cards', 'handshakes', 'sessions']);
+  });
+
+  test('when a second active card is inserted for an account, then the database refuses it', async () => {
+    const db = testDb.db;
+    await db('accounts').insert({ aid: 1, stripe_customer_id: 'cus_a' });
+    const card = { aid: 1, gateway_name: 'StripeCheckout', instance_name: 'StripeCheckout', customer_id: 'cus_a', four_digits: '4242', exp_month: 12, exp_year: 2030, card_expiration: '122030', active: true };
+    await db('cards').insert({ ...card, payment_method_id: 'pm_1' });
+    await expect(db('cards').insert({ ...card, payment_method_id: 'pm_2' })).rejects.toThrow(/cards_one_active_per_account/);
+    await expect(db('cards').insert({ ...card, payment_method_id: 'pm_1', active: false })).rejects.toThrow(/payment_method_id/);
+  });
+
+  test('when a txId is not 19 digits, then the database refuses the handshake', async () => {
+    await testDb.db('accounts').insert({ aid: 2, stripe_customer_id: 'cus_b' });
+    await expect(
+      testDb.db('handshakes').insert({ tx_id: '12345', aid: 2, instance_name: 'StripeCheckout', flow: 'iframe', request_t: '1', customer_id: 'cus_b', return_url: 'https://x' }),
+    ).rejects.toThrow(/handshakes_tx_id_format/);
+  });
+});

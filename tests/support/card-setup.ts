@@ -1,0 +1,26 @@
+import request from 'supertest';
+import { getRequestFields, newAid, signed, type GetRequestFields } from './billrun-requests';
+import type { TestContext } from './test-context';
+
+export interface StartedSetup {
+  aid: number;
+  txId: string;
+  sessionId: string;
+  checkoutUrl: string;
+}
+
+/** A signed iframe getRequest, as BillRun's server makes it; returns what the client would keep. */
+export async function startIframeSetup(ctx: TestContext, overrides: GetRequestFields = {}): Promise<StartedSetup> {
+  const aid = (overrides.aid as number | undefined) ?? newAid();
+  const res = await request(ctx.app)
+    .get('/paymentgateways/getRequest')
+    .query({ data: signed(getRequestFields({ aid, ...overrides }, ctx.clock.now())) });
+  if (res.body.status !== 1) throw new Error(`getRequest failed: ${JSON.stringify(res.body)}`);
+  const checkoutUrl: string = res.body.details.url;
+  const sessionId = checkoutUrl.split('/').pop() as string;
+  const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
+  return { aid, txId: handshake.tx_id, sessionId, checkoutUrl };
+}
+
+export const okPageJson = (ctx: TestContext, txId: string) =>
+  request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', txId, redirect: '0' });

@@ -1,0 +1,93 @@
+import type { Express } from 'express';
+import Stripe from 'stripe';
+import { parseConfig, type Config } from '../../config';
+import { startEmulator, type Emulator } from '../../emulator';
+import { createApp, type AppHandle } from '../../app/app';
+import type { Db } from '../../app/db';
+import type { Clock } from '../../app/shared/clock';
+import type { Deps } from '../../app/shared/deps';
+import { createLogger } from '../../app/shared/logger';
+import { createStripeClient, createStripeGateway } from '../../app/stripe';
+import { createTestDb, type TestDb } from './test-db';
+
+export const TEST_SECRET = 'test-shared-secret-0123456789';
+export const TEST_STRIPE_KEY = 'sk_test_gateway_tests';
+export const TEST_OAUTH_CLIENT = { client_id: 'billrun-test', client_secret: 'billrun-test-client-secret' };
+
+/** A clock tests move by hand; `advance` moves the emulator's clock too, as real time would. */
+export interface TestClock extends Clock {
+  advance(seconds: number): void;
+}
+
+export interface TestContext {
+  app: Express;
+  handle: AppHandle;
+  db: Db;
+  dbKind: TestDb['kind'];
+  emulator: Emulator;
+  /** A raw Stripe client on the emulator, for arranging and asserting what Stripe holds. */
+  stripe: Stripe;
+  config: Config;
+  clock: TestClock;
+  deps: Deps;
+  /** Every log line the service wrote, as text. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export const testEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'debug',
+  PUBLIC_BASE_URL: 'http://gateway.test',
+  SESSION_SECRET: 'test-session-secret-0123456789abcdef',
+  BILLRUN_SHARED_SECRETS: TEST_SECRET,
+  BILLRUN_OAUTH_CLIENTS: JSON.stringify([TEST_OAUTH_CLIENT]),
+  BILLRUN_RETURN_URL: 'https://billrun.example/return',
+  ...overrides,
+});
+
+/**
+ * The whole service for one test file: its own database, the emulator over real HTTP driven by
+ * the real stripe client, and the app ready for supertest.
+ */
+export async function startTestContext(options: { env?: Record<string, string>; stripeTimeoutMs?: number } = {}): Promise<TestContext> {
+  const testDb = await createTestDb();
+  const logs: string[] = [];
+  // The emulator writes into the same capture, as it does into the service log in sandbox mode.
+  const emulator = await startEmulator({ apiKey: TEST_STRIPE_KEY, log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })) });
+  // Configured like a deployment pointed at a Stripe-compatible host (STRIPE_API_BASE).
+  const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: emulator.url, ...options.env }));
+  let offsetMs = 0;
+  const clock: TestClock = {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (seconds) => {
+      offsetMs += seconds * 1000;
+      emulator.advanceClock(seconds);
+    },
+  };
+  const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
+  const apiBase = config.stripe.apiBase as URL;
+  const gateway = createStripeGateway(
+    createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
+  );
+  const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
+  const handle = createApp(deps);
+  const stripe = createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
+  return {
+    app: handle.app,
+    handle,
+    db: testDb.db,
+    dbKind: testDb.kind,
+    emulator,
+    stripe,
+    config,
+    clock,
+    deps,
+    logs,
+    close: async () => {
+      handle.session.close();
+      await emulator.close();
+      await testDb.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { createDb, migrateLatest, type Db } from '../../app/db';
+import { adminConnection, quoteIdent, serverUrl, TEMPLATE_ENV, urlForDatabase } from './pg-admin';
+
+export interface TestDb {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+/**
+ * A database of the test file's own: a copy of the migrated template on PostgreSQL, or a fresh
+ * in-memory PGlite (about 3 s to initialise, so one per file, not per test).
+ */
+export async function createTestDb(): Promise<TestDb> {
+  const url = serverUrl();
+  if (!url) {
+    const db = createDb({ pgliteDataDir: 'memory://' });
+    await migrateLatest(db);
+    return { db, kind: 'pglite', close: () => db.destroy() };
+  }
+  const template = process.env[TEMPLATE_ENV];
+  if (!template) throw new Error('DATABASE_URL is set but the template database is missing (jest globalSetup did not run)');
+  const name = `pgw_t_${randomBytes(6).toString('hex')}`;
+  const admin = adminConnection(url);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.raw(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
+      break;
+    } catch (err) {
+      // Two files copying the template at the same moment: PostgreSQL lets one through at a time.
+      if (attempt > 20 || !/being accessed by other users/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+  const db = createDb({ url: urlForDatabase(url, name) });
+  return {
+    db,
+    kind: 'postgres',
+    close: async () => {
+      await db.destroy();
+      await admin.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      await admin.destroy();
+    },
+  };
+}
