@@ -63,8 +63,16 @@ export interface Emulator {
   advanceClock(seconds: number): void;
   /** Emulator unix seconds. */
   now(): number;
-  /** Throws an EmulatorApiError on a declined card, a failed 3DS, or a session that is not open. */
-  completeCheckoutSession(id: string, card: string, opts?: { threeDSecure?: 'pass' | 'fail' }): CardSetupResult;
+  /**
+   * Enters `card` (a test card number or a pm_card_* / tok_* id) on the session's hosted page.
+   * 3DS cards pass the challenge unless `threeDSecure: 'fail'`. Expiry defaults to 12/<year + 3>.
+   * Throws an EmulatorApiError on a declined card, a failed 3DS, or a session that is not open.
+   */
+  completeCheckoutSession(
+    id: string,
+    card: string,
+    opts?: { threeDSecure?: 'pass' | 'fail'; expMonth?: number; expYear?: number; cvc?: string; name?: string },
+  ): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
   /** Closes the server and destroys hanging sockets. */
   close(): Promise<void>;
