@@ -1,4 +1,5 @@
 /** The log of /v1 requests, with anything that looks like a card number or CVC masked. */
+import { TEST_CARDS, luhnValid } from './test-cards';
 import type { LoggedRequest } from './types';
 
 const SECRET_KEYS = /^(number|card_number|cardnumber|cvc|cvv|cvc2|cvv2|card\[number\]|card\[cvc\])$/i;
@@ -37,12 +38,19 @@ export function maskSensitive(value: unknown, key?: string): unknown {
   return value;
 }
 
+/**
+ * Masks digit runs that are card numbers: Luhn-valid with at most 16 digits (every test card), or
+ * a test card by number. Longer ids such as BillRun's 19-digit txId stay readable.
+ */
 export function maskCardNumbers(text: string): string {
   return text.replace(CARD_NUMBER, (m) => {
     const digits = m.replace(/\D/g, '');
-    return `****${digits.slice(-4)}`;
+    const isCard = (digits.length <= 16 && luhnValid(digits)) || KNOWN_CARD_NUMBERS.has(digits);
+    return isCard ? `****${digits.slice(-4)}` : m;
   });
 }
+
+const KNOWN_CARD_NUMBERS = new Set(TEST_CARDS.map((c) => c.number).filter((n): n is string => n !== null));
 
 function maskWhole(value: string): string {
   const digits = value.replace(/\D/g, '');

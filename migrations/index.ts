@@ -3,6 +3,9 @@ import * as createAccounts from './20261121000001_create_accounts';
 import * as createHandshakes from './20261121000002_create_handshakes';
 import * as createCards from './20261121000003_create_cards';
 import * as createSessions from './20261121000004_create_sessions';
+import * as createChargesAndRefunds from './20261121000005_create_charges_and_refunds';
+import * as createStripeEvents from './20261121000006_create_stripe_events';
+import * as addHandshakeNextCheck from './20261121000007_add_handshake_next_check';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +21,9 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000002_create_handshakes', createHandshakes],
   ['20261121000003_create_cards', createCards],
   ['20261121000004_create_sessions', createSessions],
+  ['20261121000005_create_charges_and_refunds', createChargesAndRefunds],
+  ['20261121000006_create_stripe_events', createStripeEvents],
+  ['20261121000007_add_handshake_next_check', addHandshakeNextCheck],
 ];
 
 /** A knex MigrationSource over the list above. */

@@ -10,6 +10,18 @@ export interface DbOptions {
   url?: string;
   /** Embedded PGlite: a folder for its files, or 'memory://' for a throw-away database. */
   pgliteDataDir?: string;
+  /** Where knex's own warnings go (it writes to the console otherwise). */
+  logger?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+}
+
+function knexLog(logger: DbOptions['logger']): Knex.Config['log'] {
+  if (!logger) return undefined;
+  return {
+    warn: (message: unknown) => logger.warn({ component: 'knex', detail: String(message) }, 'database warning'),
+    error: (message: unknown) => logger.warn({ component: 'knex', detail: String(message) }, 'database error'),
+    deprecate: (method: string, alternative: string) => logger.debug({ component: 'knex', method, alternative }, 'knex deprecation'),
+    debug: (message: unknown) => logger.debug({ component: 'knex', detail: String(message) }, 'database debug'),
+  };
 }
 
 /** 'postgres' (a server) or 'pglite' (embedded): some tests can only run on a server. */
@@ -28,6 +40,7 @@ export function createDb(options: DbOptions): Db {
       connection: options.url,
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: 10000,
+      log: knexLog(options.logger),
     });
   }
   const dataDir = options.pgliteDataDir ?? 'memory://';
@@ -37,6 +50,7 @@ export function createDb(options: DbOptions): Db {
   return knex({
     client: ClientPGlite,
     connection: { filename: dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir) } as Knex.StaticConnectionConfig,
+    log: knexLog(options.logger),
   });
 }
 

@@ -58,7 +58,7 @@ describe('health', () => {
 describe('health when the database is down', () => {
   test('when the database cannot be reached, then ready is 503 naming database', async () => {
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    const unreachable = createDb({ url: 'postgres://postgres@127.0.0.1:9/none' });
+    const unreachable = createDb({ url: 'postgres://postgres@127.0.0.1:9/none', logger: ctx.deps.logger });
     const broken = createApp({ ...ctx.deps, db: unreachable });
     try {
       const res = await request(broken.app).get('/health/ready');
