@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { createAuthenticationRouter } from './authentication/authentication-routes';
 import { createBillrunRouter } from './billrun';
 import { createHealthRouter, type Lifecycle } from './health';
 import { genericErrorHandler, notFoundHandler } from './http/error-handler';
@@ -6,6 +7,7 @@ import './http/express-types';
 import { requestContext } from './http/request-context';
 import { createSessionMiddleware, type SessionMiddleware } from './http/session';
 import type { Deps } from './shared/deps';
+import { createStripeWebhookRouter } from './stripe/webhook-routes';
 
 export interface AppHandle {
   app: Express;
@@ -24,7 +26,9 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   if (deps.config.session.cookieSecure) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(requestContext(deps.logger));
   app.use(createHealthRouter(deps, lifecycle));
+  app.use(createStripeWebhookRouter(deps));
   app.use(createBillrunRouter(deps, session.handler));
+  app.use(createAuthenticationRouter(deps));
   app.use(notFoundHandler);
   app.use(genericErrorHandler);
   return { app, lifecycle, session };

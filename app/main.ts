@@ -4,6 +4,7 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
 import { createDb, dbKind, migrateLatest } from './db';
+import { startReconciler } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
 import { createLogger, type Logger } from './shared/logger';
 import { createStripeClient, createStripeGateway } from './stripe';
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   let emulator: Emulator | undefined;
   let secretKey = config.stripe.secretKey;
   let apiBase = config.stripe.apiBase;
+  let webhookSecret = config.stripe.webhookSecret;
   if (config.stripe.mode === 'sandbox') {
     emulator = await startEmulator({
       port: config.emulator.port,
@@ -71,8 +73,12 @@ async function main(): Promise<void> {
 
   const stripe = createStripeGateway(
     createStripeClient({ secretKey: secretKey as string, apiBase, timeoutMs: config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
+    { webhookSecret },
   );
-  const { app, lifecycle, session } = createApp({ db, stripe, clock: systemClock, logger, config }, { sessionCleanupIntervalMs: 60000 });
+  const deps = { db, stripe, clock: systemClock, logger, config };
+  const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });
+  const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
+  if (!reconciler) logger.warn('RECONCILE_INTERVAL_S=0: the background reconciler is off');
   if (config.session.secretIsEphemeral) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions and OAuth tokens end on restart');
   if (config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
     logger.warn(`BILLRUN_SHARED_SECRETS is not set: the development secret "${DEV_BILLRUN_SECRET}" is accepted (never in production)`);
@@ -97,6 +103,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       session.close();
+      await reconciler?.stop();
       await db.destroy().catch((err: unknown) => logger.error({ err }, 'database close failed'));
       await emulator?.close();
       logger.info('stopped');

@@ -26,6 +26,8 @@ export interface Config {
     maxNetworkRetries: number;
   };
   emulator: { port: number };
+  /** Seconds between reconciler passes; 0 turns the background reconciler off. */
+  reconcileIntervalS: number;
   billrun: {
     sharedSecrets: SharedSecret[];
     /** 0 turns the `_t_` freshness check off. */
@@ -85,6 +87,7 @@ const envSchema = z.object({
   STRIPE_TIMEOUT_MS: intWithDefault(20000, 100, 120000),
   STRIPE_MAX_NETWORK_RETRIES: intWithDefault(2, 0, 5),
   EMULATOR_PORT: intWithDefault(12111, 0, 65535),
+  RECONCILE_INTERVAL_S: intWithDefault(60, 0, 24 * 3600),
   BILLRUN_SHARED_SECRETS: optionalString,
   BILLRUN_SIGNATURE_MAX_AGE_S: intWithDefault(300, 0, 7 * 24 * 3600),
   BILLRUN_OAUTH_CLIENTS: optionalString,
@@ -192,6 +195,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },
     emulator: { port: e.EMULATOR_PORT },
+    reconcileIntervalS: e.RECONCILE_INTERVAL_S,
     billrun: {
       sharedSecrets,
       signatureMaxAgeS: e.BILLRUN_SIGNATURE_MAX_AGE_S,

@@ -1,33 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { AppError, isAppError } from '../shared/app-error';
+import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { STRIPE_GATEWAY_NAME } from '../payments';
 import { formBody, jsonBody } from '../http/body-parsers';
-import { authenticate } from './billrun-auth';
+import { clientMessage, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
+import { createPaymentActions } from './billrun-payments';
 import { checkClientCredentials, issueToken } from './billrun-oauth';
-import { param, readDataParam, stringParam } from './billrun-request';
+import { param, stringParam } from './billrun-request';
 import { cancelCardSetup, confirmCardSetup, returnUrlFor, startCardSetup, type CardSetupRequest, type HandshakeLookup } from './billrun-service';
 import { isTxId } from './billrun-txid';
 import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
 
 const MAX_TXIDS_PER_BROWSER = 20;
-
-/** Turns a service error into the client-safe message; unknown errors get an id for the log. */
-function messageFor(req: Request, err: unknown): string {
-  if (isAppError(err)) {
-    const level = err.kind === 'upstream_failed' ? 'warn' : 'info';
-    req.log[level]({ kind: err.kind, code: err.code, details: err.details, cause: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
-    return err.message;
-  }
-  const errorId = randomUUID();
-  req.log.error({ err, errorId }, 'unhandled error');
-  return `Internal error (id ${errorId})`;
-}
-
-const isNumericAid = (v: unknown): boolean =>
-  (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) ||
-  (typeof v === 'string' && /^[0-9]{1,15}$/.test(v) && Number(v) > 0);
 
 const optionalText = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined);
 
@@ -37,19 +21,8 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
 
   /** getRequest: BillRun's validation order and messages, then the card setup itself. */
   const getRequest = async (req: Request, res: Response): Promise<void> => {
-    const data = readDataParam(req);
-    const now = deps.clock.now();
-    if (!data.ok && data.reason === 'malformed') {
-      res.json(thrownError('Malformed data parameter: expected a JSON object'));
-      return;
-    }
-    const auth = authenticate(req, config, data.ok ? data.tree : undefined, data.ok ? data.values : undefined, now);
-    if (!auth.ok || !data.ok) {
-      req.log.info({ reason: auth.ok ? 'no data' : auth.reason }, 'BillRun authentication failed');
-      res.json(thrownError(Messages.authFailed));
-      return;
-    }
-    const v = data.values;
+    const v = readAuthenticatedData(deps, req, res);
+    if (!v) return;
     if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
     if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.name !== 'string' || v.name === '') return void res.json(thrownError(Messages.gatewayName));
@@ -114,7 +87,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
         res.json(success({ url: started.url }));
       }
     } catch (err) {
-      fail(messageFor(req, err));
+      fail(clientMessage(req, err));
     }
   };
 
@@ -134,7 +107,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
         if (jsonMode) res.json(answer.json);
         else res.redirect(302, answer.redirectTo);
       } catch (err) {
-        const message = messageFor(req, err);
+        const message = clientMessage(req, err);
         if (jsonMode) res.json(failure(message));
         else res.redirect(302, withDangerMessage(isTxId(txId) ? await returnUrlFor(deps, txId) : config.billrun.defaultReturnUrl, message));
       }
@@ -156,9 +129,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
   });
 
   const list = async (req: Request, res: Response): Promise<void> => {
-    const data = readDataParam(req);
-    const auth = authenticate(req, config, data.ok ? data.tree : undefined, data.ok ? data.values : undefined, deps.clock.now());
-    if (!auth.ok) return void res.json(thrownError(Messages.authFailed));
+    if (!readAuthenticatedData(deps, req, res)) return;
     res.json(
       success([
         {
@@ -180,6 +151,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     okpage: okPage,
     failpage: failPage,
     list,
+    ...createPaymentActions(deps),
     success: (_req, res) => void res.type('text/plain').send('SUCCESS'),
   };
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { CheckoutSession, ObservedSetup } from '../stripe';
-import { observeCheckoutSession, observeSetupIntent } from '../stripe';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
@@ -11,6 +10,7 @@ import {
   insertAccountIfAbsent,
   insertHandshake,
   markHandshakeOpen,
+  observeHandshake,
   settledOutcome,
   type Account,
   type Handshake,
@@ -154,9 +154,7 @@ async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Hands
 }
 
 async function observe(deps: Deps, handshake: Handshake): Promise<ObservedSetup> {
-  if (handshake.checkoutSessionId) return observeCheckoutSession(await deps.stripe.retrieveCheckoutSessionWithCard(handshake.checkoutSessionId));
-  if (handshake.setupIntentId) return observeSetupIntent(await deps.stripe.retrieveSetupIntentWithCard(handshake.setupIntentId));
-  return { status: 'open' };
+  return (await observeHandshake(deps, handshake)) ?? { status: 'open' };
 }
 
 export interface ConfirmedCard {

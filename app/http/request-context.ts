@@ -4,6 +4,9 @@ import type { Logger } from '../shared/logger';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Capability tokens travel in some paths (the 3-D Secure link): they stay out of the log. */
+const logPath = (path: string): string => path.replace(/^\/pay\/authenticate\/[^/]+/, '/pay/authenticate/[token]');
+
 /**
  * Gives every request an id and a logger, echoes the id, and writes one access line when the
  * answer is sent. Only the path is logged: BillRun's query string carries `data` and `_sig_`.
@@ -17,7 +20,7 @@ export function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      req.log.info({ method: req.method, path: logPath(req.path), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

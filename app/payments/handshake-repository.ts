@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { toSafeInt } from '../db';
+import { nextHandshakeCheck } from './schedule';
 
 /** The card-setup attempt the customer carries back as `txId` (BillRun's creditproxy row). */
 export type HandshakeState = 'creating' | 'open' | 'completed' | 'cancelled' | 'expired' | 'failed';
@@ -89,6 +90,7 @@ export async function insertHandshake(db: Knex, h: NewHandshake): Promise<void> 
     fail_page: h.failPage,
     return_url: h.returnUrl,
     state: 'creating',
+    next_check_at: nextHandshakeCheck('creating', h.createdAt),
     created_at: h.createdAt,
     updated_at: h.createdAt,
   });
@@ -121,6 +123,7 @@ export async function markHandshakeOpen(
       setup_intent_id: stripeIds.setupIntentId ?? null,
       expires_at: expiresAt,
       state: 'open',
+      next_check_at: nextHandshakeCheck('open', now),
       updated_at: now,
     });
 }
@@ -139,6 +142,11 @@ export async function finishHandshake(
   const updated = await db('handshakes')
     .where({ tx_id: txId })
     .whereIn('state', state === 'completed' ? ['creating', 'open', 'expired'] : ['creating', 'open'])
-    .update({ state, failure_reason: failureReason, finished_at: now, updated_at: now });
+    .update({ state, failure_reason: failureReason, finished_at: now, updated_at: now, next_check_at: null });
   return updated > 0;
+}
+
+/** Still waiting on the customer: look again later rather than at every reconciler pass. */
+export async function scheduleHandshakeCheck(db: Knex | Knex.Transaction, txId: string, now: Date): Promise<void> {
+  await db('handshakes').where({ tx_id: txId }).whereIn('state', ['creating', 'open']).update({ next_check_at: nextHandshakeCheck('open', now) });
 }

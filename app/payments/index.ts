@@ -1,5 +1,18 @@
 export { applyCardSetupState, settledOutcome, STRIPE_GATEWAY_NAME } from './card-setup-service';
 export type { SetupOutcome } from './card-setup-service';
+export { chargeSavedCard, applyPaymentState, submitCharge } from './charge-service';
+export type { ChargeRequest } from './charge-service';
+export { refundCharge, applyRefundState } from './refund-service';
+export type { RefundRequest, RefundResult } from './refund-service';
+export { observeHandshake, syncHandshake, syncCharge, syncRefundRow } from './stripe-sync';
+export { handleStripeEvent, WEBHOOK_HANDLERS } from './webhook-service';
+export type { WebhookResult } from './webhook-service';
+export { reconcileOnce, startReconciler } from './reconciler';
+export type { ReconcileReport, ReconcilerHandle } from './reconciler';
+export { toMinorUnits, formatMinor, parseCurrency, CURRENCIES, MAX_MINOR_UNITS } from './money';
+export type { Money, Currency } from './money';
 export * from './account-repository';
 export * from './card-repository';
+export * from './charge-repository';
+export * from './refund-repository';
 export * from './handshake-repository';

@@ -41,7 +41,7 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
  * units, by moving the decimal point in the digits: never a float multiplication, so 19.99 USD is
  * 1999 (not BillRun's truncated 1998) and 500 JPY is 500 (not x100).
  */
-export function toMinorUnits(amount: unknown, currencyValue: unknown): Money {
+export function toMinorUnits(amount: unknown, currencyValue: unknown, options: { enforceMinimum?: boolean } = {}): Money {
   const currency = parseCurrency(currencyValue);
   const { exponent, minimum } = CURRENCIES[currency];
   const text = typeof amount === 'number' && Number.isFinite(amount) ? String(amount) : typeof amount === 'string' ? amount.trim() : undefined;
@@ -62,7 +62,7 @@ export function toMinorUnits(amount: unknown, currencyValue: unknown): Money {
   if (whole.length > String(MAX_MINOR_UNITS).length) throw tooLarge();
   const minor = Number(whole);
   if (minor > MAX_MINOR_UNITS) throw tooLarge();
-  if (minor < minimum) throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(minimum, currency)} ${currency}`, { code: 'amount_too_small' });
+  if (minor < (options.enforceMinimum === false ? 1 : minimum)) throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(minimum, currency)} ${currency}`, { code: 'amount_too_small' });
   return { minor, currency };
 }
 

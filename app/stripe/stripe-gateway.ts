@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { AppError } from '../shared/app-error';
 import { toAppError } from './stripe-errors';
 
 /** The API version stripe-node 23 is built for; pinned so an account default cannot change shapes. */
@@ -8,6 +9,9 @@ export type CheckoutSession = Stripe.Checkout.Session;
 export type SetupIntent = Stripe.SetupIntent;
 export type PaymentMethod = Stripe.PaymentMethod;
 export type Customer = Stripe.Customer;
+export type PaymentIntent = Stripe.PaymentIntent;
+export type Refund = Stripe.Refund;
+export type StripeEvent = Stripe.Event;
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -33,6 +37,22 @@ export interface NewSetupCheckout {
   expandSetupIntent: boolean;
 }
 
+export interface NewOffSessionPayment {
+  amount: number;
+  /** ISO code; sent lower-case as Stripe wants. */
+  currency: string;
+  customerId: string;
+  paymentMethodId: string;
+  description?: string;
+  metadata: Record<string, string>;
+}
+
+export interface NewRefund {
+  paymentIntentId: string;
+  amount: number;
+  metadata: Record<string, string>;
+}
+
 /**
  * Everything the service asks of Stripe. Only app/stripe/ touches the SDK; every write takes an
  * idempotency key derived from our own ids so our retries and restarts never act twice.
@@ -46,6 +66,21 @@ export interface StripeGateway {
   createSetupIntent(input: { customerId: string; txId: string; aid: number }, idempotencyKey: string): Promise<SetupIntent>;
   retrieveSetupIntentWithCard(setupIntentId: string): Promise<SetupIntent>;
   createEphemeralKey(customerId: string, idempotencyKey: string): Promise<{ secret: string }>;
+  /**
+   * Charges a saved card off-session. A decline is not an exception here: Stripe attaches the
+   * PaymentIntent to its 402, and that PaymentIntent (with `last_payment_error`) is returned.
+   */
+  createOffSessionPayment(input: NewOffSessionPayment, idempotencyKey: string): Promise<PaymentIntent>;
+  /** Confirms on-session (the customer is present) so a 3-D Secure challenge can be shown. */
+  confirmOnSession(paymentIntentId: string, input: { paymentMethodId: string; returnUrl: string }, idempotencyKey: string): Promise<PaymentIntent>;
+  retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
+  /** The customer's PaymentIntents created since `createdGte` (unix s): finds one whose create answer was lost. */
+  listPaymentIntents(customerId: string, createdGte: number): Promise<PaymentIntent[]>;
+  createRefund(input: NewRefund, idempotencyKey: string): Promise<Refund>;
+  retrieveRefund(refundId: string): Promise<Refund>;
+  listRefunds(paymentIntentId: string): Promise<Refund[]>;
+  /** Verifies a webhook's signature on the raw body and parses it; throws `invalid_input` when it is not Stripe's. */
+  verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEvent;
   /** A cheap authenticated read for readiness checks. */
   ping(): Promise<void>;
 }
@@ -76,7 +111,17 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createStripeGateway(stripe: Stripe): StripeGateway {
+/** A card decline carries the PaymentIntent in its final state: that is an answer, not a failure. */
+async function paymentIntentOrDecline(operation: string, fn: () => Promise<PaymentIntent>): Promise<PaymentIntent> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeCardError && err.payment_intent) return err.payment_intent;
+    throw toAppError(err, operation);
+  }
+}
+
+export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: string } = {}): StripeGateway {
   return {
     createCustomer: ({ aid, email, name }, idempotencyKey) =>
       call('customer creation', () =>
@@ -134,6 +179,57 @@ export function createStripeGateway(stripe: Stripe): StripeGateway {
       );
       if (!key.secret) throw toAppError(new Error('ephemeral key without secret'), 'ephemeral key creation');
       return { secret: key.secret };
+    },
+
+    createOffSessionPayment: (input, idempotencyKey) =>
+      paymentIntentOrDecline('payment', () =>
+        stripe.paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency.toLowerCase(),
+            customer: input.customerId,
+            payment_method: input.paymentMethodId,
+            off_session: true,
+            confirm: true,
+            ...(input.description ? { description: input.description } : {}),
+            metadata: input.metadata,
+          },
+          { idempotencyKey },
+        ),
+      ),
+
+    confirmOnSession: (paymentIntentId, input, idempotencyKey) =>
+      paymentIntentOrDecline('payment confirmation', () =>
+        stripe.paymentIntents.confirm(paymentIntentId, { payment_method: input.paymentMethodId, return_url: input.returnUrl }, { idempotencyKey }),
+      ),
+
+    retrievePaymentIntent: (paymentIntentId) => call('payment retrieval', () => stripe.paymentIntents.retrieve(paymentIntentId)),
+
+    listPaymentIntents: async (customerId, createdGte) => {
+      const page = await call('payment listing', () => stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }));
+      return page.data;
+    },
+
+    createRefund: (input, idempotencyKey) =>
+      call('refund', () =>
+        stripe.refunds.create({ payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata }, { idempotencyKey }),
+      ),
+
+    retrieveRefund: (refundId) => call('refund retrieval', () => stripe.refunds.retrieve(refundId)),
+
+    listRefunds: async (paymentIntentId) => {
+      const page = await call('refund listing', () => stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
+      return page.data;
+    },
+
+    verifyWebhook: (rawBody, signatureHeader) => {
+      if (!options.webhookSecret) throw new AppError('forbidden', 'Webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
+      if (!signatureHeader) throw new AppError('invalid_input', 'Missing Stripe-Signature header');
+      try {
+        return stripe.webhooks.constructEvent(rawBody, signatureHeader, options.webhookSecret);
+      } catch (err) {
+        throw new AppError('invalid_input', 'Invalid webhook signature', { cause: err });
+      }
     },
 
     ping: async () => {

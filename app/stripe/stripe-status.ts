@@ -93,3 +93,73 @@ export function observeCheckoutSession(session: Stripe.Checkout.Session): Observ
 export function assertNever(value: never): never {
   throw new Error(`Unhandled Stripe status: ${String(value)}`);
 }
+
+const PAYMENT_INTENT_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded'] as const;
+type PaymentIntentStatus = (typeof PAYMENT_INTENT_STATUSES)[number];
+const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
+type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/** Our charge states: `created` means no attempt has settled yet. */
+export type ChargeStatus = 'created' | 'requires_action' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+
+export interface ObservedPayment {
+  paymentIntentId: string;
+  status: ChargeStatus;
+  /** Decline or error code (`insufficient_funds`, `authentication_required`, ...). */
+  failureCode: string | null;
+  failureMessage: string | null;
+  metadata: Record<string, string>;
+}
+
+/** Reduces a PaymentIntent to our charge state. */
+export function observePaymentIntent(pi: Stripe.PaymentIntent): ObservedPayment {
+  const base = { paymentIntentId: pi.id, metadata: pi.metadata ?? {}, failureCode: null, failureMessage: null };
+  if (!isOneOf(PAYMENT_INTENT_STATUSES, pi.status)) return { ...base, status: 'processing' };
+  const status: PaymentIntentStatus = pi.status;
+  const error = pi.last_payment_error;
+  switch (status) {
+    case 'succeeded':
+      return { ...base, status: 'succeeded' };
+    case 'processing':
+    case 'requires_capture':
+      return { ...base, status: 'processing' };
+    case 'requires_action':
+      return { ...base, status: 'requires_action' };
+    case 'canceled':
+      return { ...base, status: 'canceled', failureCode: pi.cancellation_reason ?? 'canceled', failureMessage: 'The payment was canceled' };
+    case 'requires_confirmation':
+      return { ...base, status: 'created' };
+    case 'requires_payment_method': {
+      if (!error) return { ...base, status: 'created' };
+      const code = error.decline_code ?? error.code ?? 'card_declined';
+      // Off-session and the bank wants the customer: not a decline, the customer must come back.
+      if (error.code === 'authentication_required' || error.decline_code === 'authentication_required') {
+        return { ...base, status: 'requires_action', failureCode: 'authentication_required', failureMessage: error.message ?? 'The card needs authentication' };
+      }
+      return { ...base, status: 'failed', failureCode: code, failureMessage: error.message ?? 'The card was declined' };
+    }
+    default:
+      return assertNever(status);
+  }
+}
+
+export interface ObservedRefund {
+  refundId: string;
+  paymentIntentId: string | null;
+  amount: number;
+  status: RefundStatus;
+  failureReason: string | null;
+  metadata: Record<string, string>;
+}
+
+export function observeRefund(refund: Stripe.Refund): ObservedRefund {
+  const status: RefundStatus = isOneOf(REFUND_STATUSES, refund.status) ? refund.status : 'pending';
+  return {
+    refundId: refund.id,
+    paymentIntentId: refund.payment_intent == null ? null : typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent.id,
+    amount: refund.amount,
+    status,
+    failureReason: refund.failure_reason ?? null,
+    metadata: (refund.metadata as Record<string, string> | null) ?? {},
+  };
+}

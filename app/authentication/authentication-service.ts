@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { observePaymentIntent, type PaymentIntent } from '../stripe';
+import { applyPaymentState, findChargeByAuthToken, type Charge } from '../payments';
+import { AppError } from '../shared/app-error';
+import type { Deps } from '../shared/deps';
+
+export type AuthenticationStep = { kind: 'redirect'; url: string } | { kind: 'result'; charge: Charge };
+
+const challengeUrl = (pi: PaymentIntent): string | undefined =>
+  pi.status === 'requires_action' && pi.next_action?.type === 'redirect_to_url' ? (pi.next_action.redirect_to_url?.url ?? undefined) : undefined;
+
+async function chargeFor(deps: Deps, token: string): Promise<Charge> {
+  const charge = await findChargeByAuthToken(deps.db, token);
+  if (!charge || !charge.paymentIntentId) throw new AppError('not_found', 'This payment link is not valid');
+  return charge;
+}
+
+/**
+ * The customer opened the link a `Pending` charge answered with: confirm the PaymentIntent
+ * on-session (the customer is here now) and send the browser to the bank's challenge.
+ */
+export async function startAuthentication(deps: Deps, token: string): Promise<AuthenticationStep> {
+  const charge = await chargeFor(deps, token);
+  if (charge.status !== 'requires_action') return { kind: 'result', charge };
+  let pi = await deps.stripe.retrievePaymentIntent(charge.paymentIntentId as string);
+  const pending = challengeUrl(pi);
+  if (pending) return { kind: 'redirect', url: pending };
+  if (pi.status === 'requires_payment_method' || pi.status === 'requires_confirmation') {
+    // A fresh key per attempt: the status check above is what keeps a reload from confirming twice.
+    pi = await deps.stripe.confirmOnSession(
+      pi.id,
+      { paymentMethodId: charge.paymentMethodId, returnUrl: `${deps.config.publicBaseUrl}/pay/authenticate/${token}/return` },
+      `charge-${charge.id}-onsession-${randomUUID()}`,
+    );
+  }
+  const applied = await applyPaymentState(deps, charge.id, observePaymentIntent(pi));
+  const url = challengeUrl(pi);
+  return url ? { kind: 'redirect', url } : { kind: 'result', charge: applied };
+}
+
+/** Back from the challenge: record what Stripe says now (the webhook would too). */
+export async function finishAuthentication(deps: Deps, token: string): Promise<Charge> {
+  const charge = await chargeFor(deps, token);
+  return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(charge.paymentIntentId as string)));
+}

@@ -1,0 +1,163 @@
+import type { Knex } from 'knex';
+import type { ChargeStatus } from '../stripe';
+import { toSafeInt } from '../db';
+import type { Currency } from './money';
+
+export type Channel = 'billrun' | 'hub';
+
+export interface Charge {
+  id: number;
+  channel: Channel;
+  reference: string;
+  requestFingerprint: string;
+  aid: number | null;
+  cardId: number | null;
+  customerId: string;
+  paymentMethodId: string;
+  amount: number;
+  currency: Currency;
+  paymentIntentId: string | null;
+  status: ChargeStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
+  authToken: string | null;
+  createdAt: Date;
+  succeededAt: Date | null;
+}
+
+interface ChargeRow {
+  id: unknown;
+  channel: Channel;
+  reference: string;
+  request_fingerprint: string;
+  aid: unknown;
+  card_id: unknown;
+  customer_id: string;
+  payment_method_id: string;
+  amount: unknown;
+  currency: Currency;
+  payment_intent_id: string | null;
+  status: ChargeStatus;
+  failure_code: string | null;
+  failure_message: string | null;
+  auth_token: string | null;
+  created_at: Date | string;
+  succeeded_at: Date | string | null;
+}
+
+const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
+
+const toCharge = (row: ChargeRow): Charge => ({
+  id: toSafeInt(row.id),
+  channel: row.channel,
+  reference: row.reference,
+  requestFingerprint: row.request_fingerprint,
+  aid: row.aid == null ? null : toSafeInt(row.aid),
+  cardId: row.card_id == null ? null : toSafeInt(row.card_id),
+  customerId: row.customer_id,
+  paymentMethodId: row.payment_method_id,
+  amount: toSafeInt(row.amount),
+  currency: row.currency,
+  paymentIntentId: row.payment_intent_id,
+  status: row.status,
+  failureCode: row.failure_code,
+  failureMessage: row.failure_message,
+  authToken: row.auth_token,
+  createdAt: date(row.created_at),
+  succeededAt: row.succeeded_at == null ? null : date(row.succeeded_at),
+});
+
+export interface NewCharge {
+  channel: Channel;
+  reference: string;
+  requestFingerprint: string;
+  aid: number | null;
+  cardId: number | null;
+  customerId: string;
+  paymentMethodId: string;
+  amount: number;
+  currency: Currency;
+  /** When the reconciler should look if nothing settles it first. */
+  nextCheckAt: Date | null;
+  now: Date;
+}
+
+/**
+ * Records the charge unless the same channel + reference exists; returns the stored row and
+ * whether this call made it. The unique key is what makes a repeated bill a replay.
+ */
+export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge: Charge; created: boolean }> {
+  const inserted = await db('charges')
+    .insert({
+      channel: c.channel,
+      reference: c.reference,
+      request_fingerprint: c.requestFingerprint,
+      aid: c.aid,
+      card_id: c.cardId,
+      customer_id: c.customerId,
+      payment_method_id: c.paymentMethodId,
+      amount: c.amount,
+      currency: c.currency,
+      status: 'created',
+      next_check_at: c.nextCheckAt,
+      created_at: c.now,
+      updated_at: c.now,
+    })
+    .onConflict(['channel', 'reference'])
+    .ignore()
+    .returning('*');
+  if (inserted.length > 0) return { charge: toCharge(inserted[0] as ChargeRow), created: true };
+  const existing = await findChargeByReference(db, c.channel, c.reference);
+  if (!existing) throw new Error(`charge ${c.channel}/${c.reference} vanished after a conflicting insert`);
+  return { charge: existing, created: false };
+}
+
+export async function findChargeByReference(db: Knex | Knex.Transaction, channel: Channel, reference: string): Promise<Charge | undefined> {
+  const row = await db<ChargeRow>('charges').where({ channel, reference }).first();
+  return row ? toCharge(row) : undefined;
+}
+
+export async function findCharge(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<Charge | undefined> {
+  const query = db<ChargeRow>('charges').where({ id }).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toCharge(row) : undefined;
+}
+
+export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, paymentIntentId: string): Promise<Charge | undefined> {
+  const row = await db<ChargeRow>('charges').where({ payment_intent_id: paymentIntentId }).first();
+  return row ? toCharge(row) : undefined;
+}
+
+export async function findChargeByAuthToken(db: Knex | Knex.Transaction, token: string): Promise<Charge | undefined> {
+  const row = await db<ChargeRow>('charges').where({ auth_token: token }).first();
+  return row ? toCharge(row) : undefined;
+}
+
+export interface ChargeUpdate {
+  status: ChargeStatus;
+  paymentIntentId?: string;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+  authToken?: string | null;
+  succeededAt?: Date | null;
+  nextCheckAt?: Date | null;
+}
+
+export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: ChargeUpdate, now: Date): Promise<void> {
+  await trx('charges')
+    .where({ id })
+    .update({
+      status: u.status,
+      ...(u.paymentIntentId !== undefined ? { payment_intent_id: u.paymentIntentId } : {}),
+      ...(u.failureCode !== undefined ? { failure_code: u.failureCode } : {}),
+      ...(u.failureMessage !== undefined ? { failure_message: u.failureMessage } : {}),
+      ...(u.authToken !== undefined ? { auth_token: u.authToken } : {}),
+      ...(u.succeededAt !== undefined ? { succeeded_at: u.succeededAt } : {}),
+      ...(u.nextCheckAt !== undefined ? { next_check_at: u.nextCheckAt } : {}),
+      updated_at: now,
+    });
+}
+
+export async function scheduleChargeCheck(db: Knex, id: number, at: Date | null): Promise<void> {
+  await db('charges').where({ id }).update({ next_check_at: at });
+}

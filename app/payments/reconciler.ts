@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+import type { Deps } from '../shared/deps';
+import { findCharge } from './charge-repository';
+import { findHandshake } from './handshake-repository';
+import { findRefund } from './refund-repository';
+import { syncCharge, syncHandshake, syncRefundRow } from './stripe-sync';
+
+/** How long a claimed row is left to one reconciler before another instance may take it. */
+const LEASE_MS = 5 * 60_000;
+
+export interface ReconcileReport {
+  handshakes: number;
+  charges: number;
+  refunds: number;
+  failures: number;
+}
+
+/**
+ * Claims due rows for this instance: moves their next_check_at past a lease in one statement,
+ * skipping rows another instance has locked, so several instances never work on one row at once.
+ */
+async function claimDue(db: Knex, table: string, idColumn: string, unsettled: { column: string; values: string[] }, now: Date, limit: number): Promise<string[]> {
+  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+  const result = await db.raw(
+    `UPDATE ${table} SET next_check_at = ? WHERE ${idColumn} IN (
+       SELECT ${idColumn} FROM ${table}
+       WHERE next_check_at <= ? AND ${unsettled.column} IN (${unsettled.values.map(() => '?').join(', ')})
+       ORDER BY next_check_at LIMIT ? FOR UPDATE SKIP LOCKED)
+     RETURNING ${idColumn} AS id`,
+    [leaseUntil, now, ...unsettled.values, limit],
+  );
+  return (result.rows as Array<{ id: unknown }>).map((r) => String(r.id));
+}
+
+/**
+ * One pass: re-reads from Stripe every card setup, charge and refund that is unsettled and due,
+ * through the same apply path as answers and webhooks. Safe to run on several instances.
+ */
+export async function reconcileOnce(deps: Deps, options: { batchSize?: number } = {}): Promise<ReconcileReport> {
+  const limit = options.batchSize ?? 50;
+  const now = deps.clock.now();
+  const report: ReconcileReport = { handshakes: 0, charges: 0, refunds: 0, failures: 0 };
+  const attempt = async (what: string, id: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      report.failures++;
+      deps.logger.warn({ what, id, err: err instanceof Error ? err.message : String(err) }, 'reconcile step failed; retried after the lease');
+    }
+  };
+
+  for (const txId of await claimDue(deps.db, 'handshakes', 'tx_id', { column: 'state', values: ['creating', 'open'] }, now, limit)) {
+    report.handshakes++;
+    await attempt('handshake', txId, async () => {
+      const handshake = await findHandshake(deps.db, txId);
+      if (handshake) await syncHandshake(deps, handshake);
+    });
+  }
+  for (const id of await claimDue(deps.db, 'charges', 'id', { column: 'status', values: ['created', 'requires_action', 'processing'] }, now, limit)) {
+    report.charges++;
+    await attempt('charge', id, async () => {
+      const charge = await findCharge(deps.db, Number(id));
+      if (charge) await syncCharge(deps, charge);
+    });
+  }
+  for (const id of await claimDue(deps.db, 'refunds', 'id', { column: 'status', values: ['created', 'pending', 'requires_action'] }, now, limit)) {
+    report.refunds++;
+    await attempt('refund', id, async () => {
+      const refund = await findRefund(deps.db, Number(id));
+      if (refund) await syncRefundRow(deps, refund);
+    });
+  }
+  if (report.handshakes + report.charges + report.refunds > 0) deps.logger.info({ ...report }, 'reconciler pass');
+  return report;
+}
+
+export interface ReconcilerHandle {
+  stop(): Promise<void>;
+}
+
+/** Runs reconcileOnce every `intervalMs`, never two passes at once in this process. */
+export function startReconciler(deps: Deps, intervalMs: number): ReconcilerHandle {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = reconcileOnce(deps)
+      .catch((err: unknown) => deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reconciler pass failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

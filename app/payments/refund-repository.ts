@@ -1,0 +1,124 @@
+import type { Knex } from 'knex';
+import type { ObservedRefund } from '../stripe';
+import { toSafeInt } from '../db';
+import type { Channel } from './charge-repository';
+
+export type RefundStatus = 'created' | ObservedRefund['status'];
+
+export interface Refund {
+  id: number;
+  chargeId: number;
+  channel: Channel | null;
+  reference: string | null;
+  requestFingerprint: string | null;
+  amount: number;
+  stripeRefundId: string | null;
+  status: RefundStatus;
+  failureReason: string | null;
+  createdAt: Date;
+}
+
+interface RefundRow {
+  id: unknown;
+  charge_id: unknown;
+  channel: Channel | null;
+  reference: string | null;
+  request_fingerprint: string | null;
+  amount: unknown;
+  stripe_refund_id: string | null;
+  status: RefundStatus;
+  failure_reason: string | null;
+  created_at: Date | string;
+}
+
+const toRefund = (row: RefundRow): Refund => ({
+  id: toSafeInt(row.id),
+  chargeId: toSafeInt(row.charge_id),
+  channel: row.channel,
+  reference: row.reference,
+  requestFingerprint: row.request_fingerprint,
+  amount: toSafeInt(row.amount),
+  stripeRefundId: row.stripe_refund_id,
+  status: row.status,
+  failureReason: row.failure_reason,
+  createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+});
+
+/** Refunds that still hold (or have used) part of the charge: everything but failed and canceled. */
+const RESERVING: RefundStatus[] = ['created', 'pending', 'requires_action', 'succeeded'];
+
+/** The part of a charge already refunded or reserved by a refund in flight. */
+export async function reservedRefundAmount(trx: Knex.Transaction, chargeId: number): Promise<number> {
+  const row = await trx('refunds').where({ charge_id: chargeId }).whereIn('status', RESERVING).sum({ total: 'amount' }).first();
+  return row?.total == null ? 0 : toSafeInt(row.total);
+}
+
+export async function refundedAmount(db: Knex | Knex.Transaction, chargeId: number): Promise<number> {
+  const row = await db('refunds').where({ charge_id: chargeId, status: 'succeeded' }).sum({ total: 'amount' }).first();
+  return row?.total == null ? 0 : toSafeInt(row.total);
+}
+
+export interface NewRefund {
+  chargeId: number;
+  channel: Channel | null;
+  reference: string | null;
+  requestFingerprint: string | null;
+  amount: number;
+  status: RefundStatus;
+  stripeRefundId?: string;
+  now: Date;
+}
+
+export async function insertRefund(trx: Knex.Transaction, r: NewRefund): Promise<Refund> {
+  const [row] = await trx('refunds')
+    .insert({
+      charge_id: r.chargeId,
+      channel: r.channel,
+      reference: r.reference,
+      request_fingerprint: r.requestFingerprint,
+      amount: r.amount,
+      status: r.status,
+      stripe_refund_id: r.stripeRefundId ?? null,
+      created_at: r.now,
+      updated_at: r.now,
+    })
+    .returning('*');
+  return toRefund(row as RefundRow);
+}
+
+export async function findRefund(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<Refund | undefined> {
+  const query = db<RefundRow>('refunds').where({ id }).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toRefund(row) : undefined;
+}
+
+export async function findRefundByReference(db: Knex | Knex.Transaction, channel: Channel, reference: string): Promise<Refund | undefined> {
+  const row = await db<RefundRow>('refunds').where({ channel, reference }).first();
+  return row ? toRefund(row) : undefined;
+}
+
+export async function findRefundByStripeId(db: Knex | Knex.Transaction, stripeRefundId: string): Promise<Refund | undefined> {
+  const row = await db<RefundRow>('refunds').where({ stripe_refund_id: stripeRefundId }).first();
+  return row ? toRefund(row) : undefined;
+}
+
+export async function listRefundsOfCharge(db: Knex | Knex.Transaction, chargeId: number): Promise<Refund[]> {
+  return (await db<RefundRow>('refunds').where({ charge_id: chargeId }).orderBy('id')).map(toRefund);
+}
+
+export async function updateRefund(
+  db: Knex | Knex.Transaction,
+  id: number,
+  u: { status: RefundStatus; stripeRefundId?: string; failureReason?: string | null; nextCheckAt?: Date | null },
+  now: Date,
+): Promise<void> {
+  await db('refunds')
+    .where({ id })
+    .update({
+      status: u.status,
+      ...(u.stripeRefundId !== undefined ? { stripe_refund_id: u.stripeRefundId } : {}),
+      ...(u.failureReason !== undefined ? { failure_reason: u.failureReason } : {}),
+      ...(u.nextCheckAt !== undefined ? { next_check_at: u.nextCheckAt } : {}),
+      updated_at: now,
+    });
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { observeRefund, type ObservedRefund } from '../stripe';
+import { AppError } from '../shared/app-error';
+import type { Deps } from '../shared/deps';
+import { inTransaction } from '../db';
+import { findChargeByPaymentIntent, type Channel, type Charge } from './charge-repository';
+import { formatMinor, toMinorUnits } from './money';
+import {
+  findRefund,
+  findRefundByReference,
+  findRefundByStripeId,
+  insertRefund,
+  reservedRefundAmount,
+  updateRefund,
+  type Refund,
+} from './refund-repository';
+import { nextRefundCheck } from './schedule';
+import { isDefiniteRefusal } from './stripe-failure';
+
+export interface RefundRequest {
+  channel: Channel;
+  /** The caller's id for this refund: the same reference is refunded once. */
+  reference: string;
+  paymentIntentId: string;
+  /** Major units as the caller sent them (converted in the charge's currency); absent = everything not yet refunded. */
+  amount?: string | number;
+}
+
+export interface RefundResult {
+  refund: Refund;
+  charge: Charge;
+}
+
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
+/**
+ * Refunds a completed charge fully or partly. The amount is reserved under the charge's row lock
+ * before Stripe hears of it, so concurrent refunds can never add up to more than was paid and
+ * Stripe never sees an over-refund attempt.
+ */
+export async function refundCharge(deps: Deps, request: RefundRequest): Promise<RefundResult> {
+  const charge = await findChargeByPaymentIntent(deps.db, request.paymentIntentId);
+  if (!charge || charge.channel !== request.channel) throw new AppError('not_found', 'Unknown transaction_id');
+  // Refunds have no minimum, only the charge as a maximum.
+  const requested = request.amount === undefined ? undefined : toMinorUnits(request.amount, charge.currency, { enforceMinimum: false }).minor;
+  const print = createHash('sha256').update(JSON.stringify([request.paymentIntentId, requested ?? 'rest'])).digest('hex');
+
+  const existing = await findRefundByReference(deps.db, request.channel, request.reference);
+  if (existing) return replay(deps, existing, charge, print);
+  if (charge.status !== 'succeeded') throw new AppError('invalid_input', 'Only a completed charge can be refunded', { code: 'charge_not_completed' });
+
+  const now = deps.clock.now();
+  let refund: Refund;
+  try {
+    refund = await inTransaction(deps.db, async (trx) => {
+      await trx('charges').where({ id: charge.id }).forUpdate().first();
+      const remaining = charge.amount - (await reservedRefundAmount(trx, charge.id));
+      if (remaining <= 0) throw new AppError('conflict', 'The charge is already fully refunded', { code: 'already_refunded' });
+      const amount = requested ?? remaining;
+      if (amount > remaining) {
+        throw new AppError(
+          'conflict',
+          `Refund of ${formatMinor(amount, charge.currency)} ${charge.currency} exceeds the refundable rest of ${formatMinor(remaining, charge.currency)} ${charge.currency}`,
+          { code: 'amount_too_large' },
+        );
+      }
+      const created = await insertRefund(trx, {
+        chargeId: charge.id,
+        channel: request.channel,
+        reference: request.reference,
+        requestFingerprint: print,
+        amount,
+        status: 'created',
+        now,
+      });
+      await updateRefund(trx, created.id, { status: 'created', nextCheckAt: nextRefundCheck('created', now) }, now);
+      return created;
+    });
+  } catch (err) {
+    // The same reference sent twice at once: the other request recorded it.
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await findRefundByReference(deps.db, request.channel, request.reference);
+    if (!winner) throw err;
+    return replay(deps, winner, charge, print);
+  }
+  return { refund: await submitRefund(deps, refund, charge), charge };
+}
+
+async function replay(deps: Deps, refund: Refund, charge: Charge, print: string): Promise<RefundResult> {
+  if (refund.requestFingerprint !== print) throw new AppError('conflict', 'This reference was already used for a different refund', { code: 'reference_reused' });
+  if (refund.status !== 'created') return { refund, charge };
+  return { refund: await submitRefund(deps, refund, charge), charge };
+}
+
+/** Sends the refund to Stripe (or again, with the same key) and applies the answer. */
+export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): Promise<Refund> {
+  try {
+    const stripeRefund = await deps.stripe.createRefund(
+      {
+        paymentIntentId: charge.paymentIntentId as string,
+        amount: refund.amount,
+        metadata: { refund_id: String(refund.id), charge_id: String(charge.id), ...(refund.reference ? { reference: refund.reference } : {}) },
+      },
+      `refund-${refund.id}`,
+    );
+    return await applyRefundState(deps, refund.id, observeRefund(stripeRefund));
+  } catch (err) {
+    const now = deps.clock.now();
+    if (isDefiniteRefusal(err)) {
+      const reason = err instanceof Error ? err.message : 'refused';
+      deps.logger.warn({ refundId: refund.id, err: reason }, 'Stripe refused the refund');
+      await updateRefund(deps.db, refund.id, { status: 'failed', failureReason: reason, nextCheckAt: null }, now);
+    } else {
+      deps.logger.warn({ refundId: refund.id, err: err instanceof Error ? err.message : String(err) }, 'refund outcome unknown; left for the reconciler');
+    }
+    return (await findRefund(deps.db, refund.id)) as Refund;
+  }
+}
+
+/** The one way a Stripe Refund's state becomes our refund row (answer, webhook, reconciler). */
+export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, refundId: number, observed: ObservedRefund): Promise<Refund> {
+  const now = deps.clock.now();
+  return inTransaction(deps.db, async (trx) => {
+    const refund = await findRefund(trx, refundId, { forUpdate: true });
+    if (!refund) throw new AppError('not_found', 'Unknown refund');
+    if (refund.stripeRefundId && refund.stripeRefundId !== observed.refundId) {
+      deps.logger.error({ refundId, stored: refund.stripeRefundId, observed: observed.refundId }, 'a different Stripe refund claims this refund; ignored');
+      return refund;
+    }
+    const update = { status: observed.status, stripeRefundId: observed.refundId, failureReason: observed.failureReason, nextCheckAt: nextRefundCheck(observed.status, now) };
+    await updateRefund(trx, refundId, update, now);
+    if (refund.status !== observed.status) {
+      deps.logger.info({ refundId, chargeId: refund.chargeId, from: refund.status, to: observed.status, stripeRefundId: observed.refundId }, 'refund state changed');
+    }
+    return { ...refund, status: update.status, stripeRefundId: update.stripeRefundId, failureReason: update.failureReason };
+  });
+}
+
+/**
+ * A Stripe refund we learn of from Stripe (webhook, reconciler): ours by id or metadata, or one
+ * made outside the service (dashboard), recorded against its charge so our rows stay true.
+ */
+export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, observed: ObservedRefund): Promise<Refund | undefined> {
+  const byId = (await findRefundByStripeId(deps.db, observed.refundId)) ?? (observed.metadata.refund_id ? await findRefund(deps.db, Number(observed.metadata.refund_id)) : undefined);
+  if (byId) return applyRefundState(deps, byId.id, observed);
+  if (!observed.paymentIntentId) return undefined;
+  const charge = await findChargeByPaymentIntent(deps.db, observed.paymentIntentId);
+  if (!charge) return undefined;
+  try {
+    const recorded = await inTransaction(deps.db, (trx) =>
+      insertRefund(trx, { chargeId: charge.id, channel: null, reference: null, requestFingerprint: null, amount: observed.amount, status: observed.status, stripeRefundId: observed.refundId, now: deps.clock.now() }),
+    );
+    deps.logger.info({ refundId: recorded.id, chargeId: charge.id, stripeRefundId: observed.refundId }, 'refund made outside the service recorded');
+    return recorded;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const again = await findRefundByStripeId(deps.db, observed.refundId);
+    return again ? applyRefundState(deps, again.id, observed) : undefined;
+  }
+}

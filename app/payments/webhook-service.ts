@@ -1,0 +1,102 @@
+import type { StripeEvent } from '../stripe';
+import type { Deps } from '../shared/deps';
+import {
+  syncHandshakeByStripeObject,
+  syncPaymentIntentById,
+  syncRefundById,
+  syncRefundsOfPaymentIntent,
+} from './stripe-sync';
+
+/** The fields of an event's object the handlers read; everything else is re-read from Stripe. */
+interface EventObject {
+  id: string;
+  metadata?: Record<string, string> | null;
+  payment_intent?: string | { id: string } | null;
+  setup_intent?: string | { id: string } | null;
+  mode?: string;
+}
+
+type Handler = (deps: Deps, object: EventObject) => Promise<string>;
+
+const idOf = (v: string | { id: string } | null | undefined): string | undefined => (v == null ? undefined : typeof v === 'string' ? v : v.id);
+
+const cardSetup: Handler = async (deps, object) => {
+  if (object.mode !== undefined && object.mode !== 'setup') return 'ignored: not a setup session';
+  const outcome = await syncHandshakeByStripeObject(deps, object.id, object.metadata);
+  return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
+};
+
+const setupIntent: Handler = async (deps, object) => {
+  const outcome = await syncHandshakeByStripeObject(deps, object.id, object.metadata);
+  return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
+};
+
+const paymentIntent: Handler = async (deps, object) => {
+  const charge = await syncPaymentIntentById(deps, object.id, object.metadata);
+  return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
+};
+
+/** charge.* events: the PaymentIntent decides the charge, and a refunded charge lists its refunds. */
+const chargeEvent: Handler = async (deps, object) => {
+  const pi = idOf(object.payment_intent);
+  if (!pi) return 'ignored: charge without PaymentIntent';
+  const charge = await syncPaymentIntentById(deps, pi, undefined);
+  if (!charge) return 'ignored: no charge of ours';
+  const refunds = await syncRefundsOfPaymentIntent(deps, pi);
+  return `charge ${charge.id}: ${charge.status}, ${refunds} refund(s) synced`;
+};
+
+const refundEvent: Handler = async (deps, object) => {
+  const refund = await syncRefundById(deps, object.id);
+  return refund ? `refund ${refund.id}: ${refund.status}` : 'ignored: no charge of ours';
+};
+
+/**
+ * The events the service acts on (see app/stripe/README.md for why each matters). Each handler
+ * re-reads the object from Stripe, so a duplicate, late or out-of-order event changes nothing.
+ */
+export const WEBHOOK_HANDLERS: Readonly<Record<string, Handler>> = {
+  'checkout.session.completed': cardSetup,
+  'checkout.session.expired': cardSetup,
+  'setup_intent.succeeded': setupIntent,
+  'payment_intent.succeeded': paymentIntent,
+  'payment_intent.payment_failed': paymentIntent,
+  'payment_intent.processing': paymentIntent,
+  'payment_intent.canceled': paymentIntent,
+  'payment_intent.requires_action': paymentIntent,
+  'charge.refunded': chargeEvent,
+  'charge.failed': chargeEvent,
+  'charge.expired': chargeEvent,
+  'refund.created': refundEvent,
+  'refund.updated': refundEvent,
+  'refund.failed': refundEvent,
+  // The Payment Hub's seed subscribes to it; the service creates no invoices, so it is only recorded.
+  'invoice.paid': async () => 'recorded: the service makes no invoices',
+};
+
+export interface WebhookResult {
+  duplicate: boolean;
+  outcome: string;
+}
+
+/**
+ * Records the event id first, then acts. A redelivered event that was processed is a no-op; one
+ * whose processing failed (Stripe down during the re-read) is processed again.
+ */
+export async function handleStripeEvent(deps: Deps, event: StripeEvent): Promise<WebhookResult> {
+  const object = event.data.object as unknown as EventObject;
+  const inserted = await deps.db('stripe_events')
+    .insert({ id: event.id, type: event.type, object_id: object.id ?? null, received_at: deps.clock.now() })
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  if (inserted.length === 0) {
+    const seen = await deps.db('stripe_events').where({ id: event.id }).first();
+    await deps.db('stripe_events').where({ id: event.id }).increment('deliveries', 1);
+    if (seen?.processed_at) return { duplicate: true, outcome: 'duplicate: already processed' };
+  }
+  const handler = WEBHOOK_HANDLERS[event.type];
+  const outcome = handler ? await handler(deps, object) : 'ignored: event type not handled';
+  await deps.db('stripe_events').where({ id: event.id }).update({ processed_at: deps.clock.now(), outcome });
+  return { duplicate: false, outcome };
+}
