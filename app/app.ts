@@ -23,7 +23,7 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  if (deps.config.session.cookieSecure) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', deps.config.trustProxy);
   app.use(requestContext(deps.logger));
   app.use(createHealthRouter(deps, lifecycle));
   app.use(createStripeWebhookRouter(deps));

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     });
     secretKey = SANDBOX_KEY;
     apiBase = new URL(emulator.url);
+    // The emulator delivers signed webhooks here, as a Stripe endpoint would.
+    webhookSecret = emulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe`).secret;
     announceSandbox(logger, emulator);
   } else if (secretKey?.includes('_live_')) {
     logger.warn('LIVE MODE: real cards are charged');

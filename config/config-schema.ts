@@ -39,6 +39,8 @@ export interface Config {
   };
   session: { secret: string; secretIsEphemeral: boolean; cookieSecure: boolean };
   allowedRedirectOrigins: string[];
+  /** Express `trust proxy`: which proxies' X-Forwarded-* headers to believe (secure cookies need it behind TLS offload). */
+  trustProxy: string | boolean;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +97,7 @@ const envSchema = z.object({
   BILLRUN_RETURN_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
   SESSION_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   ALLOWED_REDIRECT_ORIGINS: optionalString,
+  TRUST_PROXY: optionalString,
 });
 
 function parseOAuthClients(raw: string): OAuthClient[] {
@@ -209,6 +212,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       cookieSecure: publicBaseUrl.startsWith('https://'),
     },
     allowedRedirectOrigins,
+    trustProxy: e.TRUST_PROXY === undefined ? 'loopback, linklocal, uniquelocal' : e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY,
   };
   return deepFreeze(config);
 }

@@ -6,6 +6,7 @@ import * as createSessions from './20261121000004_create_sessions';
 import * as createChargesAndRefunds from './20261121000005_create_charges_and_refunds';
 import * as createStripeEvents from './20261121000006_create_stripe_events';
 import * as addHandshakeNextCheck from './20261121000007_add_handshake_next_check';
+import * as addHandshakeCardAndBrowser from './20261121000008_add_handshake_card_and_browser';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000005_create_charges_and_refunds', createChargesAndRefunds],
   ['20261121000006_create_stripe_events', createStripeEvents],
   ['20261121000007_add_handshake_next_check', addHandshakeNextCheck],
+  ['20261121000008_add_handshake_card_and_browser', addHandshakeCardAndBrowser],
 ];
 
 /** A knex MigrationSource over the list above. */

@@ -1,4 +1,5 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { createHash } from 'node:crypto';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { STRIPE_GATEWAY_NAME } from '../payments';
@@ -11,7 +12,17 @@ import { cancelCardSetup, confirmCardSetup, returnUrlFor, startCardSetup, type C
 import { isTxId } from './billrun-txid';
 import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
 
-const MAX_TXIDS_PER_BROWSER = 20;
+/** `StripeCheckout` or `StripeCheckout#<instance>`; bounded so it fits its column. */
+const INSTANCE_NAME = /^StripeCheckout(#[A-Za-z0-9_.-]{1,64})?$/;
+
+/**
+ * Ties a redirect-flow handshake to the browser that started it: a hash of its session id, stored
+ * on the handshake (so parallel getRequests from one browser cannot overwrite each other).
+ */
+function browserBinding(req: Request): string {
+  req.session.billrunBrowser = true;
+  return createHash('sha256').update(`billrun-browser:${req.sessionID}`).digest('hex');
+}
 
 const optionalText = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined);
 
@@ -27,6 +38,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.name !== 'string' || v.name === '') return void res.json(thrownError(Messages.gatewayName));
     if (v.name.split('#')[0] !== STRIPE_GATEWAY_NAME) return void res.json(thrownError(`Unsupported payment gateway: only ${STRIPE_GATEWAY_NAME} is served here`));
+    if (!INSTANCE_NAME.test(v.name)) return void res.json(thrownError('Invalid payment gateway instance name'));
 
     const iframe = phpTruthy(v.iframe);
     const requestParameters = iframe && phpTruthy(v.request_parameters);
@@ -63,6 +75,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
       returnUrl,
       requestParameters,
       customer: { email: optionalText(v.email, 320), firstName: optionalText(v.firstname), lastName: optionalText(v.lastname) },
+      browserBinding: iframe ? undefined : browserBinding(req),
     };
     try {
       const started = await startCardSetup(deps, request);
@@ -79,7 +92,6 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
           }),
         );
       } else if (!iframe) {
-        req.session.billrunTxIds = [...(req.session.billrunTxIds ?? []), started.txId].slice(-MAX_TXIDS_PER_BROWSER);
         res.redirect(302, started.url);
       } else if (requestParameters) {
         res.json(success({ url: { url: started.url, session_id: started.session.id, session: started.session, txId: started.txId } }));
@@ -103,7 +115,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
       const name = stringParam(req, 'name');
       try {
         if (!isTxId(txId)) throw new AppError('not_found', 'Unknown transaction');
-        const answer = await act({ txId, name, browserTxIds: req.session.billrunTxIds ?? [] });
+        const answer = await act({ txId, name, browserBinding: req.session.billrunBrowser ? browserBinding(req) : undefined });
         if (jsonMode) res.json(answer.json);
         else res.redirect(302, answer.redirectTo);
       } catch (err) {
@@ -135,7 +147,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
         {
           name: STRIPE_GATEWAY_NAME,
           supported: true,
-          image_url: `${config.publicBaseUrl}/paymentgateways/logo/stripe.svg`,
+          image_url: '',
           title: STRIPE_GATEWAY_NAME,
           params: { secret_key: '', publishable_key: '' },
           secret_fields: ['secret_key'],
@@ -190,6 +202,14 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
       return void res.status(401).json({ error: 'invalid_client', error_description: 'The client credentials are invalid' });
     }
     res.json(issueToken(config, clientId, deps.clock.now()));
+  });
+
+  // A body the parsers cannot read is a client mistake: BillRun's envelope, never a bare 400 page.
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (req.path === '/oauth2/token') return void res.status(400).json({ error: 'invalid_request', error_description: 'The request body could not be read' });
+    if (req.path.startsWith('/paymentgateways/')) return void res.json(thrownError(clientMessage(req, new AppError('invalid_input', 'The request body could not be read'))));
+    next(err);
   });
 
   return router;

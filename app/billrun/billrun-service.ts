@@ -33,6 +33,8 @@ export interface CardSetupRequest {
   returnUrl?: string;
   requestParameters: boolean;
   customer: { email?: string; firstName?: string; lastName?: string };
+  /** Redirect flow: a hash of the browser session that asked, checked again by OkPage. */
+  browserBinding?: string;
 }
 
 export type CardSetupStart =
@@ -78,6 +80,7 @@ async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account
         okPage: request.okPage ?? null,
         failPage: request.failPage ?? null,
         returnUrl,
+        browserBinding: request.browserBinding ?? null,
         createdAt: deps.clock.now(),
       });
       return txId;
@@ -139,8 +142,8 @@ export interface HandshakeLookup {
   txId: string;
   /** The `name` the caller sent, when it sent one. */
   name?: string;
-  /** txIds this browser started in the redirect flow (from its session). */
-  browserTxIds: readonly string[];
+  /** Hash of the caller's browser session, when it has one. */
+  browserBinding?: string;
 }
 
 /** Finds the handshake and checks the caller may act on it. */
@@ -149,7 +152,9 @@ async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Hands
   if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
   if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
   // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
-  if (handshake.flow === 'redirect' && !lookup.browserTxIds.includes(handshake.txId)) throw new AppError('forbidden', MESSAGES.otherBrowser);
+  if (handshake.flow === 'redirect' && (!lookup.browserBinding || lookup.browserBinding !== handshake.browserBinding)) {
+    throw new AppError('forbidden', MESSAGES.otherBrowser);
+  }
   return handshake;
 }
 
@@ -203,11 +208,13 @@ export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Prom
   if (settled?.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
   if (settled) return handshake;
 
-  if (handshake.checkoutSessionId) {
+  if (handshake.checkoutSessionId || handshake.setupIntentId) {
     try {
-      await deps.stripe.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
+      // Close the Stripe side first so the card cannot be saved after we call it cancelled.
+      if (handshake.checkoutSessionId) await deps.stripe.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
+      else await deps.stripe.cancelSetupIntent(handshake.setupIntentId as string, `billrun-cancel-${handshake.txId}`);
     } catch (err) {
-      // Stripe refuses to expire a session that is no longer open: it completed or expired meanwhile.
+      // Stripe refuses to close what is no longer open: it completed or expired meanwhile.
       if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
       const outcome = await applyCardSetupState(deps, handshake.txId, await observe(deps, handshake));
       if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);

@@ -59,11 +59,29 @@ export function phpTruthy(value: unknown): boolean {
   return true;
 }
 
-/** Adds or replaces one query parameter, keeping the rest of the URL (fragment included). */
+/**
+ * Adds or replaces one query parameter and leaves every other byte of the client's URL alone
+ * (`http://okpage` -> `http://okpage?txId=1`): client pages may check or sign their own query
+ * string, so it is edited as text, not re-serialised.
+ */
 export function withQueryParam(url: string, key: string, value: string): string {
-  const u = new URL(url);
-  u.searchParams.set(key, value);
-  return u.toString();
+  const hashAt = url.indexOf('#');
+  const fragment = hashAt >= 0 ? url.slice(hashAt) : '';
+  const beforeFragment = hashAt >= 0 ? url.slice(0, hashAt) : url;
+  const queryAt = beforeFragment.indexOf('?');
+  const base = queryAt >= 0 ? beforeFragment.slice(0, queryAt) : beforeFragment;
+  const query = queryAt >= 0 ? beforeFragment.slice(queryAt + 1) : '';
+  const nameOf = (pair: string): string => {
+    const raw = pair.split('=')[0].replace(/\+/g, ' ');
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  };
+  const kept = query.split('&').filter((pair) => pair !== '' && nameOf(pair) !== key);
+  kept.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  return `${base}?${kept.join('&')}${fragment}`;
 }
 
 /**

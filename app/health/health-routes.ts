@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 
 export interface Lifecycle {
@@ -10,9 +11,13 @@ interface CheckResult {
   status: 'ok' | 'fail';
   latency_ms: number;
   error?: string;
+  /** For the log only. */
+  detail?: string;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
+/** Probes come every few seconds from every load balancer: Stripe is asked at most this often. */
+const STRIPE_CHECK_CACHE_MS = 5000;
 
 async function timed(fn: () => Promise<unknown>): Promise<CheckResult> {
   const started = process.hrtime.bigint();
@@ -27,7 +32,9 @@ async function timed(fn: () => Promise<unknown>): Promise<CheckResult> {
     ]);
     return { status: 'ok', latency_ms: elapsed() };
   } catch (err) {
-    return { status: 'fail', latency_ms: elapsed(), error: err instanceof Error ? err.message : 'failed' };
+    // Only a short reason here (the endpoint is unauthenticated); the detail goes to the log.
+    const reason = isAppError(err) && err.code === 'stripe_auth' ? 'API key refused' : err instanceof Error && err.message.startsWith('no answer') ? 'timeout' : 'unreachable';
+    return { status: 'fail', latency_ms: elapsed(), error: reason, detail: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);
   }
@@ -41,13 +48,21 @@ export function createHealthRouter(deps: Deps, lifecycle: Lifecycle): Router {
     res.json({ status: 'ok' });
   });
 
+  let stripeCheck: { at: number; result: Promise<CheckResult> } | undefined;
+  const checkStripe = (): Promise<CheckResult> => {
+    const now = Date.now();
+    if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS) stripeCheck = { at: now, result: timed(() => deps.stripe.ping()) };
+    return stripeCheck.result;
+  };
+
   router.get('/health/ready', async (req, res) => {
-    const [database, stripe] = await Promise.all([timed(() => deps.db.raw('select 1')), timed(() => deps.stripe.ping())]);
-    const checks = { database, stripe: { ...stripe, mode: deps.config.stripe.mode } };
-    const failing = Object.entries(checks).filter(([, c]) => c.status === 'fail').map(([name]) => name);
+    const [database, stripe] = await Promise.all([timed(() => deps.db.raw('select 1')), checkStripe()]);
+    const all = { database, stripe: { ...stripe, mode: deps.config.stripe.mode } };
+    const failing = Object.entries(all).filter(([, c]) => c.status === 'fail').map(([name]) => name);
     if (lifecycle.shuttingDown) failing.push('shutting_down');
+    const checks = Object.fromEntries(Object.entries(all).map(([name, { detail: _detail, ...shown }]) => [name, shown]));
     if (failing.length > 0) {
-      req.log.warn({ failing, checks }, 'not ready');
+      req.log.warn({ failing, checks: all }, 'not ready');
       res.status(503).json({ status: 'unavailable', failing, checks });
       return;
     }

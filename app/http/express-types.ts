@@ -16,8 +16,8 @@ declare global {
 
 declare module 'express-session' {
   interface SessionData {
-    /** txIds this browser started in BillRun's redirect flow: proof for OkPage that it is the customer's own browser. */
-    billrunTxIds?: string[];
+    /** Set when this browser started a BillRun redirect flow (the handshake stores a hash of the session id). */
+    billrunBrowser?: boolean;
   }
 }
 

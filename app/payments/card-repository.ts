@@ -58,11 +58,6 @@ export const cardExpiration = (expMonth: number, expYear: number): string => `${
 
 export type NewCard = Omit<SavedCard, 'id' | 'active' | 'cardExpiration'>;
 
-export async function findCardByHandshake(db: Knex | Knex.Transaction, txId: string): Promise<SavedCard | undefined> {
-  const row = await db<CardRow>('cards').where({ handshake_tx_id: txId }).first();
-  return row ? toCard(row) : undefined;
-}
-
 export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, paymentMethodId: string): Promise<SavedCard | undefined> {
   const row = await db<CardRow>('cards').where({ payment_method_id: paymentMethodId }).first();
   return row ? toCard(row) : undefined;
@@ -76,6 +71,17 @@ export async function findActiveCard(db: Knex | Knex.Transaction, aid: number): 
 export async function listCards(db: Knex | Knex.Transaction, aid: number): Promise<SavedCard[]> {
   const rows = await db<CardRow>('cards').where({ aid }).orderBy('id', 'asc');
   return rows.map(toCard);
+}
+
+/**
+ * Makes an already saved card the active one again (the customer saved the same payment method
+ * once more). The caller holds the account row lock.
+ */
+export async function reactivateCard(trx: Knex.Transaction, card: SavedCard, now: Date): Promise<SavedCard> {
+  if (card.active) return card;
+  await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: now });
+  await trx('cards').where({ id: card.id }).update({ active: true, deactivated_at: null });
+  return { ...card, active: true };
 }
 
 /**

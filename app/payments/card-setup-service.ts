@@ -1,10 +1,11 @@
 import type { ObservedSetup } from '../stripe';
+import type { Knex } from 'knex';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
 import { findAccount } from './account-repository';
-import { findCardByHandshake, findCardByPaymentMethod, insertActiveCard, type SavedCard } from './card-repository';
-import { findHandshake, finishHandshake, type Handshake } from './handshake-repository';
+import { findCardByPaymentMethod, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
+import { completeHandshake, findHandshake, finishHandshake, type Handshake } from './handshake-repository';
 
 export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
 
@@ -15,14 +16,17 @@ export type SetupOutcome =
   | { kind: 'cancelled'; handshake: Handshake }
   | { kind: 'failed'; reason: string; handshake: Handshake };
 
+async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handshake: Handshake): Promise<SavedCard> {
+  const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.paymentMethodId) : undefined;
+  if (!card) throw new AppError('conflict', 'The saved card of this transaction is no longer on record');
+  return card;
+}
+
 /** The outcome a handshake already in a final state stands for, without asking Stripe. */
 export async function settledOutcome(deps: Pick<Deps, 'db'>, handshake: Handshake): Promise<SetupOutcome | undefined> {
   switch (handshake.state) {
-    case 'completed': {
-      const card = await findCardByHandshake(deps.db, handshake.txId);
-      if (!card) throw new Error(`completed handshake ${handshake.txId} has no card`);
-      return { kind: 'completed', card, handshake };
-    }
+    case 'completed':
+      return { kind: 'completed', card: await savedCardOf(deps.db, handshake), handshake };
     case 'cancelled':
       return { kind: 'cancelled', handshake };
     case 'expired':
@@ -49,11 +53,7 @@ export async function applyCardSetupState(
   return inTransaction(deps.db, async (trx) => {
     const handshake = await findHandshake(trx, txId, { forUpdate: true });
     if (!handshake) throw new AppError('not_found', 'Unknown transaction');
-    if (handshake.state === 'completed') {
-      const card = await findCardByHandshake(trx, txId);
-      if (!card) throw new Error(`completed handshake ${txId} has no card`);
-      return { kind: 'completed', card, handshake };
-    }
+    if (handshake.state === 'completed') return { kind: 'completed', card: await savedCardOf(trx, handshake), handshake };
 
     switch (observed.status) {
       case 'open':
@@ -88,9 +88,17 @@ export async function applyCardSetupState(
         }
         // Serialises card changes per account so exactly one card ends up active.
         await findAccount(trx, handshake.aid, { forUpdate: true });
-        const card =
-          (await findCardByPaymentMethod(trx, observed.card.paymentMethodId)) ??
-          (await insertActiveCard(trx, {
+        const existing = await findCardByPaymentMethod(trx, observed.card.paymentMethodId);
+        if (existing && existing.aid !== handshake.aid) {
+          const reason = 'The card is saved for another account';
+          deps.logger.error({ txId, aid: handshake.aid, otherAid: existing.aid }, 'payment method already belongs to another account');
+          await finishHandshake(trx, txId, 'failed', now, reason);
+          return { kind: 'failed', reason, handshake };
+        }
+        // The same payment method saved again becomes the active card again.
+        const card = existing
+          ? await reactivateCard(trx, existing, now)
+          : await insertActiveCard(trx, {
             aid: handshake.aid,
             gatewayName: STRIPE_GATEWAY_NAME,
             instanceName: handshake.instanceName,
@@ -102,10 +110,10 @@ export async function applyCardSetupState(
             expMonth: observed.card.expMonth,
             expYear: observed.card.expYear,
             generateTokenTime: now,
-          }));
-        await finishHandshake(trx, txId, 'completed', now);
+          });
+        await completeHandshake(trx, txId, card.paymentMethodId, now);
         deps.logger.info({ txId, aid: handshake.aid, cardId: card.id, last4: card.fourDigits }, 'card saved');
-        return { kind: 'completed', card, handshake: { ...handshake, state: 'completed' } };
+        return { kind: 'completed', card, handshake: { ...handshake, state: 'completed', paymentMethodId: card.paymentMethodId } };
       }
     }
   });

@@ -18,6 +18,10 @@ export interface Handshake {
   okPage: string | null;
   failPage: string | null;
   returnUrl: string;
+  /** Hash of the browser session that started a redirect flow. */
+  browserBinding: string | null;
+  /** The card this handshake saved, once completed. */
+  paymentMethodId: string | null;
   state: HandshakeState;
   failureReason: string | null;
   expiresAt: Date | null;
@@ -37,6 +41,8 @@ interface HandshakeRow {
   ok_page: string | null;
   fail_page: string | null;
   return_url: string;
+  browser_binding: string | null;
+  payment_method_id: string | null;
   state: HandshakeState;
   failure_reason: string | null;
   expires_at: Date | string | null;
@@ -58,6 +64,8 @@ const toHandshake = (row: HandshakeRow): Handshake => ({
   okPage: row.ok_page,
   failPage: row.fail_page,
   returnUrl: row.return_url,
+  browserBinding: row.browser_binding,
+  paymentMethodId: row.payment_method_id,
   state: row.state,
   failureReason: row.failure_reason,
   expiresAt: toDate(row.expires_at),
@@ -75,6 +83,7 @@ export interface NewHandshake {
   okPage: string | null;
   failPage: string | null;
   returnUrl: string;
+  browserBinding: string | null;
   createdAt: Date;
 }
 
@@ -89,6 +98,7 @@ export async function insertHandshake(db: Knex, h: NewHandshake): Promise<void> 
     ok_page: h.okPage,
     fail_page: h.failPage,
     return_url: h.returnUrl,
+    browser_binding: h.browserBinding,
     state: 'creating',
     next_check_at: nextHandshakeCheck('creating', h.createdAt),
     created_at: h.createdAt,
@@ -135,14 +145,23 @@ export async function markHandshakeOpen(
 export async function finishHandshake(
   db: Knex | Knex.Transaction,
   txId: string,
-  state: Exclude<HandshakeState, 'creating' | 'open'>,
+  state: Exclude<HandshakeState, 'creating' | 'open' | 'completed'>,
   now: Date,
   failureReason: string | null = null,
 ): Promise<boolean> {
   const updated = await db('handshakes')
     .where({ tx_id: txId })
-    .whereIn('state', state === 'completed' ? ['creating', 'open', 'expired'] : ['creating', 'open'])
+    .whereIn('state', ['creating', 'open'])
     .update({ state, failure_reason: failureReason, finished_at: now, updated_at: now, next_check_at: null });
+  return updated > 0;
+}
+
+/** The handshake saved this card. Also from a locally presumed `expired`, which Stripe overrules. */
+export async function completeHandshake(db: Knex | Knex.Transaction, txId: string, paymentMethodId: string, now: Date): Promise<boolean> {
+  const updated = await db('handshakes')
+    .where({ tx_id: txId })
+    .whereIn('state', ['creating', 'open', 'expired'])
+    .update({ state: 'completed', payment_method_id: paymentMethodId, failure_reason: null, finished_at: now, updated_at: now, next_check_at: null });
   return updated > 0;
 }
 

@@ -65,6 +65,7 @@ export interface StripeGateway {
   expireCheckoutSession(sessionId: string, idempotencyKey: string): Promise<CheckoutSession>;
   createSetupIntent(input: { customerId: string; txId: string; aid: number }, idempotencyKey: string): Promise<SetupIntent>;
   retrieveSetupIntentWithCard(setupIntentId: string): Promise<SetupIntent>;
+  cancelSetupIntent(setupIntentId: string, idempotencyKey: string): Promise<SetupIntent>;
   createEphemeralKey(customerId: string, idempotencyKey: string): Promise<{ secret: string }>;
   /**
    * Charges a saved card off-session. A decline is not an exception here: Stripe attaches the
@@ -81,7 +82,7 @@ export interface StripeGateway {
   listRefunds(paymentIntentId: string): Promise<Refund[]>;
   /** Verifies a webhook's signature on the raw body and parses it; throws `invalid_input` when it is not Stripe's. */
   verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEvent;
-  /** A cheap authenticated read for readiness checks. */
+  /** A cheap authenticated read the service's key needs anyway (customers), for readiness checks. */
   ping(): Promise<void>;
 }
 
@@ -173,6 +174,9 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
     retrieveSetupIntentWithCard: (setupIntentId) =>
       call('setup intent retrieval', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] })),
 
+    cancelSetupIntent: (setupIntentId, idempotencyKey) =>
+      call('setup intent cancellation', () => stripe.setupIntents.cancel(setupIntentId, {}, { idempotencyKey })),
+
     createEphemeralKey: async (customerId, idempotencyKey) => {
       const key = await call('ephemeral key creation', () =>
         stripe.ephemeralKeys.create({ customer: customerId }, { apiVersion: STRIPE_API_VERSION, idempotencyKey }),
@@ -233,7 +237,7 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
     },
 
     ping: async () => {
-      await call('balance read', () => stripe.balance.retrieve());
+      await call('customer listing', () => stripe.customers.list({ limit: 1 }));
     },
   };
 }

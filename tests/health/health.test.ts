@@ -28,16 +28,27 @@ describe('health', () => {
         stripe: { status: 'ok', latency_ms: expect.any(Number), mode: 'stripe' },
       },
     });
-    expect(ctx.emulator.requests().some((r) => r.method === 'GET' && r.path === '/v1/balance')).toBe(true);
+    expect(ctx.emulator.requests().some((r) => r.method === 'GET' && r.path === '/v1/customers')).toBe(true);
   });
 
-  test('when Stripe keeps failing, then ready is 503 naming stripe', async () => {
-    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/balance' });
-    const res = await request(ctx.app).get('/health/ready');
+  test('when Stripe keeps failing, then ready is 503 naming stripe, with a short reason and the detail only in the log', async () => {
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/customers' });
+    const fresh = createApp(ctx.deps); // its own Stripe check cache
+    const res = await request(fresh.app).get('/health/ready');
+    fresh.session.close();
     expect(res.status).toBe(503);
     expect(res.body.failing).toEqual(['stripe']);
     expect(res.body.checks.database.status).toBe('ok');
-    expect(res.body.checks.stripe).toMatchObject({ status: 'fail', error: expect.any(String) });
+    expect(res.body.checks.stripe).toEqual({ status: 'fail', error: 'unreachable', latency_ms: expect.any(Number), mode: 'stripe' });
+    expect(ctx.logs.some((l) => l.includes('"not ready"') && l.includes('Stripe customer listing failed'))).toBe(true);
+  });
+
+  test('when probes come in a burst, then Stripe is asked once', async () => {
+    const fresh = createApp(ctx.deps);
+    ctx.emulator.clearRequests();
+    for (let i = 0; i < 5; i++) expect((await request(fresh.app).get('/health/ready')).status).toBe(200);
+    fresh.session.close();
+    expect(ctx.emulator.requests().filter((r) => r.path === '/v1/customers')).toHaveLength(1);
   });
 
   test('when shutdown has begun, then ready is 503 so traffic drains', async () => {
@@ -64,7 +75,7 @@ describe('health when the database is down', () => {
       const res = await request(broken.app).get('/health/ready');
       expect(res.status).toBe(503);
       expect(res.body.failing).toEqual(['database']);
-      expect(res.body.checks.database).toMatchObject({ status: 'fail', error: expect.any(String) });
+      expect(res.body.checks.database).toEqual({ status: 'fail', error: 'unreachable', latency_ms: expect.any(Number) });
       expect(res.body.checks.stripe.status).toBe('ok');
     } finally {
       broken.session.close();

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import Stripe from 'stripe';
 import { parseConfig, type Config } from '../../config';
@@ -32,6 +34,8 @@ export interface TestContext {
   deps: Deps;
   /** Every log line the service wrote, as text. */
   logs: string[];
+  /** Where the app listens for real (the emulator delivers webhooks there). */
+  baseUrl: string;
   close(): Promise<void>;
 }
 
@@ -67,11 +71,19 @@ export async function startTestContext(options: { env?: Record<string, string>; 
   };
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const apiBase = config.stripe.apiBase as URL;
+  // The app listens on a real port so the emulator can deliver signed webhooks to it, exactly as
+  // Stripe would; requests from tests still go through supertest.
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
   const gateway = createStripeGateway(
     createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
+    { webhookSecret: endpoint.secret },
   );
   const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
   const handle = createApp(deps);
+  server.on('request', handle.app);
   const stripe = createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
   return {
     app: handle.app,
@@ -84,9 +96,12 @@ export async function startTestContext(options: { env?: Record<string, string>; 
     clock,
     deps,
     logs,
+    baseUrl,
     close: async () => {
       handle.session.close();
       await emulator.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await testDb.close();
     },
   };
