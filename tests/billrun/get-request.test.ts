@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { getRequestFields, newAid, signed } from '../support/billrun-requests';
-import { startTestContext, TEST_OAUTH_CLIENT, type TestContext } from '../support/test-context';
+import { parseConfig } from '../../config';
+import { createApp } from '../../app/app';
+import { startTestContext, TEST_OAUTH_CLIENT, TEST_STRIPE_KEY, testEnv, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -79,6 +81,43 @@ describe('getRequest validation, in BillRun order and with its messages', () => 
     const res = await getRequest(signed(getRequestFields({ ok_page: 'javascript:alert(1)' })));
     expect(res.body).toEqual({ status: 0, details: { message: 'Invalid ok/fail page: it must be an http(s) URL on an allowed origin' } });
     expect(stripeCalls()).toEqual([]);
+  });
+});
+
+describe('getRequest, more refusals', () => {
+  test('when _t_ lies in the future beyond the window, then "Failed to authenticate"', async () => {
+    const future = new Date(Date.now() + (ctx.config.billrun.signatureMaxAgeS + 60) * 1000);
+    expect((await getRequest(signed(getRequestFields({}, future)))).body).toEqual(thrown('Failed to authenticate'));
+  });
+
+  test('when the freshness window is 0, then an old _t_ is accepted (BillRun behaviour)', async () => {
+    const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: ctx.emulator.url, BILLRUN_SIGNATURE_MAX_AGE_S: '0' }));
+    const lenient = createApp({ ...ctx.deps, config });
+    const res = await request(lenient.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({}, new Date('2025-11-21T00:00:00Z'))) });
+    lenient.session.close();
+    expect(res.body.status).toBe(1);
+  });
+
+  test('when a POST body is not readable JSON, then the BillRun envelope, not a bare 400', async () => {
+    const res = await request(ctx.app).post('/paymentgateways/getRequest').set('Content-Type', 'application/json').send('{"data":');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(thrown('The request body could not be read'));
+  });
+
+  test('when the instance name is too long, then it is refused before Stripe is called', async () => {
+    const res = await getRequest(signed(getRequestFields({ name: `StripeCheckout#${'x'.repeat(120)}` })));
+    expect(res.body).toEqual(thrown('Invalid payment gateway instance name'));
+    expect(stripeCalls()).toEqual([]);
+  });
+
+  test('when redirect origins are configured, then a page on another origin is refused', async () => {
+    const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: ctx.emulator.url, ALLOWED_REDIRECT_ORIGINS: 'https://portal.example' }));
+    const strict = createApp({ ...ctx.deps, config });
+    const ok = await request(strict.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields()) });
+    const evil = await request(strict.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({ ok_page: 'https://evil.example/ok' })) });
+    strict.session.close();
+    expect(ok.body.status).toBe(1);
+    expect(evil.body).toEqual({ status: 0, details: { message: 'Invalid ok/fail page: it must be an http(s) URL on an allowed origin' } });
   });
 });
 

@@ -32,12 +32,22 @@ describe('what the logs hold', () => {
 
     const ok = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', txId, redirect: '0' });
     expect(ok.body).toMatchObject({ status: 1, details: { credit_card: '4242', expiration_date: '122034' } });
-    await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
+    const token = await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
+
+    // Error paths log more: a bad signature, Stripe failing, a redirect flow with data in the URL.
+    await request(ctx.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({}, ctx.clock.now()), 'wrong-secret') });
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/checkout/sessions' });
+    const failed = await request(ctx.app).get('/paymentgateways/getRequest').set('Authorization', `Bearer ${token.body.access_token}`).query({ data });
+    expect(failed.body.status).toBe(0);
+    const redirectData = signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined }, ctx.clock.now()));
+    await request(ctx.app).get('/paymentgateways/getRequest').query({ data: redirectData });
 
     const text = ctx.logs.join('\n');
+    expect(text).toContain('Stripe checkout session creation failed');
     expect(ctx.logs.length).toBeGreaterThan(5);
     expect(text).toContain(txId); // the log is useful: the txId is there to follow the flow
-    for (const forbidden of ['4242424242424242', '4242 4242 4242 4242', '7391', TEST_STRIPE_KEY, TEST_SECRET, sig, TEST_OAUTH_CLIENT.client_secret, ctx.config.session.secret]) {
+    const secrets = ['4242424242424242', '4242 4242 4242 4242', '7391', TEST_STRIPE_KEY, TEST_SECRET, sig, JSON.parse(redirectData)._sig_, token.body.access_token, TEST_OAUTH_CLIENT.client_secret, ctx.config.session.secret];
+    for (const forbidden of secrets) {
       expect(text).not.toContain(forbidden);
     }
   });

@@ -23,15 +23,15 @@ describe('OkPage: the three-sided handshake', () => {
     ctx.emulator.clearRequests();
 
     const res = await okPageJson(ctx, setup.txId);
+    // Exactly one Stripe call: the session with SetupIntent and PaymentMethod expanded (BillRun makes three).
+    expect(ctx.emulator.requests().map((r) => [r.method, r.path, r.params])).toEqual([
+      ['GET', `/v1/checkout/sessions/${setup.sessionId}`, { expand: ['setup_intent.payment_method'] }],
+    ]);
     const card = await ctx.stripe.checkout.sessions.retrieve(setup.sessionId, { expand: ['setup_intent.payment_method'] });
     const pm = (card.setup_intent as { payment_method: { id: string; card: { exp_month: number; exp_year: number } } }).payment_method;
     const expiration = `${pm.card.exp_month}${pm.card.exp_year}`;
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: '4242', expiration_date: expiration, params: [] } });
-
-    const okPageCalls = ctx.emulator.requests().filter((r) => r.path.startsWith(`/v1/checkout/sessions/${setup.sessionId}`));
-    expect(okPageCalls).toHaveLength(2); // OkPage's one call, then the test's own retrieve above
-    expect(okPageCalls[0].params).toEqual({ expand: ['setup_intent.payment_method'] });
 
     const rows = await ctx.db('cards').where({ aid: setup.aid });
     expect(rows).toHaveLength(1);
@@ -127,6 +127,47 @@ describe('OkPage: the three-sided handshake', () => {
     expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
   });
 
+  test('when only our clock is past the session expiry (Stripe still says open), then OkPage says expired anyway', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.clock.advanceServiceOnly(24 * 3600 + 60);
+    const res = await okPageJson(ctx, setup.txId);
+    ctx.clock.advanceServiceOnly(-(24 * 3600 + 60));
+    expect(res.body).toEqual(failureBody('The card setup has expired'));
+    expect((await ctx.stripe.checkout.sessions.retrieve(setup.sessionId)).status).toBe('open');
+    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
+  });
+
+  test('when redirect is empty, then OkPage answers JSON (PHP-falsy)', async () => {
+    const setup = await startIframeSetup(ctx);
+    const res = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', txId: setup.txId, redirect: '' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(failureBody('The card setup is not completed yet'));
+  });
+
+  test('when OkPage names another gateway instance, then it is refused', async () => {
+    const setup = await startIframeSetup(ctx);
+    const res = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout#2', txId: setup.txId, redirect: '0' });
+    expect(res.body).toEqual(failureBody('The transaction belongs to another payment gateway'));
+  });
+
+  test('when failPage comes after the card was saved, then it says so and the card stays', async () => {
+    const setup = await startIframeSetup(ctx);
+    ctx.emulator.completeCheckoutSession(setup.sessionId, VISA);
+    await okPageJson(ctx, setup.txId);
+    const res = await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId: setup.txId, redirect: '0' });
+    expect(res.body).toEqual(failureBody('The card setup is already completed'));
+    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+  });
+
+  test('when failPage comes in redirect mode, then the browser goes to the return URL with a danger message', async () => {
+    const setup = await startIframeSetup(ctx);
+    const res = await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId: setup.txId });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.location);
+    expect(location.origin + location.pathname).toBe('https://billrun.example/return');
+    expect(JSON.parse(location.searchParams.get('message') as string)).toEqual({ content: 'The card setup was cancelled', type: 'danger' });
+  });
+
   test('when OkPage is called without redirect=0, then the browser goes to the tenant return URL', async () => {
     const setup = await startIframeSetup(ctx);
     ctx.emulator.completeCheckoutSession(setup.sessionId, VISA);
@@ -141,6 +182,50 @@ describe('OkPage: the three-sided handshake', () => {
     expect(res.status).toBe(302);
     const location = new URL(res.headers.location);
     expect(JSON.parse(location.searchParams.get('message') as string)).toEqual({ content: 'The card setup is not completed yet', type: 'danger' });
+  });
+});
+
+describe('the custom (SDK) flow', () => {
+  const customSetup = async (aid: number) => {
+    const res = await request(ctx.app)
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields({ aid, request_parameters: true, custom_flow: true }, ctx.clock.now())) });
+    const setupIntentId = (res.body.details.url.setup_intent_client_secret as string).split('_secret_')[0];
+    return { txId: res.body.details.url.txId as string, setupIntentId };
+  };
+
+  test('when the app confirmed the SetupIntent, then OkPage saves the card and answers null card fields, as BillRun does', async () => {
+    const aid = newAid();
+    const { txId, setupIntentId } = await customSetup(aid);
+    await ctx.stripe.setupIntents.confirm(setupIntentId, { payment_method: 'pm_card_visa' });
+    const res = await okPageJson(ctx, txId);
+    expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: null, expiration_date: null, params: [] } });
+    expect((await ctx.db('cards').where({ aid, active: true }).first()).four_digits).toBe('4242');
+  });
+
+  test('when failPage comes first, then the SetupIntent is canceled at Stripe and cannot save a card later', async () => {
+    const { txId, setupIntentId } = await customSetup(newAid());
+    const fail = await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId, redirect: '0' });
+    expect(fail.body).toEqual(failureBody('The card setup was cancelled'));
+    expect((await ctx.stripe.setupIntents.retrieve(setupIntentId)).status).toBe('canceled');
+    await expect(ctx.stripe.setupIntents.confirm(setupIntentId, { payment_method: 'pm_card_visa' })).rejects.toThrow();
+  });
+
+  test('when a payment method saved before is saved again, then it becomes the active card again and OkPage stays consistent', async () => {
+    const aid = newAid();
+    const first = await customSetup(aid);
+    const confirmed = await ctx.stripe.setupIntents.confirm(first.setupIntentId, { payment_method: 'pm_card_visa' });
+    await okPageJson(ctx, first.txId);
+    const second = await customSetup(aid);
+    await ctx.stripe.setupIntents.confirm(second.setupIntentId, { payment_method: 'pm_card_visa_chargeDeclinedInsufficientFunds' });
+    await okPageJson(ctx, second.txId);
+    const third = await customSetup(aid);
+    await ctx.stripe.setupIntents.confirm(third.setupIntentId, { payment_method: confirmed.payment_method as string });
+    expect((await okPageJson(ctx, third.txId)).body.status).toBe(1);
+    expect((await okPageJson(ctx, third.txId)).body.status).toBe(1);
+    const active = await ctx.db('cards').where({ aid, active: true });
+    expect(active.map((c) => c.payment_method_id)).toEqual([confirmed.payment_method]);
+    expect(await ctx.db('cards').where({ aid })).toHaveLength(2);
   });
 });
 
@@ -164,5 +249,20 @@ describe('the redirect (non-iframe) flow in a browser', () => {
     expect(ok.status).toBe(302);
     expect(ok.headers.location).toBe('https://portal.example/done');
     expect((await ctx.db('cards').where({ aid }).first()).four_digits).toBe('4242');
+  });
+
+  test('when one browser starts two setups at once, then both txIds work in that browser', async () => {
+    const browser = request.agent(ctx.app);
+    await browser.get('/paymentgateways/success'); // no session yet: both starts race to create it
+    const start = () =>
+      browser.get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined }, ctx.clock.now())) });
+    const first = await start(); // the session cookie exists from here on
+    const [a, b] = await Promise.all([start(), start()]);
+    for (const res of [first, a, b]) {
+      const sessionId = new URL(res.headers.location).pathname.split('/').pop() as string;
+      const back = new URL(ctx.emulator.completeCheckoutSession(sessionId, VISA).redirectUrl);
+      const ok = await browser.get(back.pathname + back.search).query({ redirect: '0' });
+      expect(ok.body).toMatchObject({ status: 1, details: { credit_card: '4242' } });
+    }
   });
 });

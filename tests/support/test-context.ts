@@ -19,6 +19,8 @@ export const TEST_OAUTH_CLIENT = { client_id: 'billrun-test', client_secret: 'bi
 /** A clock tests move by hand; `advance` moves the emulator's clock too, as real time would. */
 export interface TestClock extends Clock {
   advance(seconds: number): void;
+  /** Moves only the service's clock, as if Stripe's lagged behind ours. */
+  advanceServiceOnly(seconds: number): void;
 }
 
 export interface TestContext {
@@ -67,6 +69,9 @@ export async function startTestContext(options: { env?: Record<string, string>; 
     advance: (seconds) => {
       offsetMs += seconds * 1000;
       emulator.advanceClock(seconds);
+    },
+    advanceServiceOnly: (seconds) => {
+      offsetMs += seconds * 1000;
     },
   };
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
