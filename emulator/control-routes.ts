@@ -36,6 +36,27 @@ function optionalString(fields: Fields, name: string): string | undefined {
   return String(v);
 }
 
+function choice<T extends string>(fields: Fields, name: string, allowed: readonly T[], fallback?: T): T {
+  const v = optionalString(fields, name) ?? fallback;
+  if (v === undefined) throw invalidRequest(`Missing required param: ${name}.`, { code: 'parameter_missing', param: name });
+  if (!(allowed as readonly string[]).includes(v)) throw invalidRequest(`${name} must be one of ${allowed.join(', ')}.`, { param: name });
+  return v as T;
+}
+
+function optionalBoolean(fields: Fields, name: string): boolean | undefined {
+  const v = fields[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw invalidRequest(`${name} must be true or false.`, { param: name });
+}
+
+function requiredCount(fields: Fields): number {
+  const count = optionalInt(fields, 'count');
+  if (count === undefined) throw invalidRequest('Missing required param: count.', { code: 'parameter_missing', param: 'count' });
+  return count;
+}
+
 function optionalInt(fields: Fields, name: string): number | undefined {
   const s = optionalString(fields, name);
   if (s === undefined) return undefined;
@@ -44,9 +65,13 @@ function optionalInt(fields: Fields, name: string): number | undefined {
 }
 
 /** Answers a /_emulator request, or undefined when no control route matches. */
-export function handleControl(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+export async function handleControl(core: EmulatorCore, method: string, pathname: string, fields: Fields): Promise<ControlAnswer | undefined> {
   try {
-    return route(core, method, pathname, fields);
+    if (method === 'POST' && pathname === '/_emulator/webhooks/settle') {
+      await core.webhooks.settle();
+      return { status: 200, body: { settled: true } };
+    }
+    return route(core, method, pathname, fields) ?? paymentRoute(core, method, pathname, fields) ?? webhookRoute(core, method, pathname, fields);
   } catch (err) {
     if (err instanceof EmulatorApiError) return { status: err.status, body: err.envelope() satisfies StripeErrorEnvelope };
     throw err;
@@ -106,6 +131,84 @@ function route(core: EmulatorCore, method: string, pathname: string, fields: Fie
       return { status: 200, body: { now: core.clock.now() } };
     case 'GET /_emulator/events':
       return { status: 200, body: { data: core.store.events } };
+    default:
+      return undefined;
+  }
+}
+
+function paymentRoute(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+  const pi = /^\/_emulator\/payment_intents\/([^/]+)\/(three_d_secure|settle)$/.exec(pathname);
+  if (pi && method === 'POST') {
+    const id = decodeURIComponent(pi[1]);
+    if (pi[2] === 'three_d_secure') {
+      const r = core.authenticatePaymentIntent(id, choice(fields, 'result', ['pass', 'fail'] as const));
+      return { status: 200, body: { redirect_url: r.redirectUrl, payment_intent: r.paymentIntent } };
+    }
+    return { status: 200, body: { payment_intent: core.settlePaymentIntent(id, choice(fields, 'outcome', ['succeeded', 'failed'] as const)) } };
+  }
+  const refund = /^\/_emulator\/refunds\/([^/]+)\/settle$/.exec(pathname);
+  if (refund && method === 'POST') {
+    const outcome = choice(fields, 'outcome', ['succeeded', 'failed'] as const);
+    return { status: 200, body: { refund: core.settleRefund(decodeURIComponent(refund[1]), outcome) } };
+  }
+  switch (`${method} ${pathname}`) {
+    case 'GET /_emulator/payment_mode':
+      return { status: 200, body: { mode: core.store.modes.payments } };
+    case 'POST /_emulator/payment_mode':
+      core.store.modes.payments = choice(fields, 'mode', ['immediate', 'processing'] as const);
+      return { status: 200, body: { mode: core.store.modes.payments } };
+    case 'GET /_emulator/refund_mode':
+      return { status: 200, body: { mode: core.store.modes.refunds } };
+    case 'POST /_emulator/refund_mode':
+      core.store.modes.refunds = choice(fields, 'mode', ['immediate', 'pending'] as const);
+      return { status: 200, body: { mode: core.store.modes.refunds } };
+    default:
+      return undefined;
+  }
+}
+
+function webhookRoute(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+  const hooks = core.webhooks;
+  switch (`${method} ${pathname}`) {
+    case 'POST /_emulator/webhooks/endpoints': {
+      const url = optionalString(fields, 'url');
+      if (url === undefined) throw invalidRequest('Missing required param: url.', { code: 'parameter_missing', param: 'url' });
+      const events = fields.events;
+      if (events !== undefined && (!Array.isArray(events) || !events.every((e) => typeof e === 'string'))) {
+        throw invalidRequest('events must be an array of event types.', { param: 'events' });
+      }
+      return { status: 200, body: core.addWebhookEndpoint(url, events as string[] | undefined) };
+    }
+    case 'GET /_emulator/webhooks/deliveries':
+      return { status: 200, body: { data: hooks.deliveries() } };
+    case 'POST /_emulator/webhooks/pause':
+      hooks.pause();
+      return { status: 200, body: { paused: true } };
+    case 'POST /_emulator/webhooks/release': {
+      const order = choice(fields, 'order', ['fifo', 'reverse'] as const, 'fifo');
+      hooks.release({ order, duplicate: optionalBoolean(fields, 'duplicate') ?? false });
+      return { status: 200, body: { paused: false } };
+    }
+    case 'POST /_emulator/webhooks/duplicate': {
+      const on = optionalBoolean(fields, 'on');
+      if (on === undefined) throw invalidRequest('Missing required param: on.', { code: 'parameter_missing', param: 'on' });
+      hooks.setDuplicate(on);
+      return { status: 200, body: { duplicate: on } };
+    }
+    case 'POST /_emulator/webhooks/lose': {
+      const type = optionalString(fields, 'type');
+      hooks.lose(requiredCount(fields), type !== undefined ? { type } : {});
+      return { status: 200, body: { ok: true } };
+    }
+    case 'POST /_emulator/webhooks/fail':
+      hooks.failNextAttempts(requiredCount(fields));
+      return { status: 200, body: { ok: true } };
+    case 'POST /_emulator/webhooks/redeliver': {
+      const id = optionalString(fields, 'event');
+      if (id === undefined) throw invalidRequest('Missing required param: event.', { code: 'parameter_missing', param: 'event' });
+      hooks.redeliver(id);
+      return { status: 200, body: { ok: true } };
+    }
     default:
       return undefined;
   }

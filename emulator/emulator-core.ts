@@ -2,14 +2,19 @@
  * The emulator's state and services, shared by the HTTP server (/v1, /_emulator, hosted pages)
  * and the in-process `Emulator` methods.
  */
+import type Stripe from 'stripe';
 import type { EmulatorRuntime } from './api-routes';
 import { cancelTarget, submitCard } from './checkout-completion';
 import { createClock, type EmulatorClock } from './clock';
 import { FaultQueue } from './faults';
 import { IdempotencyStore } from './idempotency';
 import { RequestLog } from './request-log';
+import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-intents';
+import { settleRefund } from './resources/refunds';
+import { createWebhookEndpoint } from './resources/webhook-endpoints';
 import { Store } from './store';
 import type { CardSetupResult, EmulatorOptions } from './types';
+import { WebhookDispatcher } from './webhook-delivery';
 
 export interface CompleteOptions {
   threeDSecure?: 'pass' | 'fail';
@@ -25,10 +30,15 @@ export interface EmulatorCore {
   readonly requestLog: RequestLog;
   readonly faults: FaultQueue;
   readonly idempotency: IdempotencyStore;
+  readonly webhooks: WebhookDispatcher;
   readonly runtime: EmulatorRuntime & { publicUrl: string };
   /** Throws EmulatorApiError when the card declines, 3DS fails, or the session is not open. */
   completeCheckoutSession(id: string, card: string, opts?: CompleteOptions): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
+  authenticatePaymentIntent(id: string, result: 'pass' | 'fail'): AuthenticationResult;
+  settlePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent;
+  settleRefund(id: string, outcome: 'succeeded' | 'failed'): Stripe.Refund;
+  addWebhookEndpoint(url: string, events?: string[]): { id: string; secret: string };
 }
 
 export function createCore(options: EmulatorOptions): EmulatorCore {
@@ -38,12 +48,17 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     publicUrl: '',
     log: (msg: string, fields?: Record<string, unknown>) => options.log?.(msg, fields),
   };
+  const webhooks = new WebhookDispatcher(store, runtime, {
+    ...(options.webhookRetryDelaysMs !== undefined ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+    ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
+  });
   return {
     clock,
     store,
     requestLog: new RequestLog(),
     faults: new FaultQueue(),
     idempotency: new IdempotencyStore(clock),
+    webhooks,
     runtime,
     completeCheckoutSession(id, card, opts = {}) {
       const result = submitCard(
@@ -65,6 +80,19 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     },
     cancelCheckoutSession(id) {
       return cancelTarget(store, runtime, id);
+    },
+    authenticatePaymentIntent(id, result) {
+      return authenticatePaymentIntent(store, runtime, id, result);
+    },
+    settlePaymentIntent(id, outcome) {
+      return settlePaymentIntent(store, id, outcome);
+    },
+    settleRefund(id, outcome) {
+      return settleRefund(store, id, outcome);
+    },
+    addWebhookEndpoint(url, events = ['*']) {
+      const endpoint = createWebhookEndpoint(store, { url, enabledEvents: events });
+      return { id: endpoint.id, secret: endpoint.secret as string };
     },
   };
 }

@@ -14,6 +14,7 @@ import { handleHostedPage } from './hosted-pages';
 import { newId } from './ids';
 import { validateParams } from './params';
 import { maskSensitive } from './request-log';
+import { expandChargeField } from './resources/charges';
 import {
   EmulatorApiError,
   apiError,
@@ -177,7 +178,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         if (err instanceof EmulatorApiError) return sendJson(res, err.status, err.envelope());
         throw err;
       }
-      const answer = handleControl(core, method, path, fields);
+      const answer = await handleControl(core, method, path, fields);
       if (answer) return sendJson(res, answer.status, answer.body);
       return sendJson(res, 404, invalidRequest(`Unrecognized emulator control URL (${method}: ${path}).`, {}, 404).envelope());
     }
@@ -307,17 +308,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let status: number;
     let payload: object;
     try {
-      const result = await route.handle({
-        params,
-        path: matched.path,
-        store: core.store,
-        runtime: core.runtime,
-        stripeVersion,
-      });
+      const result = await core.store.withRequest({ id: requestId, idempotencyKey: idempotencyKey ?? null }, () =>
+        route.handle({
+          params,
+          path: matched.path,
+          store: core.store,
+          runtime: core.runtime,
+          stripeVersion,
+        }),
+      );
       status = result.status ?? 200;
       payload = result.body;
       if (params.expand?.length) {
-        applyExpand(payload as Record<string, unknown>, params.expand, (id) => core.store.serializeById(id));
+        applyExpand(
+          payload as Record<string, unknown>,
+          params.expand,
+          (id) => core.store.serializeById(id),
+          (parent, field) => expandChargeField(core.store, parent, field),
+        );
       }
     } catch (err) {
       if (err instanceof EmulatorApiError) {
@@ -365,6 +373,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   core.runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/+$/, '');
 
   return buildEmulator(core, url, port, async () => {
+    core.webhooks.stop();
     for (const t of hangTimers) clearTimeout(t);
     hangTimers.clear();
     const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
@@ -395,6 +404,31 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
     now: () => core.clock.now(),
     completeCheckoutSession: (id, card, o) => core.completeCheckoutSession(id, card, o),
     cancelCheckoutSession: (id) => core.cancelCheckoutSession(id),
+    authenticatePaymentIntent: (id, result) => core.authenticatePaymentIntent(id, checkChoice(result, ['pass', 'fail'], 'result')),
+    setPaymentMode: (mode) => {
+      core.store.modes.payments = checkChoice(mode, ['immediate', 'processing'], 'mode');
+    },
+    settlePaymentIntent: (id, outcome) => core.settlePaymentIntent(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
+    setRefundMode: (mode) => {
+      core.store.modes.refunds = checkChoice(mode, ['immediate', 'pending'], 'mode');
+    },
+    settleRefund: (id, outcome) => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
+    events: () => structuredClone(core.store.events),
+    addWebhookEndpoint: (endpointUrl, events) => core.addWebhookEndpoint(endpointUrl, events),
+    deliveries: () => core.webhooks.deliveries(),
+    settleWebhooks: () => core.webhooks.settle(),
+    pauseWebhooks: () => core.webhooks.pause(),
+    releaseWebhooks: (opts) => core.webhooks.release(opts),
+    duplicateWebhooks: (on) => core.webhooks.setDuplicate(on),
+    loseWebhooks: (count, filter) => core.webhooks.lose(count, filter),
+    failWebhookDeliveries: (count) => core.webhooks.failNextAttempts(count),
+    redeliverEvent: (eventId) => core.webhooks.redeliver(eventId),
     close,
   };
+}
+
+/** In-process callers may be plain JavaScript: a wrong mode is a loud TypeError, not a silent default. */
+function checkChoice<T extends string>(value: T, allowed: readonly T[], name: string): T {
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.join(', ')}; got ${String(value)}`);
+  return value;
 }

@@ -1,7 +1,7 @@
 /**
  * The hosted pages a customer's browser sees: the Checkout card form (/c/pay/:id), the 3DS
- * challenge (/c/3ds/:id for a session or a SetupIntent) and a "done" page for sessions without
- * a success_url. Self-contained HTML, every dynamic value escaped, card number and CVC never
+ * challenge (/c/3ds/:id for a session or a SetupIntent, /c/3ds/pi/:id for a PaymentIntent) and a
+ * "done" page for sessions without a success_url. Self-contained HTML, every dynamic value escaped, card number and CVC never
  * echoed back or kept.
  */
 import type Stripe from 'stripe';
@@ -9,6 +9,7 @@ import { cancelTarget, resolveSessionAuthentication, submitCard, type CardSubmis
 import type { EmulatorCore } from './emulator-core';
 import type { FormValue } from './form-parser';
 import { findSession } from './resources/checkout-sessions';
+import { authenticatePaymentIntent } from './resources/payment-intents';
 import { finishAuthentication } from './resources/setup-intents';
 import type { StoredCheckoutSession } from './store';
 import { EmulatorApiError } from './stripe-errors';
@@ -171,6 +172,8 @@ export function handleHostedPage(
   fields: Record<string, FormValue>,
 ): HostedAnswer | undefined {
   const { store, runtime } = core;
+  const pi = /^\/c\/3ds\/pi\/([^/]+)$/.exec(pathname);
+  if (pi) return paymentIntentChallenge(core, method, decodeURIComponent(pi[1]), fields);
   const m = /^\/c\/(pay|3ds|done)\/([^/]+)(\/cancel)?$/.exec(pathname);
   if (!m) return undefined;
   const [, page, rawId, cancel] = m;
@@ -255,6 +258,27 @@ function setupIntentChallenge(core: EmulatorCore, method: string, id: string, fi
   const status = outcome === 'succeeded' ? 'succeeded' : 'failed';
   if (si.returnUrl) return redirect(withQuery(si.returnUrl, si.api, status));
   return html(200, outcome === 'succeeded' ? 'Authentication complete' : 'Authentication failed', '<p>You can close this window.</p>');
+}
+
+/** 3DS for a PaymentIntent confirmed on-session (next_action.redirect_to_url). */
+function paymentIntentChallenge(core: EmulatorCore, method: string, id: string, fields: Record<string, FormValue>): HostedAnswer {
+  const pi = core.store.paymentIntents.get(id);
+  if (!pi) return notFound();
+  const action = `/c/3ds/pi/${encodeURIComponent(id)}`;
+  if (method === 'GET') {
+    if (pi.api.status !== 'requires_action') {
+      return html(200, 'Nothing to authenticate', `<p>This payment is ${escapeHtml(pi.api.status)}.</p>`);
+    }
+    return challengePage(action);
+  }
+  if (method !== 'POST') return notFound();
+  if (pi.api.status !== 'requires_action') {
+    return html(409, 'Nothing to authenticate', `<p>This payment is ${escapeHtml(pi.api.status)}.</p>`);
+  }
+  const result = authenticatePaymentIntent(core.store, core.runtime, id, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
+  if (pi.returnUrl) return redirect(result.redirectUrl);
+  const ok = pi.api.status === 'succeeded' || pi.api.status === 'processing';
+  return html(200, ok ? 'Payment authenticated' : 'Payment failed', '<p>You can close this window.</p>');
 }
 
 function withQuery(returnUrl: string, si: Stripe.SetupIntent, status: string): string {

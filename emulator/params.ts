@@ -19,6 +19,8 @@ export type ParamRule =
   | { kind: 'array'; of: ParamRule }
   | { kind: 'object'; fields: ParamSpec; emptyable: boolean }
   | { kind: 'metadata' }
+  /** `created=123` or `created[gte]=123` (gt, gte, lt, lte): list filters on timestamps. */
+  | { kind: 'range' }
   /** Accepted and kept as sent; for nested options the emulator stores but does not model. */
   | { kind: 'opaque' };
 
@@ -28,6 +30,14 @@ type StringRule<E extends boolean> = { kind: 'string'; emptyable: E };
 type EnumRule<V extends string> = { kind: 'enum'; values: readonly V[] };
 type ArrayRule<R extends ParamRule> = { kind: 'array'; of: R };
 type ObjectRule<F extends ParamSpec, E extends boolean> = { kind: 'object'; fields: F; emptyable: E };
+
+/** A timestamp filter after parsing; `created=123` becomes `{ gte: 123, lte: 123 }`. */
+export interface RangeInput {
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
 
 /** Metadata after parsing: `null` clears all keys, a `null` value unsets one key. */
 export type MetadataInput = Record<string, string | null> | null;
@@ -40,6 +50,7 @@ type ValueOf<R> = R extends StringRule<infer E>
   : R extends ArrayRule<infer O> ? Array<ValueOf<O>>
   : R extends ObjectRule<infer F, infer E> ? (E extends true ? Infer<F> | null : Infer<F>)
   : R extends { kind: 'metadata' } ? MetadataInput
+  : R extends { kind: 'range' } ? RangeInput
   : unknown;
 
 export type Infer<S extends ParamSpec> = { -readonly [K in keyof S]?: ValueOf<S[K]> };
@@ -55,6 +66,7 @@ export const p = {
   object: <F extends ParamSpec>(fields: F): ObjectRule<F, false> => ({ kind: 'object', fields, emptyable: false }),
   emptyableObject: <F extends ParamSpec>(fields: F): ObjectRule<F, true> => ({ kind: 'object', fields, emptyable: true }),
   metadata: (): { kind: 'metadata' } => ({ kind: 'metadata' }),
+  range: (): { kind: 'range' } => ({ kind: 'range' }),
   opaque: (): { kind: 'opaque' } => ({ kind: 'opaque' }),
   expand: (): ArrayRule<StringRule<false>> => ({ kind: 'array', of: { kind: 'string', emptyable: false } }),
 };
@@ -147,9 +159,34 @@ function checkValue(value: FormValue, rule: ParamRule, param: string): unknown {
       }
       return out;
     }
+    case 'range': {
+      if (typeof value === 'string') {
+        const n = checkValue(value, { kind: 'integer' }, param) as number;
+        return { gte: n, lte: n };
+      }
+      const obj = asObject(value);
+      if (!obj) throw parameterInvalid(param, `Invalid object`);
+      const out: RangeInput = {};
+      for (const [k, v] of Object.entries(obj)) {
+        if (k !== 'gt' && k !== 'gte' && k !== 'lt' && k !== 'lte') throw parameterUnknown(`${param}[${k}]`);
+        out[k] = checkValue(v, { kind: 'integer' }, `${param}[${k}]`) as number;
+      }
+      return out;
+    }
     case 'opaque':
       return value;
   }
+}
+
+/** Whether a timestamp passes a `created` filter. */
+export function inRange(value: number, range: RangeInput | undefined): boolean {
+  if (range === undefined) return true;
+  return (
+    (range.gt === undefined || value > range.gt) &&
+    (range.gte === undefined || value >= range.gte) &&
+    (range.lt === undefined || value < range.lt) &&
+    (range.lte === undefined || value <= range.lte)
+  );
 }
 
 function expectScalar(value: FormValue, param: string, what: string): string {

@@ -15,6 +15,8 @@ export interface StripeErrorBody {
   decline_code?: string;
   param?: string;
   doc_url?: string;
+  /** The failed Charge's id, on payment declines. */
+  charge?: string;
   payment_intent?: unknown;
   setup_intent?: unknown;
   payment_method?: unknown;

@@ -1,7 +1,7 @@
 /**
  * Stripe's test cards (see /work/shared/spec/stripe.md) and what each does in the emulator:
  * `setup` when the card is saved (Checkout setup mode, SetupIntent confirm, PaymentMethod attach),
- * `charge` for payments (kept here for the PaymentIntents issue; nothing charges yet).
+ * `charge` when a PaymentIntent is confirmed (resources/payment-intents.ts).
  *
  * Card numbers are public test numbers; PaymentMethods keep only the row's `key`, brand, last4
  * and a fingerprint (a hash, stable per number, as Stripe's is).
@@ -27,7 +27,10 @@ export type ChargeBehaviour =
   | { kind: 'decline'; decline: CardDecline }
   /** 3DS on every payment; off-session payments fail with authentication_required. */
   | { kind: 'auth_required_always' }
-  /** 3DS on setup and on-session payments unless set up; off-session is fine once set up. */
+  /**
+   * 3DS on setup and on every on-session payment; off-session payments succeed, as Stripe's test
+   * docs say, "as if the card has been previously set up".
+   */
   | { kind: 'auth_on_setup_only' }
   | { kind: '3ds_then'; after: 'succeed' }
   | { kind: '3ds_then'; after: 'decline'; decline: CardDecline };
@@ -121,7 +124,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     brand: 'visa', funding: 'credit', country: 'US',
     magicIds: magic('authenticationRequiredOnSetup'),
     setup: threeDS, charge: { kind: 'auth_on_setup_only' },
-    summary: '3DS on setup and on-session payments; off-session fine once set up',
+    summary: '3DS on setup and on-session payments; off-session payments succeed',
   },
   {
     key: 'authenticationRequired',

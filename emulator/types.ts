@@ -11,6 +11,37 @@ export interface EmulatorOptions {
   apiKey?: string;
   /** Never receives card numbers or CVCs. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Waits before the 2nd, 3rd, ... webhook attempt; its length + 1 is the number of attempts. Default [50, 200]. */
+  webhookRetryDelaysMs?: number[];
+  /** How long a webhook receiver may take to answer before the attempt counts as failed. Default 10000. */
+  webhookTimeoutMs?: number;
+}
+
+/** One webhook delivery attempt (or a delivery lost on purpose with `loseWebhooks`). */
+export interface WebhookDelivery {
+  eventId: string;
+  type: string;
+  endpointId: string;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+  /** The receiver's HTTP status; null when nothing was answered (network error, timeout, injected failure, lost). */
+  status: number | null;
+  error?: string;
+  /** Wall-clock milliseconds. */
+  at: number;
+}
+
+export interface ReleaseOptions {
+  /** 'reverse' sends the held deliveries newest first (out of order). Default 'fifo'. */
+  order?: 'fifo' | 'reverse';
+  /** Every held delivery is sent twice, the copies adjacent. */
+  duplicate?: boolean;
+}
+
+export interface PaymentAuthenticationResult {
+  /** return_url with payment_intent, payment_intent_client_secret and redirect_status; without a return_url, the challenge page. */
+  redirectUrl: string;
+  paymentIntent: object;
 }
 
 export interface LoggedRequest {
@@ -74,6 +105,41 @@ export interface Emulator {
     opts?: { threeDSecure?: 'pass' | 'fail'; expMonth?: number; expYear?: number; cvc?: string; name?: string },
   ): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
-  /** Closes the server and destroys hanging sockets. */
+
+  /** The customer's answer to the 3DS challenge of a PaymentIntent in requires_action. Throws EmulatorApiError otherwise. */
+  authenticatePaymentIntent(id: string, result: 'pass' | 'fail'): PaymentAuthenticationResult;
+  /** 'processing': payments that would succeed stay `processing` until settlePaymentIntent. Default 'immediate'. */
+  setPaymentMode(mode: 'processing' | 'immediate'): void;
+  /** Ends the `processing` state; returns the PaymentIntent. Throws EmulatorApiError when it is not processing. */
+  settlePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): object;
+  /** 'pending': new refunds stay `pending` until settleRefund. Default 'immediate'. */
+  setRefundMode(mode: 'immediate' | 'pending'): void;
+  /** Ends a pending refund; returns the Refund. Throws EmulatorApiError when it is not pending. */
+  settleRefund(id: string, outcome: 'succeeded' | 'failed'): object;
+
+  /** Every event recorded so far, oldest first. */
+  events(): object[];
+  /** Registers a webhook endpoint (default: all events); the secret verifies its signatures. */
+  addWebhookEndpoint(url: string, events?: string[]): { id: string; secret: string };
+  /** Every delivery attempt so far, in order. */
+  deliveries(): WebhookDelivery[];
+  /** Resolves when no delivery is queued, in flight or waiting for a retry (deliveries held by pauseWebhooks excepted). */
+  settleWebhooks(): Promise<void>;
+  /** Holds deliveries until releaseWebhooks. */
+  pauseWebhooks(): void;
+  releaseWebhooks(opts?: ReleaseOptions): void;
+  /** While on, every event is delivered twice, the copies adjacent. */
+  duplicateWebhooks(on: boolean): void;
+  /**
+   * The next `count` deliveries (of events matching `filter.type`, `payment_intent.*` allowed) are dropped: not sent,
+   * not retried. Replaces an earlier call's remainder; 0 stops losing.
+   */
+  loseWebhooks(count: number, filter?: { type?: string }): void;
+  /** The next `count` attempts fail without being sent, and are retried. Replaces an earlier call's remainder; 0 stops. */
+  failWebhookDeliveries(count: number): void;
+  /** Delivers an event again to every endpoint that matches it. Throws EmulatorApiError for an unknown id. */
+  redeliverEvent(eventId: string): void;
+
+  /** Closes the server, destroys hanging sockets and stops webhook delivery. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-/** The account balance, used by health checks. Always zero until charges exist (a later issue). */
+/** The account balance, used by health checks. Always zero: the emulator keeps no ledger of balance transactions. */
 import type Stripe from 'stripe';
 import { defineRoute, type ApiRoute } from '../api-routes';
 import { p } from '../params';

@@ -245,8 +245,8 @@ const create = defineRoute({
       wallet_options: null,
     };
     const stored: StoredCheckoutSession = { api: session, pendingAuthentication: null };
+    // Stripe has no checkout.session.created event; completion and expiry are the ones it sends.
     store.checkoutSessions.set(id, stored);
-    store.emit('checkout.session.created', session);
     return { body: serializeSession(stored) };
   },
 });

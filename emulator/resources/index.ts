@@ -1,17 +1,27 @@
-/** Every /v1 route. A new resource (PaymentIntents, refunds, events...) adds its module here. */
+/** Every /v1 route. A new resource adds its module here. */
 import type { ApiRoute } from '../api-routes';
 import { balanceRoutes } from './balance';
 import { checkoutSessionRoutes } from './checkout-sessions';
+import { chargeRoutes } from './charges';
 import { customerRoutes } from './customers';
 import { ephemeralKeyRoutes } from './ephemeral-keys';
+import { eventRoutes } from './events';
+import { paymentIntentRoutes } from './payment-intents';
 import { paymentMethodRoutes } from './payment-methods';
+import { refundRoutes } from './refunds';
 import { setupIntentRoutes } from './setup-intents';
+import { webhookEndpointRoutes } from './webhook-endpoints';
 
 export const apiRoutes: readonly ApiRoute[] = [
   ...customerRoutes,
   ...checkoutSessionRoutes,
   ...setupIntentRoutes,
   ...paymentMethodRoutes,
+  ...paymentIntentRoutes,
+  ...chargeRoutes,
+  ...refundRoutes,
+  ...eventRoutes,
+  ...webhookEndpointRoutes,
   ...ephemeralKeyRoutes,
   ...balanceRoutes,
 ];

@@ -61,8 +61,8 @@ export function createCardPaymentMethod(store: Store, identity: CardIdentity, de
     type: 'card',
   };
   const stored: StoredPaymentMethod = { api, testCard: identity.card.key, setupCompleted: false };
+  // No event: Stripe has no payment_method.created; attaching sends payment_method.attached.
   store.paymentMethods.set(api.id, stored);
-  store.emit('payment_method.created', api);
   return stored;
 }
 
