@@ -144,6 +144,8 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
             cancel_url: input.cancelUrl,
             client_reference_id: input.txId,
             metadata: { txId: input.txId, billrun_aid: String(input.aid) },
+            // So a setup_intent.succeeded event alone leads back to the handshake.
+            setup_intent_data: { metadata: { txId: input.txId, billrun_aid: String(input.aid) } },
             ...(input.expandSetupIntent ? { expand: ['setup_intent'] } : {}),
           },
           { idempotencyKey },

@@ -41,6 +41,8 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
+const logLevelOf = (env: Record<string, string> | undefined): string => env?.LOG_LEVEL ?? 'debug';
+
 export const testEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
   NODE_ENV: 'test',
   LOG_LEVEL: 'debug',
@@ -57,8 +59,9 @@ export const testEnv = (overrides: Record<string, string> = {}): Record<string, 
  * the real stripe client, and the app ready for supertest.
  */
 export async function startTestContext(options: { env?: Record<string, string>; stripeTimeoutMs?: number } = {}): Promise<TestContext> {
-  const testDb = await createTestDb();
   const logs: string[] = [];
+  const logger = createLogger(logLevelOf(options.env), { write: (line: string) => void logs.push(line) });
+  const testDb = await createTestDb(logger);
   // The emulator writes into the same capture, as it does into the service log in sandbox mode.
   const emulator = await startEmulator({ apiKey: TEST_STRIPE_KEY, log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })) });
   // Configured like a deployment pointed at a Stripe-compatible host (STRIPE_API_BASE).
@@ -74,7 +77,6 @@ export async function startTestContext(options: { env?: Record<string, string>; 
       offsetMs += seconds * 1000;
     },
   };
-  const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const apiBase = config.stripe.apiBase as URL;
   // The app listens on a real port so the emulator can deliver signed webhooks to it, exactly as
   // Stripe would; requests from tests still go through supertest.

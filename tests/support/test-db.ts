@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createDb, migrateLatest, type Db } from '../../app/db';
+import { createDb, migrateLatest, type Db, type DbOptions } from '../../app/db';
 import { adminConnection, quoteIdent, serverUrl, TEMPLATE_ENV, urlForDatabase } from './pg-admin';
 
 export interface TestDb {
@@ -12,10 +12,10 @@ export interface TestDb {
  * A database of the test file's own: a copy of the migrated template on PostgreSQL, or a fresh
  * in-memory PGlite (about 3 s to initialise, so one per file, not per test).
  */
-export async function createTestDb(): Promise<TestDb> {
+export async function createTestDb(logger?: DbOptions['logger']): Promise<TestDb> {
   const url = serverUrl();
   if (!url) {
-    const db = createDb({ pgliteDataDir: 'memory://' });
+    const db = createDb({ pgliteDataDir: 'memory://', logger });
     await migrateLatest(db);
     return { db, kind: 'pglite', close: () => db.destroy() };
   }
@@ -33,7 +33,7 @@ export async function createTestDb(): Promise<TestDb> {
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
     }
   }
-  const db = createDb({ url: urlForDatabase(url, name) });
+  const db = createDb({ url: urlForDatabase(url, name), logger });
   return {
     db,
     kind: 'postgres',
