@@ -237,7 +237,7 @@ describe('getRequest when Stripe fails', () => {
     const aid = newAid();
     await getRequest(signed(getRequestFields({ aid }))); // account now known: one Stripe call per getRequest
     ctx.emulator.clearRequests();
-    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/checkout/sessions' });
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/checkout/sessions' });
     const res = await getRequest(signed(getRequestFields({ aid })));
     expect(res.body).toEqual({ status: 0, details: { message: 'Stripe checkout session creation failed' } });
     expect(stripeCalls()).toEqual(Array(3).fill('POST /v1/checkout/sessions'));
@@ -246,7 +246,7 @@ describe('getRequest when Stripe fails', () => {
   });
 
   test('when Stripe fails in the redirect flow, then the browser goes to the return URL with a danger message', async () => {
-    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/customers' });
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/customers' });
     const res = await getRequest(signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/account' })));
     expect(res.status).toBe(302);
     const location = new URL(res.headers.location);

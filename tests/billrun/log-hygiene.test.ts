@@ -36,7 +36,7 @@ describe('what the logs hold', () => {
 
     // Error paths log more: a bad signature, Stripe failing, a redirect flow with data in the URL.
     await request(ctx.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({}, ctx.clock.now()), 'wrong-secret') });
-    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/checkout/sessions' });
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/checkout/sessions' });
     const failed = await request(ctx.app).get('/paymentgateways/getRequest').set('Authorization', `Bearer ${token.body.access_token}`).query({ data });
     expect(failed.body.status).toBe(0);
     const redirectData = signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined }, ctx.clock.now()));

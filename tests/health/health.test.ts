@@ -32,7 +32,7 @@ describe('health', () => {
   });
 
   test('when Stripe keeps failing, then ready is 503 naming stripe, with a short reason and the detail only in the log', async () => {
-    ctx.emulator.injectFault({ type: 'error_500', count: 3, path: '/v1/customers' });
+    ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'GET', path: '/v1/customers' });
     const fresh = createApp(ctx.deps); // its own Stripe check cache
     const res = await request(fresh.app).get('/health/ready');
     fresh.session.close();

@@ -105,6 +105,8 @@ export async function startTestContext(options: { env?: Record<string, string>; 
     logs,
     baseUrl,
     close: async () => {
+      // Let webhook deliveries in flight finish their work before the parts they use go away.
+      await emulator.settleWebhooks();
       handle.session.close();
       await emulator.close();
       server.closeAllConnections();
