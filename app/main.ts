@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../config';
 import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
@@ -55,11 +56,23 @@ async function main(): Promise<void> {
   let apiBase = config.stripe.apiBase;
   let webhookSecret = config.stripe.webhookSecret;
   if (config.stripe.mode === 'sandbox') {
+    // The emulator's data lives beside the embedded database's files, so both survive a restart together.
+    const pgliteOnDisk = !config.database.url && !config.database.dataDir.startsWith('memory://');
     emulator = await startEmulator({
       port: config.emulator.port,
       apiKey: SANDBOX_KEY,
-      log: (msg, fields) => logger.debug({ component: 'emulator', ...fields }, msg),
+      ...(pgliteOnDisk ? { stateFile: path.join(config.database.dataDir, 'stripe-emulator.json') } : {}),
+      log: (msg, fields) => {
+        const entry = { component: 'emulator', ...fields };
+        // The state file's messages (loaded, set aside, save failed) carry a severity; the rest is debug.
+        if (fields?.severity === 'warn') logger.warn(entry, msg);
+        else if (fields?.severity === 'info') logger.info(entry, msg);
+        else logger.debug(entry, msg);
+      },
     });
+    if (config.database.url) {
+      logger.warn('SANDBOX MODE with DATABASE_URL: the Stripe emulator keeps its data in memory, so sandbox Stripe data (customers, saved cards, payments) does not survive a restart while the database does');
+    }
     secretKey = SANDBOX_KEY;
     apiBase = new URL(emulator.url);
     // The emulator delivers signed webhooks here, as a Stripe endpoint would.

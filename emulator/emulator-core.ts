@@ -11,7 +11,8 @@ import { IdempotencyStore } from './idempotency';
 import { RequestLog } from './request-log';
 import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-intents';
 import { settleRefund } from './resources/refunds';
-import { createWebhookEndpoint } from './resources/webhook-endpoints';
+import { captureState, restoreState, StateFile, type SavedState } from './persistence';
+import { registerWebhookEndpoint } from './resources/webhook-endpoints';
 import { Store } from './store';
 import type { CardSetupResult, EmulatorOptions } from './types';
 import { WebhookDispatcher } from './webhook-delivery';
@@ -32,6 +33,12 @@ export interface EmulatorCore {
   readonly idempotency: IdempotencyStore;
   readonly webhooks: WebhookDispatcher;
   readonly runtime: EmulatorRuntime & { publicUrl: string };
+  /** Set when `stateFile` is: the file the state is saved to. */
+  readonly stateFile: StateFile | undefined;
+  /** What the state file held at start (undefined: none, or started empty). */
+  readonly restored: SavedState | undefined;
+  /** Something changed: schedules a save when there is a state file. */
+  changed(): void;
   /** Throws EmulatorApiError when the card declines, 3DS fails, or the session is not open. */
   completeCheckoutSession(id: string, card: string, opts?: CompleteOptions): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
@@ -48,18 +55,29 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     publicUrl: '',
     log: (msg: string, fields?: Record<string, unknown>) => options.log?.(msg, fields),
   };
+  const idempotency = new IdempotencyStore(clock);
+  const stateFile =
+    options.stateFile !== undefined ? new StateFile(options.stateFile, () => captureState({ clock, store, idempotency, runtime }), runtime.log) : undefined;
+  const changed = () => stateFile?.changed();
+  const restored = stateFile?.load();
+  if (restored) restoreState({ clock, store, idempotency, runtime }, restored);
+  if (stateFile) store.onEvent(changed);
   const webhooks = new WebhookDispatcher(store, runtime, {
     ...(options.webhookRetryDelaysMs !== undefined ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
     ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
+    onStateChange: changed,
   });
   return {
     clock,
     store,
     requestLog: new RequestLog(),
     faults: new FaultQueue(),
-    idempotency: new IdempotencyStore(clock),
+    idempotency,
     webhooks,
     runtime,
+    stateFile,
+    restored,
+    changed,
     completeCheckoutSession(id, card, opts = {}) {
       const result = submitCard(
         store,
@@ -91,8 +109,7 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
       return settleRefund(store, id, outcome);
     },
     addWebhookEndpoint(url, events = ['*']) {
-      const endpoint = createWebhookEndpoint(store, { url, enabledEvents: events });
-      return { id: endpoint.id, secret: endpoint.secret as string };
+      return registerWebhookEndpoint(store, url, events);
     },
   };
 }

@@ -7,11 +7,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { apiRoutes } from './resources';
 import type { ApiRoute } from './api-routes';
 import { handleControl, parseControlBody } from './control-routes';
-import { createCore, type EmulatorCore } from './emulator-core';
+import { createCore, type CompleteOptions, type EmulatorCore } from './emulator-core';
 import { applyExpand, checkExpandPaths } from './expand';
 import { parseForm, parseQuery, type FormValue } from './form-parser';
 import { handleHostedPage } from './hosted-pages';
 import { newId } from './ids';
+import { moveHostedUrls } from './persistence';
 import { validateParams } from './params';
 import { maskSensitive } from './request-log';
 import { expandChargeField } from './resources/charges';
@@ -179,11 +180,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         throw err;
       }
       const answer = await handleControl(core, method, path, fields);
+      if (method !== 'GET') core.changed();
       if (answer) return sendJson(res, answer.status, answer.body);
       return sendJson(res, 404, invalidRequest(`Unrecognized emulator control URL (${method}: ${path}).`, {}, 404).envelope());
     }
     if (path.startsWith('/c/')) {
       const answer = handleHostedPage(core, method, path, url.searchParams, method === 'POST' ? parseForm(body) : {});
+      if (method === 'POST') core.changed();
       if (answer) {
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('X-Frame-Options', 'DENY');
@@ -342,6 +345,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (status >= 500) core.idempotency.abandon(apiKey, idempotencyKey);
       else core.idempotency.finish(apiKey, idempotencyKey, { status, body: text, requestId });
     }
+    // GETs change state only through lazy expiry, which emits an event (and that schedules a save too).
+    if (method !== 'GET') core.changed();
     return finish(status, text);
   }
 
@@ -371,6 +376,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const port = (server.address() as AddressInfo).port;
   const url = `http://${displayHost(host)}:${port}`;
   core.runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/+$/, '');
+  if (core.restored && core.restored.publicUrl !== core.runtime.publicUrl) {
+    moveHostedUrls(core.store, core.restored.publicUrl, core.runtime.publicUrl);
+    core.changed();
+  }
 
   return buildEmulator(core, url, port, async () => {
     core.webhooks.stop();
@@ -380,6 +389,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     for (const s of sockets) s.destroy();
     server.closeAllConnections();
     await closed;
+    // After the server: nothing can change the state any more, so this save is the final one.
+    await core.stateFile?.close();
   });
 }
 
@@ -394,27 +405,41 @@ function sendJson(res: ServerResponse, status: number, payload: object | string,
 }
 
 function buildEmulator(core: EmulatorCore, url: string, port: number, close: () => Promise<void>): Emulator {
+  /** In-process calls that change state schedule a save, also when they throw after a partial change (a decline). */
+  const changing =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return fn(...args);
+      } finally {
+        core.changed();
+      }
+    };
   return {
     url,
     port,
     requests: () => core.requestLog.list(),
     clearRequests: () => core.requestLog.clear(),
     injectFault: (f) => core.faults.add(f),
-    advanceClock: (seconds) => core.clock.advance(seconds),
+    advanceClock: changing((seconds: number) => core.clock.advance(seconds)),
     now: () => core.clock.now(),
-    completeCheckoutSession: (id, card, o) => core.completeCheckoutSession(id, card, o),
+    completeCheckoutSession: changing((id: string, card: string, o?: CompleteOptions) => core.completeCheckoutSession(id, card, o)),
     cancelCheckoutSession: (id) => core.cancelCheckoutSession(id),
-    authenticatePaymentIntent: (id, result) => core.authenticatePaymentIntent(id, checkChoice(result, ['pass', 'fail'], 'result')),
-    setPaymentMode: (mode) => {
+    authenticatePaymentIntent: changing((id: string, result: 'pass' | 'fail') =>
+      core.authenticatePaymentIntent(id, checkChoice(result, ['pass', 'fail'], 'result')),
+    ),
+    setPaymentMode: changing((mode: 'processing' | 'immediate') => {
       core.store.modes.payments = checkChoice(mode, ['immediate', 'processing'], 'mode');
-    },
-    settlePaymentIntent: (id, outcome) => core.settlePaymentIntent(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
-    setRefundMode: (mode) => {
+    }),
+    settlePaymentIntent: changing((id: string, outcome: 'succeeded' | 'failed') =>
+      core.settlePaymentIntent(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
+    ),
+    setRefundMode: changing((mode: 'immediate' | 'pending') => {
       core.store.modes.refunds = checkChoice(mode, ['immediate', 'pending'], 'mode');
-    },
-    settleRefund: (id, outcome) => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
+    }),
+    settleRefund: changing((id: string, outcome: 'succeeded' | 'failed') => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome'))),
     events: () => structuredClone(core.store.events),
-    addWebhookEndpoint: (endpointUrl, events) => core.addWebhookEndpoint(endpointUrl, events),
+    addWebhookEndpoint: changing((endpointUrl: string, events?: string[]) => core.addWebhookEndpoint(endpointUrl, events)),
     deliveries: () => core.webhooks.deliveries(),
     settleWebhooks: () => core.webhooks.settle(),
     pauseWebhooks: () => core.webhooks.pause(),

@@ -1,6 +1,7 @@
 /**
  * Standalone emulator: `npm run emulator`. Listens on EMULATOR_PORT (default 12111) and
- * EMULATOR_HOST (default 127.0.0.1), accepts any sk_test_ key. This is a developer tool beside
+ * EMULATOR_HOST (default 127.0.0.1), accepts any sk_test_ key; with EMULATOR_STATE_FILE its
+ * state survives restarts in that file. This is a developer tool beside
  * the service, so it reads its few variables here rather than through config/.
  */
 import { startEmulator } from './index';
@@ -12,13 +13,21 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const verbose = process.env.EMULATOR_VERBOSE === '1';
+  const stateFile = process.env.EMULATOR_STATE_FILE || undefined;
   const emulator = await startEmulator({
     port,
     host: process.env.EMULATOR_HOST ?? '127.0.0.1',
     publicUrl: process.env.EMULATOR_PUBLIC_URL || undefined,
-    log: verbose ? (msg, fields) => process.stderr.write(`${JSON.stringify({ msg, ...fields })}\n`) : undefined,
+    stateFile,
+    // Without EMULATOR_VERBOSE only what the state file has to say (loaded, set aside, save failed).
+    log: (msg, fields) => {
+      if (verbose || fields?.severity !== undefined) process.stderr.write(`${JSON.stringify({ msg, ...fields })}\n`);
+    },
   });
-  process.stdout.write(`Stripe emulator (sandbox, no real money) listening on ${emulator.url} — use any sk_test_ key\n`);
+  process.stdout.write(
+    `Stripe emulator (sandbox, no real money) listening on ${emulator.url} — use any sk_test_ key` +
+      `${stateFile ? ` — state kept in ${stateFile}` : ''}\n`,
+  );
 
   let stopping = false;
   const stop = () => {

@@ -144,6 +144,18 @@ export class Store {
     this.listeners.push(listener);
   }
 
+  /**
+   * After the event list was restored from a state file: the last snapshot per object is the
+   * newest event about it, exactly as `emit` had recorded it, so `previous_attributes` carry on.
+   */
+  rebuildSnapshots(): void {
+    this.lastSnapshot.clear();
+    for (const event of this.events) {
+      const id = event.data.object.id;
+      if (typeof id === 'string') this.lastSnapshot.set(id, event.data.object);
+    }
+  }
+
   /** The public form of any stored object by id, for `expand`; undefined when unknown. */
   serializeById(id: string): Record<string, unknown> | undefined {
     const found = this.lookup(id);

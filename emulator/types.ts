@@ -15,6 +15,14 @@ export interface EmulatorOptions {
   webhookRetryDelaysMs?: number[];
   /** How long a webhook receiver may take to answer before the attempt counts as failed. Default 10000. */
   webhookTimeoutMs?: number;
+  /**
+   * Keep the state in this JSON file: loaded at start when it exists, saved at most every 200 ms
+   * after changes (a temp file renamed over it) and once more on close(). A corrupt, unreadable or
+   * other-version file is kept as `<stateFile>.corrupt-<timestamp>` and the emulator starts empty
+   * (logged via `log`, with `severity: 'warn'`). Not kept: request log, faults, webhook deliveries.
+   * One emulator per file.
+   */
+  stateFile?: string;
 }
 
 /** One webhook delivery attempt (or a delivery lost on purpose with `loseWebhooks`). */
@@ -119,7 +127,10 @@ export interface Emulator {
 
   /** Every event recorded so far, oldest first. */
   events(): object[];
-  /** Registers a webhook endpoint (default: all events); the secret verifies its signatures. */
+  /**
+   * Registers a webhook endpoint (default: all events); the secret verifies its signatures. An
+   * enabled endpoint with the same url is reused (same id and secret, its events set to `events`).
+   */
   addWebhookEndpoint(url: string, events?: string[]): { id: string; secret: string };
   /** Every delivery attempt so far, in order. */
   deliveries(): WebhookDelivery[];
@@ -140,6 +151,6 @@ export interface Emulator {
   /** Delivers an event again to every endpoint that matches it. Throws EmulatorApiError for an unknown id. */
   redeliverEvent(eventId: string): void;
 
-  /** Closes the server, destroys hanging sockets and stops webhook delivery. */
+  /** Closes the server, destroys hanging sockets, stops webhook delivery and, with a stateFile, saves the final state. */
   close(): Promise<void>;
 }

@@ -44,6 +44,8 @@ interface LoseRule {
 export interface DispatcherOptions {
   retryDelaysMs?: readonly number[];
   timeoutMs?: number;
+  /** Called when delivery changes stored state (an event's pending_webhooks), for the state file. */
+  onStateChange?: () => void;
 }
 
 /** The signature header value stripe.webhooks.constructEvent verifies. */
@@ -59,6 +61,7 @@ export class WebhookDispatcher {
   private readonly acknowledged = new Set<string>();
   private readonly retryDelaysMs: readonly number[];
   private readonly timeoutMs: number;
+  private readonly onStateChange: () => void;
   private waiters: Array<() => void> = [];
   private paused = false;
   private duplicate = false;
@@ -73,6 +76,7 @@ export class WebhookDispatcher {
   ) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.onStateChange = options.onStateChange ?? (() => undefined);
     for (const d of this.retryDelaysMs) {
       if (!Number.isFinite(d) || d < 0) throw new TypeError('webhookRetryDelaysMs must be non-negative numbers');
     }
@@ -221,6 +225,7 @@ export class WebhookDispatcher {
       if (!this.acknowledged.has(key)) {
         this.acknowledged.add(key);
         job.event.pending_webhooks = Math.max(0, job.event.pending_webhooks - 1);
+        this.onStateChange();
       }
       return this.done(lane);
     }

@@ -71,6 +71,22 @@ export function createWebhookEndpoint(store: Store, init: EndpointInit): Stripe.
   return { ...structuredClone(api), secret };
 }
 
+/**
+ * The in-process and control-API registration: an enabled endpoint for the same url is reused
+ * (same id and secret), so a service that registers its endpoint on every start against a
+ * persisted emulator keeps one endpoint. Its `enabled_events` become the ones asked for.
+ */
+export function registerWebhookEndpoint(store: Store, url: string, enabledEvents: string[]): { id: string; secret: string } {
+  const existing = [...store.webhookEndpoints.values()].find((e) => e.api.status === 'enabled' && e.api.url === url);
+  if (existing) {
+    checkEnabledEvents(enabledEvents);
+    existing.api.enabled_events = [...enabledEvents];
+    return { id: existing.api.id, secret: existing.secret };
+  }
+  const endpoint = createWebhookEndpoint(store, { url, enabledEvents });
+  return { id: endpoint.id, secret: endpoint.secret as string };
+}
+
 const create = defineRoute({
   method: 'POST',
   path: '/v1/webhook_endpoints',
