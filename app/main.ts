@@ -4,7 +4,7 @@ import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../co
 import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
-import { createDb, dbKind, migrateLatest } from './db';
+import { createDb, dbKind, installationId, migrateLatest } from './db';
 import { startReconciler } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
 import { createLogger, type Logger } from './shared/logger';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 
   const stripe = createStripeGateway(
     createStripeClient({ secretKey: secretKey as string, apiBase, timeoutMs: config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecret },
+    { webhookSecret, idempotencyPrefix: await installationId(db) },
   );
   const deps = { db, stripe, clock: systemClock, logger, config };
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });

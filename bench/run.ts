@@ -8,7 +8,7 @@ import { parseConfig } from '../config';
 import { startEmulator } from '../emulator';
 import { createApp } from '../app/app';
 import { signData } from '../app/billrun';
-import { createDb, migrateLatest } from '../app/db';
+import { createDb, installationId, migrateLatest } from '../app/db';
 import { systemClock, unixSeconds } from '../app/shared/clock';
 import { createLogger } from '../app/shared/logger';
 import { createStripeClient, createStripeGateway } from '../app/stripe';
@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   });
   const db = createDb({ url: config.database.url, pgliteDataDir: 'memory://' });
   await migrateLatest(db);
-  const stripe = createGateway(config.stripe.apiBase as URL);
+  const stripe = createStripeGateway(createStripeClient({ secretKey: KEY, apiBase: config.stripe.apiBase as URL, timeoutMs: 10000, maxNetworkRetries: 2 }), {
+    idempotencyPrefix: await installationId(db),
+  });
   const { app, session } = createApp({ db, stripe, clock: systemClock, logger: createLogger('silent'), config });
   const server = app.listen(0);
   await new Promise((r) => server.once('listening', r));
@@ -87,10 +89,6 @@ async function main(): Promise<void> {
   session.close();
   await db.destroy();
   await emulator.close();
-
-  function createGateway(apiBase: URL) {
-    return createStripeGateway(createStripeClient({ secretKey: KEY, apiBase, timeoutMs: 10000, maxNetworkRetries: 2 }));
-  }
 }
 
 main().catch((err: unknown) => {

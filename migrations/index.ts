@@ -7,6 +7,8 @@ import * as createChargesAndRefunds from './20261121000005_create_charges_and_re
 import * as createStripeEvents from './20261121000006_create_stripe_events';
 import * as addHandshakeNextCheck from './20261121000007_add_handshake_next_check';
 import * as addHandshakeCardAndBrowser from './20261121000008_add_handshake_card_and_browser';
+import * as createInstallation from './20261121000009_create_installation';
+import * as addChargeAuthAttempts from './20261121000010_add_charge_auth_attempts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +28,8 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000006_create_stripe_events', createStripeEvents],
   ['20261121000007_add_handshake_next_check', addHandshakeNextCheck],
   ['20261121000008_add_handshake_card_and_browser', addHandshakeCardAndBrowser],
+  ['20261121000009_create_installation', createInstallation],
+  ['20261121000010_add_charge_auth_attempts', addChargeAuthAttempts],
 ];
 
 /** A knex MigrationSource over the list above. */

@@ -2,14 +2,15 @@ import { Router, type Request, type Response } from 'express';
 import { formatMinor, type Charge } from '../payments';
 import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { finishAuthentication, startAuthentication } from './authentication-service';
+import { describeAuthentication, finishAuthentication, startAuthentication } from './authentication-service';
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(title: string, body: string): string {
+function page(title: string, body: string, action?: { label: string; path: string }): string {
+  const form = action ? `<form method="post" action="${escapeHtml(action.path)}"><button type="submit">${escapeHtml(action.label)}</button></form>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}h1{font-size:1.4rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p></body></html>`;
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1a1f36}h1{font-size:1.4rem}button{padding:.7rem 1.2rem;font-size:1rem}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p>${form}</body></html>`;
 }
 
 function resultPage(charge: Charge): { status: number; html: string } {
@@ -39,7 +40,24 @@ export function createAuthenticationRouter(deps: Deps): Router {
     res.status(502).type('html').send(page('Please try again', 'The payment could not be continued right now. Please try again in a moment.'));
   };
 
+  // GET only shows the payment: link previews and mail scanners fetch links, and must not start
+  // a confirmation. The customer's button press (POST) does.
   router.get('/pay/authenticate/:token', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      const charge = await describeAuthentication(deps, req.params.token);
+      if (charge.status !== 'requires_action') {
+        const { status, html } = resultPage(charge);
+        return void res.status(status).type('html').send(html);
+      }
+      const amount = `${formatMinor(charge.amount, charge.currency)} ${charge.currency}`;
+      res.type('html').send(page('Confirm your payment', `Your bank asks you to confirm a payment of ${amount}.`, { label: 'Continue to your bank', path: req.originalUrl.split('?')[0] }));
+    } catch (err) {
+      fail(req, res, err);
+    }
+  });
+
+  router.post('/pay/authenticate/:token', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     try {
       const step = await startAuthentication(deps, req.params.token);

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { observePaymentIntent, type PaymentIntent } from '../stripe';
-import { applyPaymentState, findChargeByAuthToken, type Charge } from '../payments';
+import { applyPaymentState, countAuthAttempt, findChargeByAuthToken, type Charge } from '../payments';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 
@@ -15,9 +14,14 @@ async function chargeFor(deps: Deps, token: string): Promise<Charge> {
   return charge;
 }
 
+/** What the link shows before anything happens (a link preview or mail scanner may fetch it). */
+export async function describeAuthentication(deps: Deps, token: string): Promise<Charge> {
+  return chargeFor(deps, token);
+}
+
 /**
- * The customer opened the link a `Pending` charge answered with: confirm the PaymentIntent
- * on-session (the customer is here now) and send the browser to the bank's challenge.
+ * The customer pressed "continue": confirm the PaymentIntent on-session (the customer is here
+ * now) and send the browser to the bank's challenge.
  */
 export async function startAuthentication(deps: Deps, token: string): Promise<AuthenticationStep> {
   const charge = await chargeFor(deps, token);
@@ -26,12 +30,15 @@ export async function startAuthentication(deps: Deps, token: string): Promise<Au
   const pending = challengeUrl(pi);
   if (pending) return { kind: 'redirect', url: pending };
   if (pi.status === 'requires_payment_method' || pi.status === 'requires_confirmation') {
-    // A fresh key per attempt: the status check above is what keeps a reload from confirming twice.
+    // One key per attempt number: two tabs pressing at once send the same key, so Stripe
+    // confirms once; the next attempt (after a failed challenge) gets the next number.
+    const attempt = charge.authAttempts;
     pi = await deps.stripe.confirmOnSession(
       pi.id,
       { paymentMethodId: charge.paymentMethodId, returnUrl: `${deps.config.publicBaseUrl}/pay/authenticate/${token}/return` },
-      `charge-${charge.id}-onsession-${randomUUID()}`,
+      `charge-${charge.id}-onsession-${attempt}`,
     );
+    await countAuthAttempt(deps.db, charge.id, attempt);
   }
   const applied = await applyPaymentState(deps, charge.id, observePaymentIntent(pi));
   const url = challengeUrl(pi);

@@ -37,6 +37,12 @@ export function billrunRefundStatus(refund: Refund): BillrunPaymentStatus {
 
 const REFERENCE = /^[\x21-\x7e]{1,255}$/;
 
+/** A bill id: printable text, or an integer as PHP clients often send it. */
+function referenceOf(value: unknown): string | undefined {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
+  return typeof text === 'string' && REFERENCE.test(text) ? text : undefined;
+}
+
 export function chargeDetails(deps: Deps, charge: Charge) {
   const status = billrunChargeStatus(charge);
   return {
@@ -62,7 +68,8 @@ export function createPaymentActions(deps: Deps) {
     if (!v) return;
     if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
     if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
-    if (typeof v.reference !== 'string' || !REFERENCE.test(v.reference)) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
+    const reference = referenceOf(v.reference);
+    if (!reference) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
     let amount;
     try {
       amount = toMinorUnits(v.amount, v.currency);
@@ -70,7 +77,7 @@ export function createPaymentActions(deps: Deps) {
       return void res.json(thrownError(clientMessage(req, err)));
     }
     try {
-      const charge = await chargeSavedCard(deps, { channel: 'billrun', reference: v.reference, aid: Number(v.aid), amount });
+      const charge = await chargeSavedCard(deps, { channel: 'billrun', reference, aid: Number(v.aid), amount });
       res.json(success(chargeDetails(deps, charge)));
     } catch (err) {
       res.json(failure(clientMessage(req, err)));
@@ -82,11 +89,12 @@ export function createPaymentActions(deps: Deps) {
     if (!v) return;
     if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.transaction_id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(v.transaction_id)) return void res.json(thrownError('need to pass transaction_id'));
-    if (typeof v.reference !== 'string' || !REFERENCE.test(v.reference)) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
+    const reference = referenceOf(v.reference);
+    if (!reference) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
     const amount = v.amount === undefined || v.amount === null || v.amount === '' ? undefined : v.amount;
     if (amount !== undefined && typeof amount !== 'string' && typeof amount !== 'number') return void res.json(thrownError('Invalid amount: expected a positive decimal number'));
     try {
-      const { refund, charge } = await refundCharge(deps, { channel: 'billrun', reference: v.reference, paymentIntentId: v.transaction_id, amount });
+      const { refund, charge } = await refundCharge(deps, { channel: 'billrun', reference, paymentIntentId: v.transaction_id, amount });
       const status = billrunRefundStatus(refund);
       res.json(
         success({

@@ -12,6 +12,8 @@ import { cancelCardSetup, confirmCardSetup, returnUrlFor, startCardSetup, type C
 import { isTxId } from './billrun-txid';
 import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
 
+const MONEY_ACTIONS = new Set(['pay', 'credit']);
+
 /** `StripeCheckout` or `StripeCheckout#<instance>`; bounded so it fits its column. */
 const INSTANCE_NAME = /^StripeCheckout(#[A-Za-z0-9_.-]{1,64})?$/;
 
@@ -168,8 +170,11 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
   };
 
   router.all('/paymentgateways/:action', jsonBody, formBody, sessionHandler, async (req, res) => {
-    const handler = actions[String(req.params.action).toLowerCase()];
+    const action = String(req.params.action).toLowerCase();
+    const handler = actions[action];
     if (!handler) return void res.status(404).json(thrownError('Unknown action'));
+    // Money moves only on POST: a signed charge in a URL would sit in proxy logs and be prefetched.
+    if (MONEY_ACTIONS.has(action) && req.method !== 'POST') return void res.status(405).set('Allow', 'POST').json(thrownError(`${action} accepts POST only`));
     await handler(req, res);
   });
 

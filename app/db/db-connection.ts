@@ -64,6 +64,13 @@ export async function migrateRollbackAll(db: Db): Promise<void> {
   await db.migrate.rollback({ migrationSource }, true);
 }
 
+/** This database's random id (made by a migration): scopes Stripe idempotency keys to it. */
+export async function installationId(db: Db): Promise<string> {
+  const row = await db('installation').first('id');
+  if (!row) throw new Error('installation id missing: run the migrations');
+  return row.id as string;
+}
+
 /**
  * Runs `fn` in a transaction, or inside the caller's when one is passed, so services can compose
  * repository calls without caring who opened it.

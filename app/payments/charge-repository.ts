@@ -21,6 +21,7 @@ export interface Charge {
   failureCode: string | null;
   failureMessage: string | null;
   authToken: string | null;
+  authAttempts: number;
   createdAt: Date;
   succeededAt: Date | null;
 }
@@ -41,6 +42,7 @@ interface ChargeRow {
   failure_code: string | null;
   failure_message: string | null;
   auth_token: string | null;
+  auth_attempts: number;
   created_at: Date | string;
   succeeded_at: Date | string | null;
 }
@@ -63,6 +65,7 @@ const toCharge = (row: ChargeRow): Charge => ({
   failureCode: row.failure_code,
   failureMessage: row.failure_message,
   authToken: row.auth_token,
+  authAttempts: Number(row.auth_attempts ?? 0),
   createdAt: date(row.created_at),
   succeededAt: row.succeeded_at == null ? null : date(row.succeeded_at),
 });
@@ -156,6 +159,23 @@ export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: 
       ...(u.nextCheckAt !== undefined ? { next_check_at: u.nextCheckAt } : {}),
       updated_at: now,
     });
+}
+
+/**
+ * Records a charge as failed only while it is still unsubmitted: a concurrent answer, webhook or
+ * reconciler that bound it to a PaymentIntent wins.
+ */
+export async function failUnsubmittedCharge(db: Knex | Knex.Transaction, id: number, code: string, message: string, now: Date): Promise<boolean> {
+  const n = await db('charges')
+    .where({ id, status: 'created' })
+    .whereNull('payment_intent_id')
+    .update({ status: 'failed', failure_code: code, failure_message: message, next_check_at: null, updated_at: now });
+  return n > 0;
+}
+
+/** Counts an on-session confirmation attempt once it was sent (the next attempt gets a new key). */
+export async function countAuthAttempt(db: Knex | Knex.Transaction, id: number, attempt: number): Promise<void> {
+  await db('charges').where({ id, auth_attempts: attempt }).update({ auth_attempts: attempt + 1 });
 }
 
 export async function scheduleChargeCheck(db: Knex, id: number, at: Date | null): Promise<void> {

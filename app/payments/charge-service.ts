@@ -4,10 +4,12 @@ import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
 import { findActiveCard } from './card-repository';
-import { findCharge, insertChargeOnce, updateCharge, type Channel, type Charge } from './charge-repository';
+import { failUnsubmittedCharge, findCharge, findChargeByReference, insertChargeOnce, updateCharge, type Channel, type Charge } from './charge-repository';
 import type { Money } from './money';
 import { nextChargeCheck } from './schedule';
 import { isDefiniteRefusal } from './stripe-failure';
+import { syncCharge } from './stripe-sync';
+import { chargeMayMove } from './transitions';
 
 export interface ChargeRequest {
   channel: Channel;
@@ -22,35 +24,39 @@ const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JS
 
 /**
  * Charges the account's active card off-session, once per reference. A repeated request (same
- * reference, same content) answers the recorded charge; while it is still unsettled it goes to
- * Stripe again with the same idempotency key, so Stripe replays rather than charging twice.
+ * reference, same content) answers the recorded charge; one still unsettled is looked up at Stripe
+ * first (syncCharge), so a repeat can never create a second PaymentIntent, even after Stripe's 24 h
+ * idempotency window.
  */
 export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promise<Charge> {
-  const card = await findActiveCard(deps.db, request.aid);
   const print = fingerprint([request.aid, request.amount.minor, request.amount.currency]);
+  const known = await findChargeByReference(deps.db, request.channel, request.reference);
+  if (known) return replayCharge(deps, known, print);
+
+  const card = await findActiveCard(deps.db, request.aid);
+  if (!card) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
   const now = deps.clock.now();
-  const existingOrNew = card
-    ? await insertChargeOnce(deps.db, {
-        channel: request.channel,
-        reference: request.reference,
-        requestFingerprint: print,
-        aid: request.aid,
-        cardId: card.id,
-        customerId: card.customerId,
-        paymentMethodId: card.paymentMethodId,
-        amount: request.amount.minor,
-        currency: request.amount.currency,
-        nextCheckAt: nextChargeCheck('created', now),
-        now,
-      })
-    : undefined;
-  if (!existingOrNew) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
-  const { charge, created } = existingOrNew;
-  if (!created && charge.requestFingerprint !== print) {
+  const { charge, created } = await insertChargeOnce(deps.db, {
+    channel: request.channel,
+    reference: request.reference,
+    requestFingerprint: print,
+    aid: request.aid,
+    cardId: card.id,
+    customerId: card.customerId,
+    paymentMethodId: card.paymentMethodId,
+    amount: request.amount.minor,
+    currency: request.amount.currency,
+    nextCheckAt: nextChargeCheck('created', now),
+    now,
+  });
+  return created ? submitCharge(deps, charge) : replayCharge(deps, charge, print);
+}
+
+async function replayCharge(deps: Deps, charge: Charge, print: string): Promise<Charge> {
+  if (charge.requestFingerprint !== print) {
     throw new AppError('conflict', 'This reference was already used for a different charge', { code: 'reference_reused' });
   }
-  if (charge.status !== 'created') return charge;
-  return submitCharge(deps, charge);
+  return charge.status === 'created' ? syncCharge(deps, charge) : charge;
 }
 
 /** Sends the charge to Stripe (or again, with the same key) and applies the answer. */
@@ -72,37 +78,44 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
     if (isDefiniteRefusal(err)) {
       const message = err instanceof Error ? err.message : 'refused';
       log.warn({ err: message }, 'Stripe refused the charge');
-      const now = deps.clock.now();
-      await updateCharge(deps.db, charge.id, { status: 'failed', failureCode: (err as AppError).code ?? 'refused', failureMessage: message, nextCheckAt: null }, now);
-      return (await findCharge(deps.db, charge.id)) as Charge;
+      await failUnsubmittedCharge(deps.db, charge.id, (err as AppError).code ?? 'refused', message, deps.clock.now());
+    } else {
+      // The outcome is unknown: the charge stays `created` (Pending) and the reconciler finds out.
+      log.warn({ err: err instanceof Error ? err.message : String(err), code: (err as AppError).code }, 'charge outcome unknown; left for the reconciler');
     }
-    // The outcome is unknown: the charge stays `created` (Pending) and the reconciler finds out.
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'charge outcome unknown; left for the reconciler');
     return (await findCharge(deps.db, charge.id)) as Charge;
   }
 }
 
-const FINAL: ReadonlyArray<Charge['status']> = ['succeeded', 'canceled'];
+/** A PaymentIntent may be bound to a charge only if it charges exactly that: same customer, card, amount, currency. */
+function matchesCharge(charge: Charge, observed: ObservedPayment): boolean {
+  return (
+    observed.amount === charge.amount &&
+    observed.currency === charge.currency &&
+    observed.customerId === charge.customerId &&
+    (observed.paymentMethodId === null || observed.paymentMethodId === charge.paymentMethodId)
+  );
+}
 
 /**
  * The one way a PaymentIntent's state becomes our charge row: the synchronous answer, every
- * webhook and the reconciler call this. Row lock + "succeeded and canceled never change" make
- * any order and number of calls end in the same row.
+ * webhook and the reconciler call this. The row lock, the binding check and the transition table
+ * make any order and number of calls end in the same row.
  */
 export async function applyPaymentState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, chargeId: number, observed: ObservedPayment): Promise<Charge> {
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
     const charge = await findCharge(trx, chargeId, { forUpdate: true });
     if (!charge) throw new AppError('not_found', 'Unknown charge');
-    if (charge.paymentIntentId && charge.paymentIntentId !== observed.paymentIntentId) {
-      deps.logger.error({ chargeId, stored: charge.paymentIntentId, observed: observed.paymentIntentId }, 'a different PaymentIntent claims this charge; ignored');
+    if (charge.paymentIntentId ? charge.paymentIntentId !== observed.paymentIntentId : !matchesCharge(charge, observed)) {
+      deps.logger.error({ chargeId, stored: charge.paymentIntentId, observed: observed.paymentIntentId }, 'a PaymentIntent that is not this charge claims it; ignored');
       return charge;
     }
-    if (FINAL.includes(charge.status)) {
-      if (!charge.paymentIntentId) await updateCharge(trx, chargeId, { status: charge.status, paymentIntentId: observed.paymentIntentId }, now);
+    const status = observed.status;
+    if (!chargeMayMove(charge.status, status)) {
+      if (!charge.paymentIntentId) await trx('charges').where({ id: chargeId }).update({ payment_intent_id: observed.paymentIntentId, updated_at: now });
       return { ...charge, paymentIntentId: observed.paymentIntentId };
     }
-    const status = observed.status;
     const authToken = status === 'requires_action' ? (charge.authToken ?? randomBytes(24).toString('base64url')) : charge.authToken;
     const update = {
       status,
@@ -110,13 +123,13 @@ export async function applyPaymentState(deps: Pick<Deps, 'db' | 'clock' | 'logge
       failureCode: status === 'succeeded' ? null : observed.failureCode,
       failureMessage: status === 'succeeded' ? null : observed.failureMessage,
       authToken,
-      succeededAt: status === 'succeeded' ? now : null,
-      nextCheckAt: nextChargeCheck(status, now),
+      succeededAt: status === 'succeeded' ? (charge.succeededAt ?? now) : null,
+      nextCheckAt: nextChargeCheck(status, now, charge.createdAt),
     };
     await updateCharge(trx, chargeId, update, now);
     if (status !== charge.status) {
       deps.logger.info({ chargeId, reference: charge.reference, from: charge.status, to: status, paymentIntentId: observed.paymentIntentId, failureCode: update.failureCode }, 'charge state changed');
     }
-    return { ...charge, ...update, succeededAt: update.succeededAt };
+    return { ...charge, ...update };
   });
 }

@@ -62,7 +62,8 @@ export function toMinorUnits(amount: unknown, currencyValue: unknown, options: {
   if (whole.length > String(MAX_MINOR_UNITS).length) throw tooLarge();
   const minor = Number(whole);
   if (minor > MAX_MINOR_UNITS) throw tooLarge();
-  if (minor < (options.enforceMinimum === false ? 1 : minimum)) throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(minimum, currency)} ${currency}`, { code: 'amount_too_small' });
+  const least = options.enforceMinimum === false ? 1 : minimum;
+  if (minor < least) throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(least, currency)} ${currency}`, { code: 'amount_too_small' });
   return { minor, currency };
 }
 

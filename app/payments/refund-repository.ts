@@ -66,6 +66,7 @@ export interface NewRefund {
   amount: number;
   status: RefundStatus;
   stripeRefundId?: string;
+  nextCheckAt?: Date | null;
   now: Date;
 }
 
@@ -79,6 +80,7 @@ export async function insertRefund(trx: Knex.Transaction, r: NewRefund): Promise
       amount: r.amount,
       status: r.status,
       stripe_refund_id: r.stripeRefundId ?? null,
+      next_check_at: r.nextCheckAt ?? null,
       created_at: r.now,
       updated_at: r.now,
     })
@@ -104,6 +106,15 @@ export async function findRefundByStripeId(db: Knex | Knex.Transaction, stripeRe
 
 export async function listRefundsOfCharge(db: Knex | Knex.Transaction, chargeId: number): Promise<Refund[]> {
   return (await db<RefundRow>('refunds').where({ charge_id: chargeId }).orderBy('id')).map(toRefund);
+}
+
+/** Records a refund as failed only while Stripe has not answered for it (see failUnsubmittedCharge). */
+export async function failUnsubmittedRefund(db: Knex | Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
+  const n = await db('refunds')
+    .where({ id, status: 'created' })
+    .whereNull('stripe_refund_id')
+    .update({ status: 'failed', failure_reason: reason, next_check_at: null, updated_at: now });
+  return n > 0;
 }
 
 export async function updateRefund(

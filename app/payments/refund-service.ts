@@ -3,11 +3,13 @@ import { observeRefund, type ObservedRefund } from '../stripe';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
-import { findChargeByPaymentIntent, type Channel, type Charge } from './charge-repository';
+import type { Knex } from 'knex';
+import { findCharge, findChargeByPaymentIntent, type Channel, type Charge } from './charge-repository';
 import { formatMinor, toMinorUnits } from './money';
 import {
   findRefund,
   findRefundByReference,
+  failUnsubmittedRefund,
   findRefundByStripeId,
   insertRefund,
   reservedRefundAmount,
@@ -16,6 +18,8 @@ import {
 } from './refund-repository';
 import { nextRefundCheck } from './schedule';
 import { isDefiniteRefusal } from './stripe-failure';
+import { syncRefundRow } from './stripe-sync';
+import { refundMayMove } from './transitions';
 
 export interface RefundRequest {
   channel: Channel;
@@ -89,7 +93,8 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
 async function replay(deps: Deps, refund: Refund, charge: Charge, print: string): Promise<RefundResult> {
   if (refund.requestFingerprint !== print) throw new AppError('conflict', 'This reference was already used for a different refund', { code: 'reference_reused' });
   if (refund.status !== 'created') return { refund, charge };
-  return { refund: await submitRefund(deps, refund, charge), charge };
+  // Looked up at Stripe first: a repeat must not refund again once the idempotency key expired.
+  return { refund: await syncRefundRow(deps, refund), charge };
 }
 
 /** Sends the refund to Stripe (or again, with the same key) and applies the answer. */
@@ -105,11 +110,10 @@ export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): 
     );
     return await applyRefundState(deps, refund.id, observeRefund(stripeRefund));
   } catch (err) {
-    const now = deps.clock.now();
     if (isDefiniteRefusal(err)) {
       const reason = err instanceof Error ? err.message : 'refused';
       deps.logger.warn({ refundId: refund.id, err: reason }, 'Stripe refused the refund');
-      await updateRefund(deps.db, refund.id, { status: 'failed', failureReason: reason, nextCheckAt: null }, now);
+      await failUnsubmittedRefund(deps.db, refund.id, reason, deps.clock.now());
     } else {
       deps.logger.warn({ refundId: refund.id, err: err instanceof Error ? err.message : String(err) }, 'refund outcome unknown; left for the reconciler');
     }
@@ -123,10 +127,11 @@ export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger
   return inTransaction(deps.db, async (trx) => {
     const refund = await findRefund(trx, refundId, { forUpdate: true });
     if (!refund) throw new AppError('not_found', 'Unknown refund');
-    if (refund.stripeRefundId && refund.stripeRefundId !== observed.refundId) {
-      deps.logger.error({ refundId, stored: refund.stripeRefundId, observed: observed.refundId }, 'a different Stripe refund claims this refund; ignored');
+    if (refund.stripeRefundId ? refund.stripeRefundId !== observed.refundId : !(await matchesRefund(trx, refund, observed))) {
+      deps.logger.error({ refundId, stored: refund.stripeRefundId, observed: observed.refundId }, 'a Stripe refund that is not this refund claims it; ignored');
       return refund;
     }
+    if (!refundMayMove(refund.status, observed.status)) return refund;
     const update = { status: observed.status, stripeRefundId: observed.refundId, failureReason: observed.failureReason, nextCheckAt: nextRefundCheck(observed.status, now) };
     await updateRefund(trx, refundId, update, now);
     if (refund.status !== observed.status) {
@@ -136,19 +141,40 @@ export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger
   });
 }
 
+/** A Stripe refund may be bound to our row only if it is that refund: same PaymentIntent and amount. */
+async function matchesRefund(trx: Knex.Transaction, refund: Refund, observed: ObservedRefund): Promise<boolean> {
+  const charge = await findCharge(trx, refund.chargeId);
+  return observed.amount === refund.amount && observed.paymentIntentId !== null && observed.paymentIntentId === charge?.paymentIntentId;
+}
+
+const REFUND_ID = /^[0-9]{1,15}$/;
+
 /**
  * A Stripe refund we learn of from Stripe (webhook, reconciler): ours by id or metadata, or one
  * made outside the service (dashboard), recorded against its charge so our rows stay true.
  */
 export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, observed: ObservedRefund): Promise<Refund | undefined> {
-  const byId = (await findRefundByStripeId(deps.db, observed.refundId)) ?? (observed.metadata.refund_id ? await findRefund(deps.db, Number(observed.metadata.refund_id)) : undefined);
+  const metadataId = observed.metadata.refund_id;
+  const byId =
+    (await findRefundByStripeId(deps.db, observed.refundId)) ??
+    (metadataId && REFUND_ID.test(metadataId) ? await findRefund(deps.db, Number(metadataId)) : undefined);
   if (byId) return applyRefundState(deps, byId.id, observed);
   if (!observed.paymentIntentId) return undefined;
   const charge = await findChargeByPaymentIntent(deps.db, observed.paymentIntentId);
   if (!charge) return undefined;
   try {
     const recorded = await inTransaction(deps.db, (trx) =>
-      insertRefund(trx, { chargeId: charge.id, channel: null, reference: null, requestFingerprint: null, amount: observed.amount, status: observed.status, stripeRefundId: observed.refundId, now: deps.clock.now() }),
+      insertRefund(trx, {
+        chargeId: charge.id,
+        channel: null,
+        reference: null,
+        requestFingerprint: null,
+        amount: observed.amount,
+        status: observed.status,
+        stripeRefundId: observed.refundId,
+        nextCheckAt: nextRefundCheck(observed.status, deps.clock.now()),
+        now: deps.clock.now(),
+      }),
     );
     deps.logger.info({ refundId: recorded.id, chargeId: charge.id, stripeRefundId: observed.refundId }, 'refund made outside the service recorded');
     return recorded;

@@ -8,14 +8,21 @@ import type { HandshakeState } from './handshake-repository';
  */
 const MINUTE = 60_000;
 
-export function nextChargeCheck(status: ChargeStatus, now: Date): Date | null {
+/** A charge waiting for its customer is watched this long; after that only a webhook moves it. */
+export const REQUIRES_ACTION_WATCH_MS = 7 * 24 * 60 * MINUTE;
+
+export function nextChargeCheck(status: ChargeStatus, now: Date, createdAt: Date = now): Date | null {
   switch (status) {
     case 'created':
       return new Date(now.getTime() + 2 * MINUTE);
     case 'processing':
       return new Date(now.getTime() + 5 * MINUTE);
-    case 'requires_action':
-      return new Date(now.getTime() + 30 * MINUTE);
+    case 'requires_action': {
+      // Backs off with age: hourly in the first day, then every 6 hours, then not at all.
+      const age = now.getTime() - createdAt.getTime();
+      if (age > REQUIRES_ACTION_WATCH_MS) return null;
+      return new Date(now.getTime() + (age < 24 * 60 * MINUTE ? 60 : 360) * MINUTE);
+    }
     case 'succeeded':
     case 'failed':
     case 'canceled':

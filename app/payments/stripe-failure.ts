@@ -7,6 +7,8 @@ import { isAppError } from '../shared/app-error';
  */
 export function isDefiniteRefusal(err: unknown): boolean {
   if (!isAppError(err)) return false;
+  // "Same key, other parameters": Stripe may well have acted on the first request.
+  if (err.code === 'idempotency_error') return false;
   const status = err.details?.stripeStatus;
   if (typeof status !== 'number') return err.kind === 'invalid_input' || err.kind === 'payment_failed';
   return status >= 400 && status < 500 && status !== 409 && status !== 429;

@@ -1,10 +1,10 @@
-import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSetupIntent, type ObservedSetup } from '../stripe';
+import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSetupIntent, type ObservedPayment, type ObservedSetup } from '../stripe';
 import type { Deps } from '../shared/deps';
 import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
 import { applyPaymentState, submitCharge } from './charge-service';
-import { findCharge, findChargeByPaymentIntent, updateCharge, type Charge } from './charge-repository';
+import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
 import { findHandshake, findHandshakeByStripeId, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
-import { findRefund, updateRefund, type Refund } from './refund-repository';
+import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
 import { applyRefundState, submitRefund, syncStripeRefund } from './refund-service';
 import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
 
@@ -47,27 +47,44 @@ export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
   if (charge.paymentIntentId) return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(charge.paymentIntentId)));
   const since = Math.floor(charge.createdAt.getTime() / 1000) - 300;
   const found = (await deps.stripe.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
-  if (found) return applyPaymentState(deps, charge.id, observePaymentIntent(found));
+  if (found) return bindAndCatchUp(deps, charge.id, observePaymentIntent(found));
   if (charge.status !== 'created') return charge;
   if (deps.clock.now().getTime() - charge.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) {
-    // Never reached Stripe, or Stripe has not listed it yet: the same idempotency key makes this
-    // either the first attempt or a replay of the one Stripe already has.
+    // Stripe has no PaymentIntent for it: the same idempotency key makes this the first attempt
+    // (or, if Stripe is only slow to list it, a replay of the one it has).
     return submitCharge(deps, charge);
   }
-  const now = deps.clock.now();
-  await updateCharge(deps.db, charge.id, { status: 'failed', failureCode: 'not_submitted', failureMessage: 'The charge never reached Stripe', nextCheckAt: null }, now);
+  await failUnsubmittedCharge(deps.db, charge.id, 'not_submitted', 'The charge never reached Stripe', deps.clock.now());
   return (await findCharge(deps.db, charge.id)) as Charge;
 }
 
-/** A PaymentIntent event: our charge by PaymentIntent id, or by the charge id we put in its metadata. */
-export async function syncPaymentIntentById(deps: Deps, paymentIntentId: string, metadata: Record<string, string> | null | undefined): Promise<Charge | undefined> {
-  let charge = await findChargeByPaymentIntent(deps.db, paymentIntentId);
-  if (!charge && metadata?.charge_id && /^[0-9]+$/.test(metadata.charge_id)) {
-    const candidate = await findCharge(deps.db, Number(metadata.charge_id));
-    if (candidate && !candidate.paymentIntentId) charge = candidate;
-  }
-  if (!charge) return undefined;
-  return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(paymentIntentId)));
+/**
+ * Binds a PaymentIntent found by our metadata, then records refunds Stripe already holds for it
+ * (made in the dashboard, or whose events came before the charge was bound and were ignored).
+ */
+async function bindAndCatchUp(deps: Deps, chargeId: number, observed: ObservedPayment): Promise<Charge> {
+  const charge = await applyPaymentState(deps, chargeId, observed);
+  if (charge.paymentIntentId === observed.paymentIntentId) await syncRefundsOfPaymentIntent(deps, observed.paymentIntentId);
+  return charge;
+}
+
+const CHARGE_ID = /^[0-9]{1,15}$/;
+
+/**
+ * A PaymentIntent event: our charge by PaymentIntent id, or by the charge id in its metadata.
+ * `hint` is the (signed) event's metadata: without a charge id there, a PaymentIntent we never
+ * bound is not ours and Stripe is not asked.
+ */
+export async function syncPaymentIntentById(deps: Deps, paymentIntentId: string, hint?: Record<string, string> | null): Promise<Charge | undefined> {
+  const bound = await findChargeByPaymentIntent(deps.db, paymentIntentId);
+  if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(paymentIntentId)));
+  if (hint !== undefined && !CHARGE_ID.test(hint?.charge_id ?? '')) return undefined;
+  const observed = observePaymentIntent(await deps.stripe.retrievePaymentIntent(paymentIntentId));
+  const chargeId = observed.metadata.charge_id;
+  if (!chargeId || !CHARGE_ID.test(chargeId)) return undefined;
+  const candidate = await findCharge(deps.db, Number(chargeId));
+  if (!candidate || candidate.paymentIntentId) return undefined;
+  return bindAndCatchUp(deps, candidate.id, observed);
 }
 
 /** Every refund Stripe holds for a PaymentIntent (charge.refunded lists none of its own). */
@@ -77,7 +94,11 @@ export async function syncRefundsOfPaymentIntent(deps: Deps, paymentIntentId: st
   return refunds.length;
 }
 
-export async function syncRefundById(deps: Deps, stripeRefundId: string): Promise<Refund | undefined> {
+/** A refund event: only refunds of our charges are read back from Stripe. */
+export async function syncRefundById(deps: Deps, stripeRefundId: string, paymentIntentId: string | undefined): Promise<Refund | undefined> {
+  const known = await findRefundByStripeId(deps.db, stripeRefundId);
+  const ours = known ?? (paymentIntentId ? await findChargeByPaymentIntent(deps.db, paymentIntentId) : undefined);
+  if (!ours) return undefined;
   return syncStripeRefund(deps, observeRefund(await deps.stripe.retrieveRefund(stripeRefundId)));
 }
 
@@ -88,7 +109,8 @@ export async function syncRefundRow(deps: Deps, refund: Refund): Promise<Refund>
   if (!charge?.paymentIntentId) return refund;
   const found = (await deps.stripe.listRefunds(charge.paymentIntentId)).find((r) => r.metadata?.refund_id === String(refund.id));
   if (found) return applyRefundState(deps, refund.id, observeRefund(found));
+  if (refund.status !== 'created') return refund;
   if (deps.clock.now().getTime() - refund.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) return submitRefund(deps, refund, charge);
-  await updateRefund(deps.db, refund.id, { status: 'failed', failureReason: 'The refund never reached Stripe', nextCheckAt: null }, deps.clock.now());
+  await failUnsubmittedRefund(deps.db, refund.id, 'The refund never reached Stripe', deps.clock.now());
   return (await findRefund(deps.db, refund.id)) as Refund;
 }

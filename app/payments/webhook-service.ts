@@ -32,7 +32,7 @@ const setupIntent: Handler = async (deps, object) => {
 };
 
 const paymentIntent: Handler = async (deps, object) => {
-  const charge = await syncPaymentIntentById(deps, object.id, object.metadata);
+  const charge = await syncPaymentIntentById(deps, object.id, object.metadata ?? null);
   return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
 };
 
@@ -40,14 +40,14 @@ const paymentIntent: Handler = async (deps, object) => {
 const chargeEvent: Handler = async (deps, object) => {
   const pi = idOf(object.payment_intent);
   if (!pi) return 'ignored: charge without PaymentIntent';
-  const charge = await syncPaymentIntentById(deps, pi, undefined);
+  const charge = await syncPaymentIntentById(deps, pi);
   if (!charge) return 'ignored: no charge of ours';
   const refunds = await syncRefundsOfPaymentIntent(deps, pi);
   return `charge ${charge.id}: ${charge.status}, ${refunds} refund(s) synced`;
 };
 
 const refundEvent: Handler = async (deps, object) => {
-  const refund = await syncRefundById(deps, object.id);
+  const refund = await syncRefundById(deps, object.id, idOf(object.payment_intent));
   return refund ? `refund ${refund.id}: ${refund.status}` : 'ignored: no charge of ours';
 };
 

@@ -1,6 +1,7 @@
 export { createStripeClient, createStripeGateway, STRIPE_API_VERSION } from './stripe-gateway';
 export type {
   StripeGateway,
+  GatewayOptions,
   StripeClientOptions,
   CheckoutSession,
   SetupIntent,

@@ -122,13 +122,20 @@ async function paymentIntentOrDecline(operation: string, fn: () => Promise<Payme
   }
 }
 
-export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: string } = {}): StripeGateway {
+export interface GatewayOptions {
+  webhookSecret?: string;
+  /** Prefixed to every idempotency key (the installation id), so deployments sharing a Stripe account never collide. */
+  idempotencyPrefix?: string;
+}
+
+export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}): StripeGateway {
+  const scoped = (key: string): string => (options.idempotencyPrefix ? `${options.idempotencyPrefix}-${key}` : key);
   return {
     createCustomer: ({ aid, email, name }, idempotencyKey) =>
       call('customer creation', () =>
         stripe.customers.create(
           { metadata: { billrun_aid: String(aid) }, ...(email ? { email } : {}), ...(name ? { name } : {}) },
-          { idempotencyKey },
+          { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),
 
@@ -148,7 +155,7 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
             setup_intent_data: { metadata: { txId: input.txId, billrun_aid: String(input.aid) } },
             ...(input.expandSetupIntent ? { expand: ['setup_intent'] } : {}),
           },
-          { idempotencyKey },
+          { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),
 
@@ -158,7 +165,7 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
       ),
 
     expireCheckoutSession: (sessionId, idempotencyKey) =>
-      call('checkout session expiry', () => stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey })),
+      call('checkout session expiry', () => stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: scoped(idempotencyKey) })),
 
     createSetupIntent: ({ customerId, txId, aid }, idempotencyKey) =>
       call('setup intent creation', () =>
@@ -169,7 +176,7 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
             allowed_payment_method_types: ['card'],
             metadata: { txId, billrun_aid: String(aid) },
           },
-          { idempotencyKey },
+          { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),
 
@@ -177,11 +184,11 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
       call('setup intent retrieval', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] })),
 
     cancelSetupIntent: (setupIntentId, idempotencyKey) =>
-      call('setup intent cancellation', () => stripe.setupIntents.cancel(setupIntentId, {}, { idempotencyKey })),
+      call('setup intent cancellation', () => stripe.setupIntents.cancel(setupIntentId, {}, { idempotencyKey: scoped(idempotencyKey) })),
 
     createEphemeralKey: async (customerId, idempotencyKey) => {
       const key = await call('ephemeral key creation', () =>
-        stripe.ephemeralKeys.create({ customer: customerId }, { apiVersion: STRIPE_API_VERSION, idempotencyKey }),
+        stripe.ephemeralKeys.create({ customer: customerId }, { apiVersion: STRIPE_API_VERSION, idempotencyKey: scoped(idempotencyKey) }),
       );
       if (!key.secret) throw toAppError(new Error('ephemeral key without secret'), 'ephemeral key creation');
       return { secret: key.secret };
@@ -200,33 +207,29 @@ export function createStripeGateway(stripe: Stripe, options: { webhookSecret?: s
             ...(input.description ? { description: input.description } : {}),
             metadata: input.metadata,
           },
-          { idempotencyKey },
+          { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),
 
     confirmOnSession: (paymentIntentId, input, idempotencyKey) =>
       paymentIntentOrDecline('payment confirmation', () =>
-        stripe.paymentIntents.confirm(paymentIntentId, { payment_method: input.paymentMethodId, return_url: input.returnUrl }, { idempotencyKey }),
+        stripe.paymentIntents.confirm(paymentIntentId, { payment_method: input.paymentMethodId, return_url: input.returnUrl }, { idempotencyKey: scoped(idempotencyKey) }),
       ),
 
     retrievePaymentIntent: (paymentIntentId) => call('payment retrieval', () => stripe.paymentIntents.retrieve(paymentIntentId)),
 
-    listPaymentIntents: async (customerId, createdGte) => {
-      const page = await call('payment listing', () => stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }));
-      return page.data;
-    },
+    listPaymentIntents: (customerId, createdGte) =>
+      call('payment listing', () => stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }).autoPagingToArray({ limit: 10000 })),
 
     createRefund: (input, idempotencyKey) =>
       call('refund', () =>
-        stripe.refunds.create({ payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata }, { idempotencyKey }),
+        stripe.refunds.create({ payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata }, { idempotencyKey: scoped(idempotencyKey) }),
       ),
 
     retrieveRefund: (refundId) => call('refund retrieval', () => stripe.refunds.retrieve(refundId)),
 
-    listRefunds: async (paymentIntentId) => {
-      const page = await call('refund listing', () => stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
-      return page.data;
-    },
+    listRefunds: (paymentIntentId) =>
+      call('refund listing', () => stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }).autoPagingToArray({ limit: 10000 })),
 
     verifyWebhook: (rawBody, signatureHeader) => {
       if (!options.webhookSecret) throw new AppError('forbidden', 'Webhooks are not configured (STRIPE_WEBHOOK_SECRET)');

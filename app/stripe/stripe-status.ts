@@ -105,6 +105,11 @@ export type ChargeStatus = 'created' | 'requires_action' | 'processing' | 'succe
 export interface ObservedPayment {
   paymentIntentId: string;
   status: ChargeStatus;
+  /** What the PaymentIntent charges, to check it really is the charge it claims to be. */
+  amount: number;
+  currency: string;
+  customerId: string | null;
+  paymentMethodId: string | null;
   /** Decline or error code (`insufficient_funds`, `authentication_required`, ...). */
   failureCode: string | null;
   failureMessage: string | null;
@@ -113,7 +118,16 @@ export interface ObservedPayment {
 
 /** Reduces a PaymentIntent to our charge state. */
 export function observePaymentIntent(pi: Stripe.PaymentIntent): ObservedPayment {
-  const base = { paymentIntentId: pi.id, metadata: pi.metadata ?? {}, failureCode: null, failureMessage: null };
+  const base = {
+    paymentIntentId: pi.id,
+    amount: pi.amount,
+    currency: pi.currency.toUpperCase(),
+    customerId: idOf(pi.customer),
+    paymentMethodId: idOf(pi.payment_method),
+    metadata: pi.metadata ?? {},
+    failureCode: null,
+    failureMessage: null,
+  };
   if (!isOneOf(PAYMENT_INTENT_STATUSES, pi.status)) return { ...base, status: 'processing' };
   const status: PaymentIntentStatus = pi.status;
   const error = pi.last_payment_error;

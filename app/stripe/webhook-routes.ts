@@ -26,10 +26,17 @@ export function createStripeWebhookRouter(deps: Deps): Router {
       log.info({ duplicate: result.duplicate, outcome: result.outcome }, 'webhook handled');
       res.json({ received: true, duplicate: result.duplicate });
     } catch (err) {
-      // Not recorded as processed: Stripe's redelivery (or the reconciler) tries again.
       const errorId = randomUUID();
-      log.error({ errorId, err: err instanceof Error ? err.message : String(err) }, 'webhook processing failed');
-      res.status(500).json({ error: 'processing failed, retry later', errorId });
+      if (isAppError(err) && err.kind === 'upstream_failed') {
+        // Stripe could not be read back: not recorded as processed, Stripe's redelivery retries.
+        log.warn({ errorId, err: err.message }, 'webhook processing failed; Stripe will redeliver');
+        res.status(500).json({ error: 'processing failed, retry later', errorId });
+        return;
+      }
+      // A failure a redelivery cannot fix: answered 200 so Stripe does not retry for days (and
+      // disable the endpoint); the event stays unprocessed in stripe_events for an operator.
+      log.error({ errorId, err: err instanceof Error ? err.message : String(err) }, 'webhook processing failed; needs an operator');
+      res.json({ received: true, processed: false, errorId });
     }
   };
 

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { getRequestFields, newAid, signed } from '../support/billrun-requests';
 import { parseConfig } from '../../config';
 import { createApp } from '../../app/app';
+import { installationId } from '../../app/db';
 import { startTestContext, TEST_OAUTH_CLIENT, TEST_STRIPE_KEY, testEnv, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
@@ -158,7 +159,7 @@ describe('getRequest success', () => {
       client_reference_id: handshake.tx_id,
       metadata: { txId: handshake.tx_id, billrun_aid: String(aid) },
     });
-    expect(create?.idempotencyKey).toBe(`billrun-checkout-${handshake.tx_id}`);
+    expect(create?.idempotencyKey).toBe(`${await installationId(ctx.db)}-billrun-checkout-${handshake.tx_id}`);
   });
 
   test('when request_parameters is set, then details.url carries the session with its SetupIntent expanded and the txId', async () => {

@@ -16,11 +16,11 @@ const tables = async (): Promise<string[]> => {
 
 describe('migrations', () => {
   test('when rolled all the way down and up again, then the schema comes back whole', async () => {
-    expect(await tables()).toEqual(['accounts', 'cards', 'charges', 'handshakes', 'refunds', 'sessions', 'stripe_events']);
+    expect(await tables()).toEqual(['accounts', 'cards', 'charges', 'handshakes', 'installation', 'refunds', 'sessions', 'stripe_events']);
     await migrateRollbackAll(testDb.db);
     expect(await tables()).toEqual([]);
     await migrateLatest(testDb.db);
-    expect(await tables()).toEqual(['accounts', 'cards', 'charges', 'handshakes', 'refunds', 'sessions', 'stripe_events']);
+    expect(await tables()).toEqual(['accounts', 'cards', 'charges', 'handshakes', 'installation', 'refunds', 'sessions', 'stripe_events']);
   });
 
   test('when a second active card is inserted for an account, then the database refuses it', async () => {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { installationId } from '../../app/db';
 import { accountWithCard } from '../support/card-setup';
 import { newAid } from '../support/billrun-requests';
 import { credit, newReference, pay } from '../support/payment-requests';
@@ -36,7 +37,7 @@ describe('pay: charging the saved card', () => {
     const row = await ctx.db('charges').where({ reference }).first();
     expect(row).toMatchObject({ channel: 'billrun', status: 'succeeded', currency: 'USD', payment_intent_id: res.body.details.transaction_id });
     expect(Number(row.amount)).toBe(1999);
-    expect(creates[0].idempotencyKey).toBe(`charge-${row.id}`);
+    expect(creates[0].idempotencyKey).toBe(`${await installationId(ctx.db)}-charge-${row.id}`);
     const pi = await ctx.stripe.paymentIntents.retrieve(res.body.details.transaction_id);
     expect(pi).toMatchObject({ status: 'succeeded', amount: 1999, currency: 'usd' });
   });

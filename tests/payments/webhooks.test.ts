@@ -77,7 +77,14 @@ describe('Stripe webhooks in', () => {
     expect(paid.body.details.status).toBe('Pending');
     const link = new URL(paid.body.details.authentication_url);
 
-    const open = await request(ctx.app).get(link.pathname);
+    // Opening the link only shows the payment (a mail scanner must not start anything)...
+    ctx.emulator.clearRequests();
+    const shown = await request(ctx.app).get(link.pathname);
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain('30.00 USD');
+    expect(ctx.emulator.requests().filter((r) => r.method === 'POST')).toEqual([]);
+    // ...the customer's button press confirms on-session and goes to the bank.
+    const open = await request(ctx.app).post(link.pathname);
     expect(open.status).toBe(303);
     const challenge = new URL(open.headers.location);
     expect(challenge.origin).toBe(ctx.emulator.url);
@@ -95,13 +102,36 @@ describe('Stripe webhooks in', () => {
   test('when the customer fails the challenge, then the charge is Rejected', async () => {
     const { aid } = await accountWithCard(ctx, '4000002760003184');
     const paid = await pay(ctx, { aid, amount: '30.00' });
-    await request(ctx.app).get(new URL(paid.body.details.authentication_url).pathname);
+    await request(ctx.app).post(new URL(paid.body.details.authentication_url).pathname);
     const done = ctx.emulator.authenticatePaymentIntent(paid.body.details.transaction_id, 'fail');
     const back = await request(ctx.app).get(new URL(done.redirectUrl).pathname);
     expect(back.text).toContain('Payment not completed');
     await ctx.emulator.settleWebhooks();
     const again = await pay(ctx, { aid, amount: '30.00', reference: paid.body.details.reference });
     expect(again.body.details.status).toBe('Rejected');
+  });
+});
+
+describe('the 3-D Secure page', () => {
+  test('when two tabs press continue at once, then Stripe confirms once; after the challenge the return page says completed', async () => {
+    const { aid } = await accountWithCard(ctx, '4000002760003184');
+    const paid = await pay(ctx, { aid, amount: '12.00' });
+    const path = new URL(paid.body.details.authentication_url).pathname;
+    ctx.emulator.clearRequests();
+    const [a, b] = await Promise.all([request(ctx.app).post(path), request(ctx.app).post(path)]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    const confirms = ctx.emulator.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/confirm'));
+    expect(new Set(confirms.map((r) => r.idempotencyKey)).size).toBe(1);
+    const done = ctx.emulator.authenticatePaymentIntent(paid.body.details.transaction_id, 'pass');
+    const back = await request(ctx.app).get(new URL(done.redirectUrl).pathname);
+    expect(back.text).toContain('Payment completed');
+    expect((await chargeRow(paid.body.details.reference)).status).toBe('succeeded');
+  });
+
+  test('when the token is unknown, then 404 and a plain page', async () => {
+    const res = await request(ctx.app).get('/pay/authenticate/not-a-real-token');
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('Link not valid');
   });
 });
 

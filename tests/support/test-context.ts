@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { parseConfig, type Config } from '../../config';
 import { startEmulator, type Emulator } from '../../emulator';
 import { createApp, type AppHandle } from '../../app/app';
-import type { Db } from '../../app/db';
+import { installationId, type Db } from '../../app/db';
 import type { Clock } from '../../app/shared/clock';
 import type { Deps } from '../../app/shared/deps';
 import { createLogger } from '../../app/shared/logger';
@@ -86,7 +86,7 @@ export async function startTestContext(options: { env?: Record<string, string>; 
   const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
   const gateway = createStripeGateway(
     createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecret: endpoint.secret },
+    { webhookSecret: endpoint.secret, idempotencyPrefix: await installationId(testDb.db) },
   );
   const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
   const handle = createApp(deps);
