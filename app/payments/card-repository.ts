@@ -88,9 +88,10 @@ export async function reactivateCard(trx: Knex.Transaction, card: SavedCard, now
  * Makes `card` the account's active card and keeps the previous one as history. The caller holds
  * the account row lock, so two cards saved at once for one account cannot both end up active.
  */
-export async function insertActiveCard(trx: Knex.Transaction, card: NewCard): Promise<SavedCard> {
-  await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
-  const [row] = await trx<CardRow>('cards')
+export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, options: { active?: boolean } = {}): Promise<SavedCard> {
+  const active = options.active ?? true;
+  if (active) await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
+  const [row] = await trx('cards')
     .insert({
       aid: card.aid,
       gateway_name: card.gatewayName,
@@ -103,7 +104,8 @@ export async function insertActiveCard(trx: Knex.Transaction, card: NewCard): Pr
       exp_month: card.expMonth,
       exp_year: card.expYear,
       card_expiration: cardExpiration(card.expMonth, card.expYear),
-      active: true,
+      active,
+      deactivated_at: active ? null : card.generateTokenTime,
       generate_token_time: card.generateTokenTime,
     })
     .returning('*');

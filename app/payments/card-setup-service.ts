@@ -16,6 +16,17 @@ export type SetupOutcome =
   | { kind: 'cancelled'; handshake: Handshake }
   | { kind: 'failed'; reason: string; handshake: Handshake };
 
+/** Whether the account's active card came from a handshake started after this one. */
+async function newerActiveSetup(trx: Knex.Transaction, handshake: Handshake): Promise<boolean> {
+  const row = await trx('cards')
+    .join('handshakes', 'handshakes.payment_method_id', 'cards.payment_method_id')
+    .where('cards.aid', handshake.aid)
+    .andWhere('cards.active', true)
+    .andWhere('handshakes.created_at', '>', handshake.createdAt)
+    .first('cards.id');
+  return row !== undefined;
+}
+
 async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handshake: Handshake): Promise<SavedCard> {
   const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.paymentMethodId) : undefined;
   if (!card) throw new AppError('conflict', 'The saved card of this transaction is no longer on record');
@@ -95,9 +106,13 @@ export async function applyCardSetupState(
           await finishHandshake(trx, txId, 'failed', now, reason);
           return { kind: 'failed', reason, handshake };
         }
-        // The same payment method saved again becomes the active card again.
+        // A setup confirmed late (webhook, reconciler) must not displace a card the customer saved
+        // afterwards: the card of the most recently started handshake is the active one.
+        const newer = await newerActiveSetup(trx, handshake);
         const card = existing
-          ? await reactivateCard(trx, existing, now)
+          ? newer
+            ? existing
+            : await reactivateCard(trx, existing, now)
           : await insertActiveCard(trx, {
             aid: handshake.aid,
             gatewayName: STRIPE_GATEWAY_NAME,
@@ -110,7 +125,7 @@ export async function applyCardSetupState(
             expMonth: observed.card.expMonth,
             expYear: observed.card.expYear,
             generateTokenTime: now,
-          });
+          }, { active: !newer });
         await completeHandshake(trx, txId, card.paymentMethodId, now);
         deps.logger.info({ txId, aid: handshake.aid, cardId: card.id, last4: card.fourDigits }, 'card saved');
         return { kind: 'completed', card, handshake: { ...handshake, state: 'completed', paymentMethodId: card.paymentMethodId } };

@@ -5,8 +5,12 @@ import { findHandshake } from './handshake-repository';
 import { findRefund } from './refund-repository';
 import { syncCharge, syncHandshake, syncRefundRow } from './stripe-sync';
 
-/** How long a claimed row is left to one reconciler before another instance may take it. */
-const LEASE_MS = 5 * 60_000;
+/**
+ * How long a claimed row is left to one reconciler before another instance may take it. A batch
+ * is at most BATCH rows, each a few Stripe calls, so a pass ends well within the lease.
+ */
+const LEASE_MS = 10 * 60_000;
+const BATCH = 20;
 
 export interface ReconcileReport {
   handshakes: number;
@@ -37,7 +41,7 @@ async function claimDue(db: Knex, table: string, idColumn: string, unsettled: { 
  * through the same apply path as answers and webhooks. Safe to run on several instances.
  */
 export async function reconcileOnce(deps: Deps, options: { batchSize?: number } = {}): Promise<ReconcileReport> {
-  const limit = options.batchSize ?? 50;
+  const limit = options.batchSize ?? BATCH;
   const now = deps.clock.now();
   const report: ReconcileReport = { handshakes: 0, charges: 0, refunds: 0, failures: 0 };
   const attempt = async (what: string, id: string, fn: () => Promise<unknown>) => {

@@ -97,14 +97,17 @@ describe('the reconciler', () => {
     expect((await credit(ctx, { transaction_id: paid.body.details.transaction_id })).body.details).toMatchObject({ status: 'Completed', amount: '20.00' });
   });
 
-  test('when two reconcilers run at once, then no row is worked on twice', async () => {
-    for (let i = 0; i < 3; i++) {
-      const setup = await startIframeSetup(ctx);
-      void setup;
-    }
+  test('when two reconcilers run at once, then each due row is read from Stripe once', async () => {
+    const sessions: string[] = [];
+    for (let i = 0; i < 3; i++) sessions.push((await startIframeSetup(ctx)).sessionId);
     ctx.clock.advance(16 * MIN);
+    await ctx.emulator.settleWebhooks();
+    ctx.emulator.clearRequests();
     const [a, b] = await Promise.all([reconcileOnce(ctx.deps), reconcileOnce(ctx.deps)]);
     const open = await ctx.db('handshakes').whereIn('state', ['open', 'creating']);
     expect(a.handshakes + b.handshakes).toBe(open.length);
+    for (const id of sessions) {
+      expect(ctx.emulator.requests().filter((r) => r.method === 'GET' && r.path === `/v1/checkout/sessions/${id}`)).toHaveLength(1);
+    }
   });
 });

@@ -167,3 +167,21 @@ describe('out-of-order delivery', () => {
     expect(reversed.events).toBeGreaterThan(0);
   });
 });
+
+describe('card setups confirmed late', () => {
+  test('when an older setup is confirmed after a newer one, then the newer card stays active and the older is kept as history', async () => {
+    const older = await startIframeSetup(ctx);
+    const newer = await startIframeSetup(ctx, { aid: older.aid });
+    ctx.emulator.pauseWebhooks();
+    ctx.emulator.completeCheckoutSession(older.sessionId, '4242424242424242');
+    ctx.emulator.completeCheckoutSession(newer.sessionId, '3530111333300000');
+    await okPageJson(ctx, newer.txId); // the newer one is confirmed first
+    ctx.emulator.releaseWebhooks(); // the older one only through its (late) webhook
+    await ctx.emulator.settleWebhooks();
+    const cards = await ctx.db('cards').where({ aid: older.aid }).orderBy('id');
+    expect(cards.map((c) => [c.four_digits, c.active])).toEqual([
+      ['0000', true],
+      ['4242', false],
+    ]);
+  });
+});
