@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   let emulator: Emulator | undefined;
   let secretKey = config.stripe.secretKey;
   let apiBase = config.stripe.apiBase;
-  let webhookSecret = config.stripe.webhookSecret;
+  let webhookSecrets = config.stripe.webhookSecrets;
   if (config.stripe.mode === 'sandbox') {
     // The emulator's data lives beside the embedded database's files, so both survive a restart together.
     const pgliteOnDisk = !config.database.url && !config.database.dataDir.startsWith('memory://');
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     secretKey = SANDBOX_KEY;
     apiBase = new URL(emulator.url);
     // The emulator delivers signed webhooks here, as a Stripe endpoint would.
-    webhookSecret = emulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe`).secret;
+    webhookSecrets = [emulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe`).secret];
     announceSandbox(logger, emulator);
   } else if (secretKey?.includes('_live_')) {
     logger.warn('LIVE MODE: real cards are charged');
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 
   const stripe = createStripeGateway(
     createStripeClient({ secretKey: secretKey as string, apiBase, timeoutMs: config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecret, idempotencyPrefix: await installationId(db) },
+    { webhookSecrets, idempotencyPrefix: await installationId(db) },
   );
   const deps = { db, stripe, clock: systemClock, logger, config };
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });

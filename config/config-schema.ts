@@ -21,7 +21,8 @@ export interface Config {
     mode: StripeMode;
     secretKey?: string;
     apiBase?: URL;
-    webhookSecret?: string;
+    /** Signing secrets of the webhook endpoint; several while one is rotated out. */
+    webhookSecrets: string[];
     timeoutMs: number;
     maxNetworkRetries: number;
   };
@@ -193,7 +194,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       mode: e.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox',
       secretKey: e.STRIPE_SECRET_KEY,
       apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
-      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      webhookSecrets: (e.STRIPE_WEBHOOK_SECRET ?? '').split(',').map((w) => w.trim()).filter((w) => w.length > 0),
       timeoutMs: e.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },

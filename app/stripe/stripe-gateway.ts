@@ -123,7 +123,8 @@ async function paymentIntentOrDecline(operation: string, fn: () => Promise<Payme
 }
 
 export interface GatewayOptions {
-  webhookSecret?: string;
+  /** Every secret that may have signed a webhook: during a rotation Stripe signs with both. */
+  webhookSecrets?: readonly string[];
   /** Prefixed to every idempotency key (the installation id), so deployments sharing a Stripe account never collide. */
   idempotencyPrefix?: string;
 }
@@ -232,13 +233,18 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
       call('refund listing', () => stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }).autoPagingToArray({ limit: 10000 })),
 
     verifyWebhook: (rawBody, signatureHeader) => {
-      if (!options.webhookSecret) throw new AppError('forbidden', 'Webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
+      const secrets = options.webhookSecrets ?? [];
+      if (secrets.length === 0) throw new AppError('forbidden', 'Webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
       if (!signatureHeader) throw new AppError('invalid_input', 'Missing Stripe-Signature header');
-      try {
-        return stripe.webhooks.constructEvent(rawBody, signatureHeader, options.webhookSecret);
-      } catch (err) {
-        throw new AppError('invalid_input', 'Invalid webhook signature', { cause: err });
+      let failure: unknown;
+      for (const secret of secrets) {
+        try {
+          return stripe.webhooks.constructEvent(rawBody, signatureHeader, secret);
+        } catch (err) {
+          failure = err;
+        }
       }
+      throw new AppError('invalid_input', 'Invalid webhook signature', { cause: failure });
     },
 
     ping: async () => {

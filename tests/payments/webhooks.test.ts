@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
 import { credit, pay } from '../support/payment-requests';
-import { startTestContext, type TestContext } from '../support/test-context';
+import { createApp } from '../../app/app';
+import { createStripeClient, createStripeGateway } from '../../app/stripe';
+import { startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -28,6 +30,24 @@ describe('Stripe webhooks in', () => {
     const missing = await request(ctx.app).post('/api/v1/hook/stripe').set('Content-Type', 'application/json').send(body);
     expect(missing.status).toBe(400);
     expect(await ctx.db('stripe_events').where({ id: 'evt_forged' })).toHaveLength(0);
+  });
+
+  test('when two secrets are configured during a rotation, then an event signed with either is accepted', async () => {
+    const rotating = createStripeGateway(createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase: ctx.config.stripe.apiBase as URL, timeoutMs: 5000, maxNetworkRetries: 0 }), {
+      webhookSecrets: ['whsec_new_secret', 'whsec_old_secret'],
+    });
+    const app = createApp({ ...ctx.deps, stripe: rotating });
+    const send = (secret: string, id: string) => {
+      const payload = JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } });
+      return request(app.app).post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret })).send(payload);
+    };
+    const old = await send('whsec_old_secret', 'evt_rotation_old');
+    const stranger = await send('whsec_unknown', 'evt_rotation_stranger');
+    app.session.close();
+    expect(old.status).toBe(200);
+    expect(stranger.status).toBe(400);
+    expect((await ctx.db('stripe_events').where({ id: 'evt_rotation_old' }).first()).outcome).toBe('recorded: the service makes no invoices');
+    expect(await ctx.db('stripe_events').where({ id: 'evt_rotation_stranger' })).toHaveLength(0);
   });
 
   test('when every event is delivered twice, then each is processed once and the rows are as after one delivery', async () => {

@@ -86,7 +86,7 @@ export async function startTestContext(options: { env?: Record<string, string>; 
   const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
   const gateway = createStripeGateway(
     createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecret: endpoint.secret, idempotencyPrefix: await installationId(testDb.db) },
+    { webhookSecrets: [endpoint.secret], idempotencyPrefix: await installationId(testDb.db) },
   );
   const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
   const handle = createApp(deps);
