@@ -9,6 +9,7 @@ import * as addHandshakeNextCheck from './20261121000007_add_handshake_next_chec
 import * as addHandshakeCardAndBrowser from './20261121000008_add_handshake_card_and_browser';
 import * as createInstallation from './20261121000009_create_installation';
 import * as addChargeAuthAttempts from './20261121000010_add_charge_auth_attempts';
+import * as addCheckFailures from './20261121000011_add_check_failures';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000008_add_handshake_card_and_browser', addHandshakeCardAndBrowser],
   ['20261121000009_create_installation', createInstallation],
   ['20261121000010_add_charge_auth_attempts', addChargeAuthAttempts],
+  ['20261121000011_add_check_failures', addCheckFailures],
 ];
 
 /** A knex MigrationSource over the list above. */

@@ -12,6 +12,11 @@ import { syncCharge, syncHandshake, syncRefundRow } from './stripe-sync';
 const LEASE_MS = 10 * 60_000;
 const BATCH = 20;
 
+/** After this many failed checks in a row a row is logged as needing an operator (still retried). */
+export const CHECK_FAILURES_ALERT = 6;
+const BACKOFF_BASE_MS = 5 * 60_000;
+const BACKOFF_MAX_MS = 6 * 60 * 60_000;
+
 export interface ReconcileReport {
   handshakes: number;
   charges: number;
@@ -44,32 +49,40 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
   const limit = options.batchSize ?? BATCH;
   const now = deps.clock.now();
   const report: ReconcileReport = { handshakes: 0, charges: 0, refunds: 0, failures: 0 };
-  const attempt = async (what: string, id: string, fn: () => Promise<unknown>) => {
+  const attempt = async (table: string, idColumn: string, id: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
+      await deps.db(table).where(idColumn, id).where('check_failures', '>', 0).update({ check_failures: 0 });
     } catch (err) {
       report.failures++;
-      deps.logger.warn({ what, id, err: err instanceof Error ? err.message : String(err) }, 'reconcile step failed; retried after the lease');
+      // Back off exponentially so a row Stripe keeps refusing does not cost a call every pass.
+      const row = await deps.db(table).where(idColumn, id).first('check_failures');
+      const failures = Number(row?.check_failures ?? 0) + 1;
+      const delay = Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_MAX_MS);
+      await deps.db(table).where(idColumn, id).update({ check_failures: failures, next_check_at: new Date(now.getTime() + delay) });
+      const fields = { table, id, failures, retryInS: delay / 1000, err: err instanceof Error ? err.message : String(err) };
+      if (failures >= CHECK_FAILURES_ALERT) deps.logger.error(fields, 'reconcile keeps failing for this row: needs an operator');
+      else deps.logger.warn(fields, 'reconcile step failed; retried later');
     }
   };
 
   for (const txId of await claimDue(deps.db, 'handshakes', 'tx_id', { column: 'state', values: ['creating', 'open'] }, now, limit)) {
     report.handshakes++;
-    await attempt('handshake', txId, async () => {
+    await attempt('handshakes', 'tx_id', txId, async () => {
       const handshake = await findHandshake(deps.db, txId);
       if (handshake) await syncHandshake(deps, handshake);
     });
   }
   for (const id of await claimDue(deps.db, 'charges', 'id', { column: 'status', values: ['created', 'requires_action', 'processing'] }, now, limit)) {
     report.charges++;
-    await attempt('charge', id, async () => {
+    await attempt('charges', 'id', id, async () => {
       const charge = await findCharge(deps.db, Number(id));
       if (charge) await syncCharge(deps, charge);
     });
   }
   for (const id of await claimDue(deps.db, 'refunds', 'id', { column: 'status', values: ['created', 'pending', 'requires_action'] }, now, limit)) {
     report.refunds++;
-    await attempt('refund', id, async () => {
+    await attempt('refunds', 'id', id, async () => {
       const refund = await findRefund(deps.db, Number(id));
       if (refund) await syncRefundRow(deps, refund);
     });

@@ -12,6 +12,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   ctx.emulator.setRefundMode('immediate');
+  ctx.emulator.loseWebhooks(0);
   await ctx.emulator.settleWebhooks();
 });
 
@@ -95,6 +96,31 @@ describe('the reconciler', () => {
     // A failed refund frees its amount: the whole charge can be refunded again.
     ctx.emulator.setRefundMode('immediate');
     expect((await credit(ctx, { transaction_id: paid.body.details.transaction_id })).body.details).toMatchObject({ status: 'Completed', amount: '20.00' });
+  });
+
+  test('when Stripe keeps failing for a row, then its checks back off and the failures are counted, and a success resets them', async () => {
+    const { aid } = await accountWithCard(ctx);
+    ctx.emulator.setPaymentMode('processing');
+    const paid = await pay(ctx, { aid, amount: '9.00' });
+    ctx.emulator.setPaymentMode('immediate');
+    const pi = paid.body.details.transaction_id as string;
+    ctx.emulator.loseWebhooks(50);
+    for (const expectedDelayMin of [5, 10]) {
+      ctx.clock.advance(11 * MIN);
+      ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'GET', path: `/v1/payment_intents/${pi}` });
+      const before = ctx.clock.now().getTime();
+      const report = await reconcileOnce(ctx.deps);
+      const after = ctx.clock.now().getTime();
+      expect(report.failures).toBeGreaterThanOrEqual(1);
+      const next = new Date((await ctx.db('charges').where({ payment_intent_id: pi }).first()).next_check_at).getTime();
+      expect(next).toBeGreaterThanOrEqual(before + expectedDelayMin * MIN * 1000);
+      expect(next).toBeLessThanOrEqual(after + expectedDelayMin * MIN * 1000);
+    }
+    expect((await ctx.db('charges').where({ payment_intent_id: pi }).first()).check_failures).toBe(2);
+    ctx.emulator.settlePaymentIntent(pi, 'succeeded');
+    ctx.clock.advance(11 * MIN);
+    await reconcileOnce(ctx.deps);
+    expect(await ctx.db('charges').where({ payment_intent_id: pi }).first()).toMatchObject({ status: 'succeeded', check_failures: 0 });
   });
 
   test('when two reconcilers run at once, then each due row is read from Stripe once', async () => {
