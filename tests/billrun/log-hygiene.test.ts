@@ -1,5 +1,7 @@
 import request from 'supertest';
+import { accountWithCard } from '../support/card-setup';
 import { getRequestFields, signed } from '../support/billrun-requests';
+import { credit, pay } from '../support/payment-requests';
 import { startTestContext, TEST_OAUTH_CLIENT, TEST_SECRET, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
@@ -50,5 +52,28 @@ describe('what the logs hold', () => {
     for (const forbidden of secrets) {
       expect(text).not.toContain(forbidden);
     }
+  });
+});
+
+describe('what the logs hold when money moves', () => {
+  test('when a card is charged, refunded and authenticated through the 3-D Secure link, then the link token is not logged', async () => {
+    const { aid } = await accountWithCard(ctx, '4000002760003184');
+    ctx.logs.length = 0;
+    const paid = await pay(ctx, { aid, amount: '21.00' });
+    const link = new URL(paid.body.details.authentication_url);
+    const token = link.pathname.split('/').pop() as string;
+    await request(ctx.app).get(link.pathname);
+    await request(ctx.app).post(link.pathname);
+    const done = ctx.emulator.authenticatePaymentIntent(paid.body.details.transaction_id, 'pass');
+    await request(ctx.app).get(new URL(done.redirectUrl).pathname + new URL(done.redirectUrl).search);
+    await ctx.emulator.settleWebhooks();
+    await credit(ctx, { transaction_id: paid.body.details.transaction_id, amount: '1.00' });
+    await ctx.emulator.settleWebhooks();
+    const text = ctx.logs.join('\n');
+    expect(text).toContain('/pay/authenticate/[token]');
+    expect(text).toContain('"charge state changed"');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('4000002760003184');
+    expect(text).not.toContain('_secret_');
   });
 });
