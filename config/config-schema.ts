@@ -41,7 +41,7 @@ export interface Config {
   session: { secret: string; secretIsEphemeral: boolean; cookieSecure: boolean };
   allowedRedirectOrigins: string[];
   /** Express `trust proxy`: which proxies' X-Forwarded-* headers to believe (secure cookies need it behind TLS offload). */
-  trustProxy: string | boolean;
+  trustProxy: string | boolean | number;
 }
 
 export class ConfigError extends Error {
@@ -213,9 +213,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       cookieSecure: publicBaseUrl.startsWith('https://'),
     },
     allowedRedirectOrigins,
-    trustProxy: e.TRUST_PROXY === undefined ? 'loopback, linklocal, uniquelocal' : e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
   return deepFreeze(config);
+}
+
+/** Express `trust proxy`: true/false, a hop count, or addresses and subnets. */
+function parseTrustProxy(raw: string | undefined): string | boolean | number {
+  if (raw === undefined) return 'loopback, linklocal, uniquelocal';
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return /^[0-9]+$/.test(raw) ? Number(raw) : raw;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -53,6 +53,13 @@ describe('configuration', () => {
     expect(problems).toEqual([expect.stringMatching(/^BILLRUN_OAUTH_CLIENTS/), expect.stringMatching(/^ALLOWED_REDIRECT_ORIGINS/)]);
   });
 
+  test('when TRUST_PROXY is a hop count, true or an address list, then Express gets the right kind', () => {
+    expect(parseConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(parseConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
+    expect(parseConfig({}).trustProxy).toBe('loopback, linklocal, uniquelocal');
+  });
+
   test('when a freshness window of 0 is set, then the _t_ check is off', () => {
     expect(parseConfig({ BILLRUN_SIGNATURE_MAX_AGE_S: '0' }).billrun.signatureMaxAgeS).toBe(0);
   });
