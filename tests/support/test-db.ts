@@ -21,7 +21,8 @@ export async function createTestDb(logger?: DbOptions['logger']): Promise<TestDb
   }
   const template = process.env[TEMPLATE_ENV];
   if (!template) throw new Error('DATABASE_URL is set but the template database is missing (jest globalSetup did not run)');
-  const name = `pgw_t_${randomBytes(6).toString('hex')}`;
+  // Named after the run's template so the global teardown can drop whatever a crashed file left.
+  const name = `${template}_f_${randomBytes(5).toString('hex')}`;
   const admin = adminConnection(url);
   for (let attempt = 0; ; attempt++) {
     try {
