@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../../config';
+import { unixSeconds } from '../shared/clock';
 
 /**
  * BillRun's other way in: `POST /oauth2/token` with client credentials gives a Bearer token that
@@ -34,7 +35,7 @@ export function checkClientCredentials(config: Config, clientId: string, clientS
 
 export function issueToken(config: Config, clientId: string, now: Date): IssuedToken {
   const ttl = config.billrun.oauthTokenTtlS;
-  const payload = Buffer.from(JSON.stringify({ cid: clientId, exp: Math.floor(now.getTime() / 1000) + ttl })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ cid: clientId, exp: unixSeconds(now) + ttl })).toString('base64url');
   const mac = createHmac('sha256', tokenKey(config)).update(`${TOKEN_PREFIX}.${payload}`).digest('base64url');
   return { access_token: `${TOKEN_PREFIX}.${payload}.${mac}`, token_type: 'Bearer', expires_in: ttl, scope: null };
 }
@@ -49,7 +50,7 @@ export function verifyToken(config: Config, token: string, now: Date): string | 
   try {
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { cid?: unknown; exp?: unknown };
     if (typeof claims.cid !== 'string' || typeof claims.exp !== 'number') return undefined;
-    if (claims.exp <= Math.floor(now.getTime() / 1000)) return undefined;
+    if (claims.exp <= unixSeconds(now)) return undefined;
     // A client removed from the configuration loses its tokens at once.
     if (!config.billrun.oauthClients.some((c) => c.clientId === claims.cid)) return undefined;
     return claims.cid;

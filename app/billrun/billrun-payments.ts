@@ -5,9 +5,9 @@ import { clientMessage, isNumericAid, readAuthenticatedData } from './billrun-au
 import { failure, Messages, success, thrownError } from './billrun-wire';
 
 /** BillRun's payment statuses: what its `pay()` / `credit()` report back to the billing run. */
-export type BillrunPaymentStatus = 'Completed' | 'Pending' | 'Rejected';
+type BillrunPaymentStatus = 'Completed' | 'Pending' | 'Rejected';
 
-export function billrunChargeStatus(charge: Charge): BillrunPaymentStatus {
+function billrunChargeStatus(charge: Charge): BillrunPaymentStatus {
   switch (charge.status) {
     case 'succeeded':
       return 'Completed';
@@ -21,7 +21,7 @@ export function billrunChargeStatus(charge: Charge): BillrunPaymentStatus {
   }
 }
 
-export function billrunRefundStatus(refund: Refund): BillrunPaymentStatus {
+function billrunRefundStatus(refund: Refund): BillrunPaymentStatus {
   switch (refund.status) {
     case 'succeeded':
       return 'Completed';
@@ -43,7 +43,7 @@ function referenceOf(value: unknown): string | undefined {
   return typeof text === 'string' && REFERENCE.test(text) ? text : undefined;
 }
 
-export function chargeDetails(deps: Deps, charge: Charge) {
+function chargeDetails(deps: Deps, charge: Charge) {
   const status = billrunChargeStatus(charge);
   return {
     status,

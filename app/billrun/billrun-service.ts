@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckoutSession, ObservedSetup } from '../stripe';
+import { isUniqueViolation } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
@@ -90,8 +91,6 @@ async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account
     }
   }
 }
-
-const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
 
 /**
  * getRequest: maps the account to a Stripe customer, records the handshake, then opens a
@@ -194,11 +193,7 @@ export async function confirmCardSetup(deps: Deps, lookup: HandshakeLookup): Pro
   if (settled) return requireCompleted(settled);
   if (handshake.state === 'creating') throw new AppError('conflict', MESSAGES.notFinished);
 
-  const observed = await observe(deps, handshake);
-  const pastExpiry = handshake.expiresAt !== null && deps.clock.now() >= handshake.expiresAt;
-  // Stripe expires sessions itself; if its clock lags ours, our expiry still stands.
-  const effective: ObservedSetup = observed.status === 'open' && pastExpiry ? { status: 'expired' } : observed;
-  return requireCompleted(await applyCardSetupState(deps, handshake.txId, effective));
+  return requireCompleted(await applyCardSetupState(deps, handshake.txId, await observe(deps, handshake)));
 }
 
 /** failPage: the customer left Checkout. Expire the session so it cannot complete later. */

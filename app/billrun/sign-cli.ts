@@ -2,7 +2,8 @@
  * `npm run sign -- '<data json>' [--query]`: signs BillRun `data` the way a BillRun client does,
  * for manual calls to /paymentgateways/getRequest.
  */
-import { DEV_BILLRUN_SECRET as DEV_SECRET, parseSharedSecrets } from '../../config';
+import { DEV_BILLRUN_SECRET as DEV_SECRET, parseConfig } from '../../config';
+import { unixSeconds } from '../shared/clock';
 import { activeSecret, signData } from './billrun-signature';
 import { parseJsonTree } from './php-json';
 
@@ -31,21 +32,17 @@ function main(argv: string[]): number {
   const query = argv.includes('--query');
 
   const now = new Date();
-  const raw = process.env.BILLRUN_SHARED_SECRETS;
-  let key = DEV_SECRET;
-  if (raw === undefined || raw.trim() === '') {
-    process.stderr.write(`note: BILLRUN_SHARED_SECRETS is not set, signing with the dev secret "${DEV_SECRET}"\n`);
-  } else {
-    const secret = activeSecret(parseSharedSecrets(raw), now);
-    if (!secret) throw new Error('BILLRUN_SHARED_SECRETS has no secret valid now');
-    key = secret.key;
-  }
+  // The service's own configuration: the same secrets, the same development default.
+  const secret = activeSecret(parseConfig(process.env).billrun.sharedSecrets, now);
+  if (!secret) throw new Error('BILLRUN_SHARED_SECRETS has no secret valid now');
+  if (secret.key === DEV_SECRET) process.stderr.write(`note: BILLRUN_SHARED_SECRETS is not set, signing with the dev secret "${DEV_SECRET}"\n`);
+  const key = secret.key;
 
   const tree = parseJsonTree(positional[0]!);
   if (tree.kind !== 'object') throw new Error('data must be a JSON object');
   if (!tree.entries.some(([k]) => k === '_t_')) {
     // BillRun's own clients send (string) time().
-    tree.entries.push(['_t_', { kind: 'string', value: String(Math.floor(now.getTime() / 1000)) }]);
+    tree.entries.push(['_t_', { kind: 'string', value: String(unixSeconds(now)) }]);
   }
   const signed = signData(tree, key);
   process.stdout.write(`${query ? `data=${encodeURIComponent(signed)}` : signed}\n`);

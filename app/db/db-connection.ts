@@ -83,6 +83,17 @@ export async function inTransaction<T>(db: Db | Knex.Transaction, fn: (trx: Knex
 const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction =>
   (db as Knex.Transaction).isTransaction === true;
 
+/** Postgres' unique_violation: the constraint, not care, said no. */
+export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
+/** timestamptz arrives as a Date from `pg` and PGlite, but as a string through some raw queries. */
+export const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
+
+/** A trivial query, for readiness checks. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.raw('select 1');
+}
+
 /** int8 arrives as a string from `pg` and as a number or bigint from PGlite. */
 export function toSafeInt(value: unknown): number {
   const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : (value as number);

@@ -1,2 +1,2 @@
-export { createDb, migrateLatest, migrateRollbackAll, inTransaction, toSafeInt, dbKind, installationId } from './db-connection';
+export { createDb, migrateLatest, migrateRollbackAll, inTransaction, toSafeInt, toDate, isUniqueViolation, pingDatabase, dbKind, installationId } from './db-connection';
 export type { Db, DbKind, DbOptions } from './db-connection';

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { isAppError } from '../shared/app-error';
+import { pingDatabase } from '../db';
 import type { Deps } from '../shared/deps';
 
 export interface Lifecycle {
@@ -56,7 +57,7 @@ export function createHealthRouter(deps: Deps, lifecycle: Lifecycle): Router {
   };
 
   router.get('/health/ready', async (req, res) => {
-    const [database, stripe] = await Promise.all([timed(() => deps.db.raw('select 1')), checkStripe()]);
+    const [database, stripe] = await Promise.all([timed(() => pingDatabase(deps.db)), checkStripe()]);
     const all = { database, stripe: { ...stripe, mode: deps.config.stripe.mode } };
     const failing = Object.entries(all).filter(([, c]) => c.status === 'fail').map(([name]) => name);
     if (lifecycle.shuttingDown) failing.push('shutting_down');

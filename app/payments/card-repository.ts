@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toSafeInt } from '../db';
+import { toDate, toSafeInt } from '../db';
 
 /** A saved card, in the shape of BillRun's `payment_gateway.active` (plus history). */
 export interface SavedCard {
@@ -51,7 +51,7 @@ const toCard = (row: CardRow): SavedCard => ({
   expYear: Number(row.exp_year),
   cardExpiration: row.card_expiration,
   active: row.active,
-  generateTokenTime: row.generate_token_time instanceof Date ? row.generate_token_time : new Date(row.generate_token_time),
+  generateTokenTime: toDate(row.generate_token_time),
 });
 
 export const cardExpiration = (expMonth: number, expYear: number): string => `${expMonth}${expYear}`;
@@ -68,9 +68,15 @@ export async function findActiveCard(db: Knex | Knex.Transaction, aid: number): 
   return row ? toCard(row) : undefined;
 }
 
-export async function listCards(db: Knex | Knex.Transaction, aid: number): Promise<SavedCard[]> {
-  const rows = await db<CardRow>('cards').where({ aid }).orderBy('id', 'asc');
-  return rows.map(toCard);
+/** Whether the account's active card came from a handshake started after `startedAt`. */
+export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, aid: number, startedAt: Date): Promise<boolean> {
+  const row = await trx('cards')
+    .join('handshakes', 'handshakes.payment_method_id', 'cards.payment_method_id')
+    .where('cards.aid', aid)
+    .andWhere('cards.active', true)
+    .andWhere('handshakes.created_at', '>', startedAt)
+    .first('cards.id');
+  return row !== undefined;
 }
 
 /**

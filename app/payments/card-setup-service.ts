@@ -4,7 +4,7 @@ import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
 import { findAccount } from './account-repository';
-import { findCardByPaymentMethod, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
+import { findCardByPaymentMethod, hasActiveCardFromLaterSetup, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
 import { completeHandshake, findHandshake, finishHandshake, type Handshake } from './handshake-repository';
 
 export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
@@ -16,17 +16,6 @@ export type SetupOutcome =
   | { kind: 'cancelled'; handshake: Handshake }
   | { kind: 'failed'; reason: string; handshake: Handshake };
 
-/** Whether the account's active card came from a handshake started after this one. */
-async function newerActiveSetup(trx: Knex.Transaction, handshake: Handshake): Promise<boolean> {
-  const row = await trx('cards')
-    .join('handshakes', 'handshakes.payment_method_id', 'cards.payment_method_id')
-    .where('cards.aid', handshake.aid)
-    .andWhere('cards.active', true)
-    .andWhere('handshakes.created_at', '>', handshake.createdAt)
-    .first('cards.id');
-  return row !== undefined;
-}
-
 async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handshake: Handshake): Promise<SavedCard> {
   const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.paymentMethodId) : undefined;
   if (!card) throw new AppError('conflict', 'The saved card of this transaction is no longer on record');
@@ -35,9 +24,13 @@ async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handsh
 
 /** The outcome a handshake already in a final state stands for, without asking Stripe. */
 export async function settledOutcome(deps: Pick<Deps, 'db'>, handshake: Handshake): Promise<SetupOutcome | undefined> {
+  if (handshake.state === 'completed') return { kind: 'completed', card: await savedCardOf(deps.db, handshake), handshake };
+  return closedOutcome(handshake);
+}
+
+/** The outcome of a handshake closed without a card, or undefined while it is still open. */
+function closedOutcome(handshake: Handshake): SetupOutcome | undefined {
   switch (handshake.state) {
-    case 'completed':
-      return { kind: 'completed', card: await savedCardOf(deps.db, handshake), handshake };
     case 'cancelled':
       return { kind: 'cancelled', handshake };
     case 'expired':
@@ -46,6 +39,7 @@ export async function settledOutcome(deps: Pick<Deps, 'db'>, handshake: Handshak
       return { kind: 'failed', reason: handshake.failureReason ?? 'The card setup failed', handshake };
     case 'creating':
     case 'open':
+    case 'completed':
       return undefined;
   }
 }
@@ -66,40 +60,42 @@ export async function applyCardSetupState(
     if (!handshake) throw new AppError('not_found', 'Unknown transaction');
     if (handshake.state === 'completed') return { kind: 'completed', card: await savedCardOf(trx, handshake), handshake };
 
-    switch (observed.status) {
+    const closed = closedOutcome(handshake);
+    // Stripe expires sessions itself; if its clock lags ours, our expiry still stands.
+    const pastExpiry = handshake.expiresAt !== null && now >= handshake.expiresAt;
+    const effective: ObservedSetup = observed.status === 'open' && pastExpiry ? { status: 'expired' } : observed;
+
+    switch (effective.status) {
       case 'open':
-        if (handshake.state === 'cancelled') return { kind: 'cancelled', handshake };
-        if (handshake.state === 'expired') return { kind: 'expired', handshake };
-        if (handshake.state === 'failed') return { kind: 'failed', reason: handshake.failureReason ?? 'failed', handshake };
-        return { kind: 'pending', handshake };
+        return closed ?? { kind: 'pending', handshake };
 
       case 'expired':
+        if (closed) return closed;
         await finishHandshake(trx, txId, 'expired', now);
-        if (handshake.state === 'cancelled') return { kind: 'cancelled', handshake };
         return { kind: 'expired', handshake: { ...handshake, state: 'expired' } };
 
       case 'failed':
-        await finishHandshake(trx, txId, 'failed', now, observed.reason);
-        return { kind: 'failed', reason: observed.reason, handshake };
+        if (closed) return closed;
+        await finishHandshake(trx, txId, 'failed', now, effective.reason);
+        return { kind: 'failed', reason: effective.reason, handshake };
 
       case 'complete': {
-        if (handshake.state === 'cancelled' || handshake.state === 'failed') {
+        // A locally presumed `expired` is overruled by Stripe: the card was saved in time.
+        if (closed && handshake.state !== 'expired') {
           // Stripe expired the session when it was cancelled, so it cannot complete afterwards;
           // if it ever does, an operator must look rather than the service guessing.
           deps.logger.error({ txId, state: handshake.state }, 'Stripe reports a completed card setup for a closed handshake');
-          return handshake.state === 'cancelled'
-            ? { kind: 'cancelled', handshake }
-            : { kind: 'failed', reason: handshake.failureReason ?? 'failed', handshake };
+          return closed;
         }
-        if (observed.customerId !== handshake.customerId) {
+        if (effective.customerId !== handshake.customerId) {
           const reason = 'The card was saved for another customer';
-          deps.logger.warn({ txId, expected: handshake.customerId, got: observed.customerId }, 'card setup customer mismatch');
+          deps.logger.warn({ txId, expected: handshake.customerId, got: effective.customerId }, 'card setup customer mismatch');
           await finishHandshake(trx, txId, 'failed', now, reason);
           return { kind: 'failed', reason, handshake };
         }
         // Serialises card changes per account so exactly one card ends up active.
         await findAccount(trx, handshake.aid, { forUpdate: true });
-        const existing = await findCardByPaymentMethod(trx, observed.card.paymentMethodId);
+        const existing = await findCardByPaymentMethod(trx, effective.card.paymentMethodId);
         if (existing && existing.aid !== handshake.aid) {
           const reason = 'The card is saved for another account';
           deps.logger.error({ txId, aid: handshake.aid, otherAid: existing.aid }, 'payment method already belongs to another account');
@@ -108,7 +104,7 @@ export async function applyCardSetupState(
         }
         // A setup confirmed late (webhook, reconciler) must not displace a card the customer saved
         // afterwards: the card of the most recently started handshake is the active one.
-        const newer = await newerActiveSetup(trx, handshake);
+        const newer = await hasActiveCardFromLaterSetup(trx, handshake.aid, handshake.createdAt);
         const card = existing
           ? newer
             ? existing
@@ -118,12 +114,12 @@ export async function applyCardSetupState(
             gatewayName: STRIPE_GATEWAY_NAME,
             instanceName: handshake.instanceName,
             customerId: handshake.customerId,
-            paymentMethodId: observed.card.paymentMethodId,
+            paymentMethodId: effective.card.paymentMethodId,
             handshakeTxId: txId,
-            brand: observed.card.brand,
-            fourDigits: observed.card.last4,
-            expMonth: observed.card.expMonth,
-            expYear: observed.card.expYear,
+            brand: effective.card.brand,
+            fourDigits: effective.card.last4,
+            expMonth: effective.card.expMonth,
+            expYear: effective.card.expYear,
             generateTokenTime: now,
           }, { active: !newer });
         await completeHandshake(trx, txId, card.paymentMethodId, now);

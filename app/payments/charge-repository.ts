@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChargeStatus } from '../stripe';
-import { toSafeInt } from '../db';
+import { toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
 export type Channel = 'billrun' | 'hub';
@@ -47,8 +47,6 @@ interface ChargeRow {
   succeeded_at: Date | string | null;
 }
 
-const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
-
 const toCharge = (row: ChargeRow): Charge => ({
   id: toSafeInt(row.id),
   channel: row.channel,
@@ -66,8 +64,8 @@ const toCharge = (row: ChargeRow): Charge => ({
   failureMessage: row.failure_message,
   authToken: row.auth_token,
   authAttempts: Number(row.auth_attempts ?? 0),
-  createdAt: date(row.created_at),
-  succeededAt: row.succeeded_at == null ? null : date(row.succeeded_at),
+  createdAt: toDate(row.created_at),
+  succeededAt: row.succeeded_at == null ? null : toDate(row.succeeded_at),
 });
 
 export interface NewCharge {
@@ -165,12 +163,13 @@ export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: 
  * Records a charge as failed only while it is still unsubmitted: a concurrent answer, webhook or
  * reconciler that bound it to a PaymentIntent wins.
  */
-export async function failUnsubmittedCharge(db: Knex | Knex.Transaction, id: number, code: string, message: string, now: Date): Promise<boolean> {
-  const n = await db('charges')
+export async function failUnsubmittedCharge(db: Knex | Knex.Transaction, id: number, code: string, message: string, now: Date): Promise<Charge | undefined> {
+  const rows = await db('charges')
     .where({ id, status: 'created' })
     .whereNull('payment_intent_id')
-    .update({ status: 'failed', failure_code: code, failure_message: message, next_check_at: null, updated_at: now });
-  return n > 0;
+    .update({ status: 'failed', failure_code: code, failure_message: message, next_check_at: null, updated_at: now })
+    .returning('*');
+  return rows.length > 0 ? toCharge(rows[0] as ChargeRow) : undefined;
 }
 
 /** Counts an on-session confirmation attempt once it was sent (the next attempt gets a new key). */
@@ -178,6 +177,3 @@ export async function countAuthAttempt(db: Knex | Knex.Transaction, id: number, 
   await db('charges').where({ id, auth_attempts: attempt }).update({ auth_attempts: attempt + 1 });
 }
 
-export async function scheduleChargeCheck(db: Knex, id: number, at: Date | null): Promise<void> {
-  await db('charges').where({ id }).update({ next_check_at: at });
-}

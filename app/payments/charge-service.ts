@@ -17,7 +17,6 @@ export interface ChargeRequest {
   reference: string;
   aid: number;
   amount: Money;
-  description?: string;
 }
 
 const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
@@ -78,7 +77,8 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
     if (isDefiniteRefusal(err)) {
       const message = err instanceof Error ? err.message : 'refused';
       log.warn({ err: message }, 'Stripe refused the charge');
-      await failUnsubmittedCharge(deps.db, charge.id, (err as AppError).code ?? 'refused', message, deps.clock.now());
+      const failed = await failUnsubmittedCharge(deps.db, charge.id, (err as AppError).code ?? 'refused', message, deps.clock.now());
+      if (failed) return failed;
     } else {
       // The outcome is unknown: the charge stays `created` (Pending) and the reconciler finds out.
       log.warn({ err: err instanceof Error ? err.message : String(err), code: (err as AppError).code }, 'charge outcome unknown; left for the reconciler');
@@ -113,7 +113,7 @@ export async function applyPaymentState(deps: Pick<Deps, 'db' | 'clock' | 'logge
     }
     const status = observed.status;
     if (!chargeMayMove(charge.status, status)) {
-      if (!charge.paymentIntentId) await trx('charges').where({ id: chargeId }).update({ payment_intent_id: observed.paymentIntentId, updated_at: now });
+      if (!charge.paymentIntentId) await updateCharge(trx, chargeId, { status: charge.status, paymentIntentId: observed.paymentIntentId }, now);
       return { ...charge, paymentIntentId: observed.paymentIntentId };
     }
     const authToken = status === 'requires_action' ? (charge.authToken ?? randomBytes(24).toString('base64url')) : charge.authToken;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toSafeInt } from '../db';
+import { toDate, toSafeInt } from '../db';
 import { nextHandshakeCheck } from './schedule';
 
 /** The card-setup attempt the customer carries back as `txId` (BillRun's creditproxy row). */
@@ -50,7 +50,7 @@ interface HandshakeRow {
   finished_at: Date | string | null;
 }
 
-const toDate = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? null : toDate(v));
 
 const toHandshake = (row: HandshakeRow): Handshake => ({
   txId: row.tx_id,
@@ -68,9 +68,9 @@ const toHandshake = (row: HandshakeRow): Handshake => ({
   paymentMethodId: row.payment_method_id,
   state: row.state,
   failureReason: row.failure_reason,
-  expiresAt: toDate(row.expires_at),
-  createdAt: toDate(row.created_at) as Date,
-  finishedAt: toDate(row.finished_at),
+  expiresAt: toDateOrNull(row.expires_at),
+  createdAt: toDate(row.created_at),
+  finishedAt: toDateOrNull(row.finished_at),
 });
 
 export interface NewHandshake {

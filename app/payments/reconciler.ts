@@ -56,10 +56,10 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
     } catch (err) {
       report.failures++;
       // Back off exponentially so a row Stripe keeps refusing does not cost a call every pass.
-      const row = await deps.db(table).where(idColumn, id).first('check_failures');
-      const failures = Number(row?.check_failures ?? 0) + 1;
+      const [row] = await deps.db(table).where(idColumn, id).increment('check_failures', 1).returning('check_failures');
+      const failures = Number(row?.check_failures ?? 1);
       const delay = Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_MAX_MS);
-      await deps.db(table).where(idColumn, id).update({ check_failures: failures, next_check_at: new Date(now.getTime() + delay) });
+      await deps.db(table).where(idColumn, id).update({ next_check_at: new Date(now.getTime() + delay) });
       const fields = { table, id, failures, retryInS: delay / 1000, err: err instanceof Error ? err.message : String(err) };
       if (failures >= CHECK_FAILURES_ALERT) deps.logger.error(fields, 'reconcile keeps failing for this row: needs an operator');
       else deps.logger.warn(fields, 'reconcile step failed; retried later');

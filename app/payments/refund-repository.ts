@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ObservedRefund } from '../stripe';
-import { toSafeInt } from '../db';
+import { toDate, toSafeInt } from '../db';
 import type { Channel } from './charge-repository';
 
 export type RefundStatus = 'created' | ObservedRefund['status'];
@@ -41,7 +41,7 @@ const toRefund = (row: RefundRow): Refund => ({
   stripeRefundId: row.stripe_refund_id,
   status: row.status,
   failureReason: row.failure_reason,
-  createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+  createdAt: toDate(row.created_at),
 });
 
 /** Refunds that still hold (or have used) part of the charge: everything but failed and canceled. */
@@ -50,11 +50,6 @@ const RESERVING: RefundStatus[] = ['created', 'pending', 'requires_action', 'suc
 /** The part of a charge already refunded or reserved by a refund in flight. */
 export async function reservedRefundAmount(trx: Knex.Transaction, chargeId: number): Promise<number> {
   const row = await trx('refunds').where({ charge_id: chargeId }).whereIn('status', RESERVING).sum({ total: 'amount' }).first();
-  return row?.total == null ? 0 : toSafeInt(row.total);
-}
-
-export async function refundedAmount(db: Knex | Knex.Transaction, chargeId: number): Promise<number> {
-  const row = await db('refunds').where({ charge_id: chargeId, status: 'succeeded' }).sum({ total: 'amount' }).first();
   return row?.total == null ? 0 : toSafeInt(row.total);
 }
 
@@ -104,17 +99,14 @@ export async function findRefundByStripeId(db: Knex | Knex.Transaction, stripeRe
   return row ? toRefund(row) : undefined;
 }
 
-export async function listRefundsOfCharge(db: Knex | Knex.Transaction, chargeId: number): Promise<Refund[]> {
-  return (await db<RefundRow>('refunds').where({ charge_id: chargeId }).orderBy('id')).map(toRefund);
-}
-
 /** Records a refund as failed only while Stripe has not answered for it (see failUnsubmittedCharge). */
-export async function failUnsubmittedRefund(db: Knex | Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
-  const n = await db('refunds')
+export async function failUnsubmittedRefund(db: Knex | Knex.Transaction, id: number, reason: string, now: Date): Promise<Refund | undefined> {
+  const rows = await db('refunds')
     .where({ id, status: 'created' })
     .whereNull('stripe_refund_id')
-    .update({ status: 'failed', failure_reason: reason, next_check_at: null, updated_at: now });
-  return n > 0;
+    .update({ status: 'failed', failure_reason: reason, next_check_at: null, updated_at: now })
+    .returning('*');
+  return rows.length > 0 ? toRefund(rows[0] as RefundRow) : undefined;
 }
 
 export async function updateRefund(

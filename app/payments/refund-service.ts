@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { observeRefund, type ObservedRefund } from '../stripe';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { inTransaction } from '../db';
+import { inTransaction, isUniqueViolation } from '../db';
 import type { Knex } from 'knex';
 import { findCharge, findChargeByPaymentIntent, type Channel, type Charge } from './charge-repository';
 import { formatMinor, toMinorUnits } from './money';
@@ -35,8 +35,6 @@ export interface RefundResult {
   charge: Charge;
 }
 
-const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
-
 /**
  * Refunds a completed charge fully or partly. The amount is reserved under the charge's row lock
  * before Stripe hears of it, so concurrent refunds can never add up to more than was paid and
@@ -57,7 +55,7 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
   let refund: Refund;
   try {
     refund = await inTransaction(deps.db, async (trx) => {
-      await trx('charges').where({ id: charge.id }).forUpdate().first();
+      await findCharge(trx, charge.id, { forUpdate: true });
       const remaining = charge.amount - (await reservedRefundAmount(trx, charge.id));
       if (remaining <= 0) throw new AppError('conflict', 'The charge is already fully refunded', { code: 'already_refunded' });
       const amount = requested ?? remaining;
@@ -75,9 +73,9 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
         requestFingerprint: print,
         amount,
         status: 'created',
+        nextCheckAt: nextRefundCheck('created', now),
         now,
       });
-      await updateRefund(trx, created.id, { status: 'created', nextCheckAt: nextRefundCheck('created', now) }, now);
       return created;
     });
   } catch (err) {
@@ -108,12 +106,13 @@ export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): 
       },
       `refund-${refund.id}`,
     );
-    return await applyRefundState(deps, refund.id, observeRefund(stripeRefund));
+    return await applyRefundState(deps, refund.id, observeRefund(stripeRefund), charge);
   } catch (err) {
     if (isDefiniteRefusal(err)) {
       const reason = err instanceof Error ? err.message : 'refused';
       deps.logger.warn({ refundId: refund.id, err: reason }, 'Stripe refused the refund');
-      await failUnsubmittedRefund(deps.db, refund.id, reason, deps.clock.now());
+      const failed = await failUnsubmittedRefund(deps.db, refund.id, reason, deps.clock.now());
+      if (failed) return failed;
     } else {
       deps.logger.warn({ refundId: refund.id, err: err instanceof Error ? err.message : String(err) }, 'refund outcome unknown; left for the reconciler');
     }
@@ -122,12 +121,12 @@ export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): 
 }
 
 /** The one way a Stripe Refund's state becomes our refund row (answer, webhook, reconciler). */
-export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, refundId: number, observed: ObservedRefund): Promise<Refund> {
+export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, refundId: number, observed: ObservedRefund, knownCharge?: Charge): Promise<Refund> {
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
     const refund = await findRefund(trx, refundId, { forUpdate: true });
     if (!refund) throw new AppError('not_found', 'Unknown refund');
-    if (refund.stripeRefundId ? refund.stripeRefundId !== observed.refundId : !(await matchesRefund(trx, refund, observed))) {
+    if (refund.stripeRefundId ? refund.stripeRefundId !== observed.refundId : !(await matchesRefund(trx, refund, observed, knownCharge))) {
       deps.logger.error({ refundId, stored: refund.stripeRefundId, observed: observed.refundId }, 'a Stripe refund that is not this refund claims it; ignored');
       return refund;
     }
@@ -142,8 +141,8 @@ export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger
 }
 
 /** A Stripe refund may be bound to our row only if it is that refund: same PaymentIntent and amount. */
-async function matchesRefund(trx: Knex.Transaction, refund: Refund, observed: ObservedRefund): Promise<boolean> {
-  const charge = await findCharge(trx, refund.chargeId);
+async function matchesRefund(trx: Knex.Transaction, refund: Refund, observed: ObservedRefund, knownCharge?: Charge): Promise<boolean> {
+  const charge = knownCharge?.id === refund.chargeId ? knownCharge : await findCharge(trx, refund.chargeId);
   return observed.amount === refund.amount && observed.paymentIntentId !== null && observed.paymentIntentId === charge?.paymentIntentId;
 }
 

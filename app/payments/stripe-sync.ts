@@ -1,4 +1,5 @@
 import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSetupIntent, type ObservedPayment, type ObservedSetup } from '../stripe';
+import { unixSeconds } from '../shared/clock';
 import type { Deps } from '../shared/deps';
 import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
 import { applyPaymentState, submitCharge } from './charge-service';
@@ -45,7 +46,7 @@ export async function syncHandshakeByStripeObject(deps: Deps, stripeId: string, 
 /** A charge's PaymentIntent, found even when the answer to its creation was lost. */
 export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
   if (charge.paymentIntentId) return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(charge.paymentIntentId)));
-  const since = Math.floor(charge.createdAt.getTime() / 1000) - 300;
+  const since = unixSeconds(charge.createdAt) - 300;
   const found = (await deps.stripe.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
   if (found) return bindAndCatchUp(deps, charge.id, observePaymentIntent(found));
   if (charge.status !== 'created') return charge;
@@ -54,8 +55,8 @@ export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
     // (or, if Stripe is only slow to list it, a replay of the one it has).
     return submitCharge(deps, charge);
   }
-  await failUnsubmittedCharge(deps.db, charge.id, 'not_submitted', 'The charge never reached Stripe', deps.clock.now());
-  return (await findCharge(deps.db, charge.id)) as Charge;
+  const failed = await failUnsubmittedCharge(deps.db, charge.id, 'not_submitted', 'The charge never reached Stripe', deps.clock.now());
+  return failed ?? ((await findCharge(deps.db, charge.id)) as Charge);
 }
 
 /**
@@ -95,7 +96,7 @@ export async function syncRefundsOfPaymentIntent(deps: Deps, paymentIntentId: st
 }
 
 /** A refund event: only refunds of our charges are read back from Stripe. */
-export async function syncRefundById(deps: Deps, stripeRefundId: string, paymentIntentId: string | undefined): Promise<Refund | undefined> {
+export async function syncRefundById(deps: Deps, stripeRefundId: string, paymentIntentId: string | null): Promise<Refund | undefined> {
   const known = await findRefundByStripeId(deps.db, stripeRefundId);
   const ours = known ?? (paymentIntentId ? await findChargeByPaymentIntent(deps.db, paymentIntentId) : undefined);
   if (!ours) return undefined;
@@ -111,6 +112,6 @@ export async function syncRefundRow(deps: Deps, refund: Refund): Promise<Refund>
   if (found) return applyRefundState(deps, refund.id, observeRefund(found));
   if (refund.status !== 'created') return refund;
   if (deps.clock.now().getTime() - refund.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) return submitRefund(deps, refund, charge);
-  await failUnsubmittedRefund(deps.db, refund.id, 'The refund never reached Stripe', deps.clock.now());
-  return (await findRefund(deps.db, refund.id)) as Refund;
+  const failed = await failUnsubmittedRefund(deps.db, refund.id, 'The refund never reached Stripe', deps.clock.now());
+  return failed ?? ((await findRefund(deps.db, refund.id)) as Refund);
 }

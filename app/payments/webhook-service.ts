@@ -1,4 +1,6 @@
-import type { StripeEvent } from '../stripe';
+import { stripeId, type StripeEvent } from '../stripe';
+import { findChargeByPaymentIntent } from './charge-repository';
+import { markStripeEventProcessed, recordStripeEvent } from './stripe-event-repository';
 import type { Deps } from '../shared/deps';
 import {
   syncHandshakeByStripeObject,
@@ -18,7 +20,6 @@ interface EventObject {
 
 type Handler = (deps: Deps, object: EventObject) => Promise<string>;
 
-const idOf = (v: string | { id: string } | null | undefined): string | undefined => (v == null ? undefined : typeof v === 'string' ? v : v.id);
 
 const cardSetup: Handler = async (deps, object) => {
   if (object.mode !== undefined && object.mode !== 'setup') return 'ignored: not a setup session';
@@ -36,18 +37,24 @@ const paymentIntent: Handler = async (deps, object) => {
   return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
 };
 
-/** charge.* events: the PaymentIntent decides the charge, and a refunded charge lists its refunds. */
-const chargeEvent: Handler = async (deps, object) => {
-  const pi = idOf(object.payment_intent);
+/** charge.failed / charge.expired: the charge's PaymentIntent decides our charge. */
+const chargeOutcome: Handler = async (deps, object) => {
+  const pi = stripeId(object.payment_intent);
   if (!pi) return 'ignored: charge without PaymentIntent';
   const charge = await syncPaymentIntentById(deps, pi);
-  if (!charge) return 'ignored: no charge of ours';
-  const refunds = await syncRefundsOfPaymentIntent(deps, pi);
-  return `charge ${charge.id}: ${charge.status}, ${refunds} refund(s) synced`;
+  return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
+};
+
+/** charge.refunded: a refund does not change the PaymentIntent; its refunds are what to read. */
+const chargeRefunded: Handler = async (deps, object) => {
+  const pi = stripeId(object.payment_intent);
+  const charge = pi ? await findChargeByPaymentIntent(deps.db, pi) : undefined;
+  if (!pi || !charge) return 'ignored: no charge of ours';
+  return `charge ${charge.id}: ${await syncRefundsOfPaymentIntent(deps, pi)} refund(s) synced`;
 };
 
 const refundEvent: Handler = async (deps, object) => {
-  const refund = await syncRefundById(deps, object.id, idOf(object.payment_intent));
+  const refund = await syncRefundById(deps, object.id, stripeId(object.payment_intent));
   return refund ? `refund ${refund.id}: ${refund.status}` : 'ignored: no charge of ours';
 };
 
@@ -55,7 +62,7 @@ const refundEvent: Handler = async (deps, object) => {
  * The events the service acts on (see app/stripe/README.md for why each matters). Each handler
  * re-reads the object from Stripe, so a duplicate, late or out-of-order event changes nothing.
  */
-export const WEBHOOK_HANDLERS: Readonly<Record<string, Handler>> = {
+const WEBHOOK_HANDLERS: Readonly<Record<string, Handler>> = {
   'checkout.session.completed': cardSetup,
   'checkout.session.expired': cardSetup,
   'setup_intent.succeeded': setupIntent,
@@ -64,9 +71,9 @@ export const WEBHOOK_HANDLERS: Readonly<Record<string, Handler>> = {
   'payment_intent.processing': paymentIntent,
   'payment_intent.canceled': paymentIntent,
   'payment_intent.requires_action': paymentIntent,
-  'charge.refunded': chargeEvent,
-  'charge.failed': chargeEvent,
-  'charge.expired': chargeEvent,
+  'charge.refunded': chargeRefunded,
+  'charge.failed': chargeOutcome,
+  'charge.expired': chargeOutcome,
   'refund.created': refundEvent,
   'refund.updated': refundEvent,
   'refund.failed': refundEvent,
@@ -85,18 +92,10 @@ export interface WebhookResult {
  */
 export async function handleStripeEvent(deps: Deps, event: StripeEvent): Promise<WebhookResult> {
   const object = event.data.object as unknown as EventObject;
-  const inserted = await deps.db('stripe_events')
-    .insert({ id: event.id, type: event.type, object_id: object.id ?? null, received_at: deps.clock.now() })
-    .onConflict('id')
-    .ignore()
-    .returning('id');
-  if (inserted.length === 0) {
-    const seen = await deps.db('stripe_events').where({ id: event.id }).first();
-    await deps.db('stripe_events').where({ id: event.id }).increment('deliveries', 1);
-    if (seen?.processed_at) return { duplicate: true, outcome: 'duplicate: already processed' };
-  }
+  const { alreadyProcessed } = await recordStripeEvent(deps.db, { id: event.id, type: event.type, objectId: object.id ?? null }, deps.clock.now());
+  if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
   const handler = WEBHOOK_HANDLERS[event.type];
   const outcome = handler ? await handler(deps, object) : 'ignored: event type not handled';
-  await deps.db('stripe_events').where({ id: event.id }).update({ processed_at: deps.clock.now(), outcome });
+  await markStripeEventProcessed(deps.db, event.id, outcome, deps.clock.now());
   return { duplicate: false, outcome };
 }

@@ -1,4 +1,4 @@
-export { createStripeClient, createStripeGateway, STRIPE_API_VERSION } from './stripe-gateway';
+export { createStripeClient, createStripeGateway } from './stripe-gateway';
 export type {
   StripeGateway,
   GatewayOptions,
@@ -16,5 +16,5 @@ export type {
   StripeEvent,
 } from './stripe-gateway';
 export { toAppError } from './stripe-errors';
-export { observeCheckoutSession, observeSetupIntent, observePaymentIntent, observeRefund, assertNever } from './stripe-status';
+export { observeCheckoutSession, observeSetupIntent, observePaymentIntent, observeRefund, stripeId } from './stripe-status';
 export type { ObservedSetup, CardDetails, ObservedPayment, ObservedRefund, ChargeStatus } from './stripe-status';

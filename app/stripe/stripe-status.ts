@@ -19,7 +19,8 @@ export type ObservedSetup =
   | { status: 'failed'; reason: string }
   | { status: 'complete'; customerId: string | null; card: CardDetails };
 
-const idOf = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
+/** The id of a Stripe reference, expanded or not. */
+export const stripeId = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
 
 function cardOf(pm: string | Stripe.PaymentMethod | null): CardDetails | null {
   if (!pm || typeof pm === 'string' || !pm.card) return null;
@@ -50,7 +51,7 @@ export function observeSetupIntent(si: Stripe.SetupIntent): ObservedSetup {
     case 'succeeded': {
       const card = cardOf(si.payment_method);
       if (!card) return { status: 'failed', reason: 'The saved payment method is not a card' };
-      return { status: 'complete', customerId: idOf(si.customer), card };
+      return { status: 'complete', customerId: stripeId(si.customer), card };
     }
     case 'canceled':
       return { status: 'failed', reason: 'The card setup was canceled at Stripe' };
@@ -79,7 +80,7 @@ export function observeCheckoutSession(session: Stripe.Checkout.Session): Observ
       const observed = observeSetupIntent(si);
       if (observed.status !== 'complete') return observed;
       // The session's customer is the one we asked for; the SetupIntent's must agree.
-      const sessionCustomer = idOf(session.customer);
+      const sessionCustomer = stripeId(session.customer);
       if (observed.customerId !== null && sessionCustomer !== null && observed.customerId !== sessionCustomer) {
         return { status: 'failed', reason: 'The SetupIntent belongs to another customer' };
       }
@@ -122,8 +123,8 @@ export function observePaymentIntent(pi: Stripe.PaymentIntent): ObservedPayment 
     paymentIntentId: pi.id,
     amount: pi.amount,
     currency: pi.currency.toUpperCase(),
-    customerId: idOf(pi.customer),
-    paymentMethodId: idOf(pi.payment_method),
+    customerId: stripeId(pi.customer),
+    paymentMethodId: stripeId(pi.payment_method),
     metadata: pi.metadata ?? {},
     failureCode: null,
     failureMessage: null,
@@ -170,7 +171,7 @@ export function observeRefund(refund: Stripe.Refund): ObservedRefund {
   const status: RefundStatus = isOneOf(REFUND_STATUSES, refund.status) ? refund.status : 'pending';
   return {
     refundId: refund.id,
-    paymentIntentId: refund.payment_intent == null ? null : typeof refund.payment_intent === 'string' ? refund.payment_intent : refund.payment_intent.id,
+    paymentIntentId: stripeId(refund.payment_intent),
     amount: refund.amount,
     status,
     failureReason: refund.failure_reason ?? null,
