@@ -68,20 +68,14 @@ const toCharge = (row: ChargeRow): Charge => ({
   succeededAt: row.succeeded_at == null ? null : toDate(row.succeeded_at),
 });
 
-export interface NewCharge {
-  channel: Channel;
-  reference: string;
-  requestFingerprint: string;
-  aid: number | null;
-  cardId: number | null;
-  customerId: string;
-  paymentMethodId: string;
-  amount: number;
-  currency: Currency;
+export type NewCharge = Pick<
+  Charge,
+  'channel' | 'reference' | 'requestFingerprint' | 'aid' | 'cardId' | 'customerId' | 'paymentMethodId' | 'amount' | 'currency'
+> & {
   /** When the reconciler should look if nothing settles it first. */
   nextCheckAt: Date | null;
   now: Date;
-}
+};
 
 /**
  * Records the charge unless the same channel + reference exists; returns the stored row and
