@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import path from 'node:path';
 import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../config';
 import { startEmulator, type Emulator } from '../emulator';
@@ -12,6 +12,17 @@ import { createStripeClient, createStripeGateway } from './stripe';
 
 const SANDBOX_KEY = 'sk_test_sandbox_emulator';
 const SHUTDOWN_GRACE_MS = 10000;
+
+/** A start-up failure whose message says all an operator needs (no stack trace). */
+class StartupError extends Error {}
+
+/** A listen failure, explained with the port and the variable that sets it; other errors pass through. */
+function listenFailure(err: unknown, variable: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return new StartupError(`port ${port} is already in use (${variable}=${port}): stop the process listening there or set ${variable} to a free port`);
+  if (code === 'EACCES') return new StartupError(`port ${port} needs privileges this process does not have (${variable}=${port}): choose a port above 1023`);
+  return err;
+}
 
 /** The sandbox banner: said on every start, so nobody mistakes the emulator for Stripe. */
 function announceSandbox(logger: Logger, emulator: Emulator): void {
@@ -58,18 +69,22 @@ async function main(): Promise<void> {
   if (config.stripe.mode === 'sandbox') {
     // The emulator's data lives beside the embedded database's files, so both survive a restart together.
     const pgliteOnDisk = !config.database.url && !config.database.dataDir.startsWith('memory://');
-    emulator = await startEmulator({
-      port: config.emulator.port,
-      apiKey: SANDBOX_KEY,
-      ...(pgliteOnDisk ? { stateFile: path.join(config.database.dataDir, 'stripe-emulator.json') } : {}),
-      log: (msg, fields) => {
-        const entry = { component: 'emulator', ...fields };
-        // The state file's messages (loaded, set aside, save failed) carry a severity; the rest is debug.
-        if (fields?.severity === 'warn') logger.warn(entry, msg);
-        else if (fields?.severity === 'info') logger.info(entry, msg);
-        else logger.debug(entry, msg);
-      },
-    });
+    try {
+      emulator = await startEmulator({
+        port: config.emulator.port,
+        apiKey: SANDBOX_KEY,
+        ...(pgliteOnDisk ? { stateFile: path.join(config.database.dataDir, 'stripe-emulator.json') } : {}),
+        log: (msg, fields) => {
+          const entry = { component: 'emulator', ...fields };
+          // The state file's messages (loaded, set aside, save failed) carry a severity; the rest is debug.
+          if (fields?.severity === 'warn') logger.warn(entry, msg);
+          else if (fields?.severity === 'info') logger.info(entry, msg);
+          else logger.debug(entry, msg);
+        },
+      });
+    } catch (err) {
+      throw listenFailure(err, 'EMULATOR_PORT', config.emulator.port);
+    }
     if (config.database.url) {
       logger.warn('SANDBOX MODE with DATABASE_URL: the Stripe emulator keeps its data in memory, so sandbox Stripe data (customers, saved cards, payments) does not survive a restart while the database does');
     }
@@ -99,11 +114,23 @@ async function main(): Promise<void> {
     logger.warn(`BILLRUN_SHARED_SECRETS is not set: the development secret "${DEV_BILLRUN_SECRET}" is accepted (never in production)`);
   }
 
-  const server: Server = app.listen(config.port, () => {
-    logger.info({ url: config.publicBaseUrl, port: config.port, stripe: config.stripe.mode }, 'payment gateway listening');
-    if (emulator) announceSandbox(logger, emulator);
-    process.stdout.write(`\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`);
-  });
+  // Express 5's app.listen hands a listen error to its callback; listening by hand makes a busy
+  // port a start-up failure instead of a process that runs without listening.
+  const server: Server = http.createServer(app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    throw listenFailure(err, 'PORT', config.port);
+  }
+  logger.info({ url: config.publicBaseUrl, port: config.port, stripe: config.stripe.mode }, 'payment gateway listening');
+  if (emulator) announceSandbox(logger, emulator);
+  process.stdout.write(`\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -131,6 +158,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Start-up failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  const text = err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`Start-up failed: ${text}\n`);
   process.exit(1);
 });

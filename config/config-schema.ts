@@ -215,6 +215,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     allowedRedirectOrigins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
+  // The configuration holds every secret: JSON.stringify (a log line, a row) and util.inspect
+  // of it print a placeholder, wherever it ends up by mistake.
+  for (const key of ['toJSON', Symbol.for('nodejs.util.inspect.custom')]) {
+    Object.defineProperty(config, key, { value: () => '[Config: not serializable]', enumerable: false });
+  }
   return deepFreeze(config);
 }
 

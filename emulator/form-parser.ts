@@ -11,8 +11,14 @@ type Node = { [key: string]: Node | string };
 
 const PUSH = Symbol('push');
 
+/**
+ * Nodes have no prototype: `a[constructor][x]=1` must build a child named `constructor`, not
+ * walk into Object and write onto it.
+ */
+const newNode = (): Node => Object.create(null) as Node;
+
 export function parseForm(text: string): Record<string, FormValue> {
-  const root: Node = {};
+  const root = newNode();
   if (!text) return {};
   for (const pair of text.split('&')) {
     if (!pair) continue;
@@ -73,7 +79,7 @@ function assign(node: Node, path: Array<string | typeof PUSH>, value: string): v
     }
     const existing = current[seg];
     if (existing === undefined || typeof existing === 'string') {
-      const child: Node = {};
+      const child = newNode();
       current[seg] = child;
       current = child;
     } else {

@@ -8,7 +8,11 @@ export type AuthenticationStep = { kind: 'redirect'; url: string } | { kind: 're
 const challengeUrl = (pi: PaymentIntent): string | undefined =>
   pi.status === 'requires_action' && pi.next_action?.type === 'redirect_to_url' ? (pi.next_action.redirect_to_url?.url ?? undefined) : undefined;
 
+/** Link tokens are 24 random bytes in base64url; anything else (a NUL byte, a typo) is simply not a link of ours. */
+const AUTH_TOKEN = /^[A-Za-z0-9_-]{32}$/;
+
 async function chargeFor(deps: Deps, token: string): Promise<Charge> {
+  if (!AUTH_TOKEN.test(token)) throw new AppError('not_found', 'This payment link is not valid');
   const charge = await findChargeByAuthToken(deps.db, token);
   if (!charge || !charge.paymentIntentId) throw new AppError('not_found', 'This payment link is not valid');
   return charge;

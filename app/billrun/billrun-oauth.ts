@@ -40,13 +40,20 @@ export function issueToken(config: Config, clientId: string, now: Date): IssuedT
   return { access_token: `${TOKEN_PREFIX}.${payload}.${mac}`, token_type: 'Bearer', expires_in: ttl, scope: null };
 }
 
+/**
+ * Node's base64 decoder skips characters outside the alphabet, padding and the unused bits of
+ * the last character, so several texts decode to one MAC. Only the text we issued is accepted.
+ */
+const isCanonicalBase64url = (text: string): boolean => /^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+
 /** The client id a valid, unexpired token was issued to, or undefined. */
 export function verifyToken(config: Config, token: string, now: Date): string | undefined {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) return undefined;
-  const expected = createHmac('sha256', tokenKey(config)).update(`${parts[0]}.${parts[1]}`).digest();
-  const given = Buffer.from(parts[2], 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (!isCanonicalBase64url(parts[1]) || !isCanonicalBase64url(parts[2])) return undefined;
+  const expected = createHmac('sha256', tokenKey(config)).update(`${parts[0]}.${parts[1]}`).digest('base64url');
+  // The exact text is compared (hashed first, so lengths do not leak through timing).
+  if (!sameSecret(parts[2], expected)) return undefined;
   try {
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { cid?: unknown; exp?: unknown };
     if (typeof claims.cid !== 'string' || typeof claims.exp !== 'number') return undefined;

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { chargeSavedCard, formatMinor, refundCharge, toMinorUnits, type Charge, type Refund } from '../payments';
 import type { Deps } from '../shared/deps';
-import { clientMessage, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
+import { clientMessage, hasNoTimestamp, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
 import { failure, Messages, success, thrownError } from './billrun-wire';
 
 /** BillRun's payment statuses: what its `pay()` / `credit()` report back to the billing run. */
@@ -64,10 +64,10 @@ function chargeDetails(deps: Deps, charge: Charge) {
  */
 export function createPaymentActions(deps: Deps) {
   const pay = async (req: Request, res: Response): Promise<void> => {
-    const v = readAuthenticatedData(deps, req, res);
+    const v = readAuthenticatedData(deps, req, res, { timestamp: 'checked-in-order' });
     if (!v) return;
     if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
-    if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
+    if (hasNoTimestamp(v)) return void res.json(thrownError(Messages.invalidArguments));
     const reference = referenceOf(v.reference);
     if (!reference) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
     let amount;
@@ -85,9 +85,9 @@ export function createPaymentActions(deps: Deps) {
   };
 
   const credit = async (req: Request, res: Response): Promise<void> => {
-    const v = readAuthenticatedData(deps, req, res);
+    const v = readAuthenticatedData(deps, req, res, { timestamp: 'checked-in-order' });
     if (!v) return;
-    if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
+    if (hasNoTimestamp(v)) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.transaction_id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(v.transaction_id)) return void res.json(thrownError('need to pass transaction_id'));
     const reference = referenceOf(v.reference);
     if (!reference) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));

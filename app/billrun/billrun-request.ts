@@ -8,8 +8,9 @@ export type DataParam =
 /** A request parameter from the body (POST) or the query string (GET), like PHP's `$request->get()`. */
 export function param(req: Request, key: string): unknown {
   const body = req.body as Record<string, unknown> | undefined;
-  if (body && typeof body === 'object' && !Array.isArray(body) && key in body) return body[key];
-  const value = (req.query as Record<string, unknown>)[key];
+  if (body && typeof body === 'object' && !Array.isArray(body) && Object.hasOwn(body, key)) return body[key];
+  const query = req.query as Record<string, unknown>;
+  const value = Object.hasOwn(query, key) ? query[key] : undefined;
   return Array.isArray(value) ? undefined : value;
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../shared/app-error';
+import { createFailureLimiter } from '../shared/failure-limiter';
 import type { Deps } from '../shared/deps';
 import { STRIPE_GATEWAY_NAME } from '../payments';
 import { formBody, jsonBody } from '../http/body-parsers';
-import { clientMessage, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
+import { clientMessage, hasNoTimestamp, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
 import { createPaymentActions } from './billrun-payments';
 import { checkClientCredentials, issueToken } from './billrun-oauth';
 import { param, stringParam } from './billrun-request';
@@ -13,6 +14,13 @@ import { isTxId } from './billrun-txid';
 import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
 
 const MONEY_ACTIONS = new Set(['pay', 'credit']);
+
+/**
+ * Failed /oauth2/token attempts allowed per client id and per address in a minute. A real client
+ * fails rarely (a rotated secret); a guesser is held to a few tries a minute, and the right secret
+ * works again at most a minute after the guessing stops.
+ */
+const OAUTH_FAILURE_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 /** `StripeCheckout` or `StripeCheckout#<instance>`; bounded so it fits its column. */
 const INSTANCE_NAME = /^StripeCheckout(#[A-Za-z0-9_.-]{1,64})?$/;
@@ -31,13 +39,14 @@ const optionalText = (v: unknown, max = 200): string | undefined => (typeof v ==
 export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler): Router {
   const { config } = deps;
   const router = Router();
+  const oauthFailures = createFailureLimiter(OAUTH_FAILURE_LIMIT);
 
   /** getRequest: BillRun's validation order and messages, then the card setup itself. */
   const getRequest = async (req: Request, res: Response): Promise<void> => {
-    const v = readAuthenticatedData(deps, req, res);
+    const v = readAuthenticatedData(deps, req, res, { timestamp: 'checked-in-order' });
     if (!v) return;
     if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
-    if (v._t_ === undefined || v._t_ === null) return void res.json(thrownError(Messages.invalidArguments));
+    if (hasNoTimestamp(v)) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.name !== 'string' || v.name === '') return void res.json(thrownError(Messages.gatewayName));
     if (v.name.split('#')[0] !== STRIPE_GATEWAY_NAME) return void res.json(thrownError(`Unsupported payment gateway: only ${STRIPE_GATEWAY_NAME} is served here`));
     if (!INSTANCE_NAME.test(v.name)) return void res.json(thrownError('Invalid payment gateway instance name'));
@@ -160,18 +169,21 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     );
   };
 
-  const actions: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
-    getrequest: getRequest,
-    okpage: okPage,
-    failpage: failPage,
-    list,
-    ...createPaymentActions(deps),
-    success: (_req, res) => void res.type('text/plain').send('SUCCESS'),
-  };
+  const payments = createPaymentActions(deps);
+  // A Map, not an object literal: an action named `constructor` or `__proto__` must find nothing.
+  const actions = new Map<string, (req: Request, res: Response) => Promise<void> | void>([
+    ['getrequest', getRequest],
+    ['okpage', okPage],
+    ['failpage', failPage],
+    ['list', list],
+    ['pay', payments.pay],
+    ['credit', payments.credit],
+    ['success', (_req, res) => void res.type('text/plain').send('SUCCESS')],
+  ]);
 
   router.all('/paymentgateways/:action', jsonBody, formBody, sessionHandler, async (req, res) => {
     const action = String(req.params.action).toLowerCase();
-    const handler = actions[action];
+    const handler = actions.get(action);
     if (!handler) return void res.status(404).json(thrownError('Unknown action'));
     // Money moves only on POST: a signed charge in a URL would sit in proxy logs and be prefetched.
     if (MONEY_ACTIONS.has(action) && req.method !== 'POST') return void res.status(405).set('Allow', 'POST').json(thrownError(`${action} accepts POST only`));
@@ -202,11 +214,24 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     if (stringParam(req, 'grant_type') !== 'client_credentials') {
       return void res.status(400).json({ error: 'unsupported_grant_type', error_description: 'Only grant_type=client_credentials is supported' });
     }
+    const now = deps.clock.now();
+    const address = `address:${req.ip ?? 'unknown'}`;
+    const client = clientId ? `client:${clientId.slice(0, 200)}` : undefined;
+    // Checked before the secret, so a locked-out guesser learns nothing, even from a right guess.
+    const limited = [address, client].map((key) => (key ? oauthFailures.check(key, now) : { allowed: true as const })).find((c) => !c.allowed);
+    if (limited && !limited.allowed) {
+      req.log.warn({ retryAfterS: limited.retryAfterS }, 'OAuth client authentication refused: too many failed attempts');
+      res.setHeader('Retry-After', String(limited.retryAfterS));
+      return void res.status(429).json({ error: 'too_many_attempts', error_description: `Too many failed attempts; retry in ${limited.retryAfterS} s` });
+    }
     if (!clientId || !clientSecret || !checkClientCredentials(config, clientId, clientSecret)) {
       req.log.info('OAuth client authentication failed');
+      oauthFailures.recordFailure(address, now);
+      if (client) oauthFailures.recordFailure(client, now);
       return void res.status(401).json({ error: 'invalid_client', error_description: 'The client credentials are invalid' });
     }
-    res.json(issueToken(config, clientId, deps.clock.now()));
+    oauthFailures.reset(address);
+    res.json(issueToken(config, clientId, now));
   });
 
   // A body the parsers cannot read is a client mistake: BillRun's envelope, never a bare 400 page.

@@ -95,6 +95,9 @@ export function withDangerMessage(url: string, message: string): string {
 /** ok/fail/return pages must be http(s) and, when origins are configured, on one of them. */
 export function checkClientUrl(value: unknown, allowedOrigins: readonly string[]): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined;
+  // WHATWG parsing would strip a CR/LF or tab silently, and the raw text is what goes to Stripe.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return undefined;
   let url: URL;
   try {
     url = new URL(value);

@@ -27,7 +27,8 @@ export interface Money {
 
 export function parseCurrency(value: unknown): Currency {
   const code = typeof value === 'string' ? value.trim().toUpperCase() : '';
-  if (!(code in CURRENCIES)) {
+  // Own keys only: `in` would find `constructor` and the rest of Object.prototype.
+  if (!Object.hasOwn(CURRENCIES, code)) {
     throw new AppError('invalid_input', `Unsupported currency: expected one of ${Object.keys(CURRENCIES).join(', ')}`, { code: 'currency' });
   }
   return code as Currency;

@@ -62,24 +62,24 @@ const refundEvent: Handler = async (deps, object) => {
  * The events the service acts on (see app/stripe/README.md for why each matters). Each handler
  * re-reads the object from Stripe, so a duplicate, late or out-of-order event changes nothing.
  */
-const WEBHOOK_HANDLERS: Readonly<Record<string, Handler>> = {
-  'checkout.session.completed': cardSetup,
-  'checkout.session.expired': cardSetup,
-  'setup_intent.succeeded': setupIntent,
-  'payment_intent.succeeded': paymentIntent,
-  'payment_intent.payment_failed': paymentIntent,
-  'payment_intent.processing': paymentIntent,
-  'payment_intent.canceled': paymentIntent,
-  'payment_intent.requires_action': paymentIntent,
-  'charge.refunded': chargeRefunded,
-  'charge.failed': chargeOutcome,
-  'charge.expired': chargeOutcome,
-  'refund.created': refundEvent,
-  'refund.updated': refundEvent,
-  'refund.failed': refundEvent,
+const WEBHOOK_HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ['checkout.session.completed', cardSetup],
+  ['checkout.session.expired', cardSetup],
+  ['setup_intent.succeeded', setupIntent],
+  ['payment_intent.succeeded', paymentIntent],
+  ['payment_intent.payment_failed', paymentIntent],
+  ['payment_intent.processing', paymentIntent],
+  ['payment_intent.canceled', paymentIntent],
+  ['payment_intent.requires_action', paymentIntent],
+  ['charge.refunded', chargeRefunded],
+  ['charge.failed', chargeOutcome],
+  ['charge.expired', chargeOutcome],
+  ['refund.created', refundEvent],
+  ['refund.updated', refundEvent],
+  ['refund.failed', refundEvent],
   // The Payment Hub's seed subscribes to it; the service creates no invoices, so it is only recorded.
-  'invoice.paid': async () => 'recorded: the service makes no invoices',
-};
+  ['invoice.paid', async () => 'recorded: the service makes no invoices'],
+]);
 
 export interface WebhookResult {
   duplicate: boolean;
@@ -94,7 +94,8 @@ export async function handleStripeEvent(deps: Deps, event: StripeEvent): Promise
   const object = event.data.object as unknown as EventObject;
   const { alreadyProcessed } = await recordStripeEvent(deps.db, { id: event.id, type: event.type, objectId: object.id ?? null }, deps.clock.now());
   if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
-  const handler = WEBHOOK_HANDLERS[event.type];
+  // A Map, not an object: an event type such as `constructor` must not find Object's own members.
+  const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
   const outcome = handler ? await handler(deps, object) : 'ignored: event type not handled';
   await markStripeEventProcessed(deps.db, event.id, outcome, deps.clock.now());
   return { duplicate: false, outcome };

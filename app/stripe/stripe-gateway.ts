@@ -203,6 +203,9 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
             currency: input.currency.toLowerCase(),
             customer: input.customerId,
             payment_method: input.paymentMethodId,
+            // Cards only, as the setup paths: otherwise Stripe applies the Dashboard's payment
+            // methods, some redirect-based, and refuses an off-session confirm without return_url.
+            allowed_payment_method_types: ['card'],
             off_session: true,
             confirm: true,
             ...(input.description ? { description: input.description } : {}),

@@ -4,6 +4,27 @@ import { handleStripeEvent } from '../payments';
 import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 
+const STRIPE_ID = /^[A-Za-z0-9_]{1,255}$/;
+const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What a signed body must look like before it is recorded: an event with a Stripe id, a type
+ * and an object. Only someone holding the secret can send anything else, but a mistake there is
+ * still a client's mistake (400), and a NUL byte must not reach PostgreSQL.
+ */
+function eventShapeProblem(event: unknown, rawBody: Buffer): string | undefined {
+  if (!isPlainObject(event)) return 'The event is not a JSON object';
+  if (typeof event.id !== 'string' || !STRIPE_ID.test(event.id)) return 'The event has no valid id';
+  if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) return 'The event has no valid type';
+  if (!isPlainObject(event.data) || !isPlainObject(event.data.object)) return 'The event has no data.object';
+  const objectId = event.data.object.id;
+  if (objectId !== undefined && (typeof objectId !== 'string' || !STRIPE_ID.test(objectId))) return 'The event object has no valid id';
+  if (rawBody.includes('\\u0000')) return 'The event contains a NUL character';
+  return undefined;
+}
+
 /** Stripe webhooks in: raw body (the signature covers the exact bytes), verified, recorded, applied. */
 export function createStripeWebhookRouter(deps: Deps): Router {
   const router = Router();
@@ -11,13 +32,19 @@ export function createStripeWebhookRouter(deps: Deps): Router {
 
   const receive = async (req: Request, res: Response): Promise<void> => {
     let event;
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       event = deps.stripe.verifyWebhook(body, req.get('stripe-signature'));
     } catch (err) {
       const message = isAppError(err) ? err.message : 'Invalid webhook';
       req.log.warn({ reason: message }, 'webhook refused');
       res.status(isAppError(err) && err.kind === 'forbidden' ? 503 : 400).json({ error: message });
+      return;
+    }
+    const problem = eventShapeProblem(event, body);
+    if (problem) {
+      req.log.warn({ reason: problem }, 'webhook refused');
+      res.status(400).json({ error: problem });
       return;
     }
     const log = req.log.child({ eventId: event.id, eventType: event.type });

@@ -9,6 +9,7 @@ import { newId } from '../ids';
 import { listParams, mergeMetadata, p } from '../params';
 import type { Store, StoredCheckoutSession } from '../store';
 import { invalidRequest, notSupported, parameterMissing, resourceMissing } from '../stripe-errors';
+import { isHttpUrl } from '../urls';
 import { requireCustomerParam } from './lookups';
 import { cancelSetupIntent, createSetupIntent } from './setup-intents';
 
@@ -73,14 +74,7 @@ export function serializeSession(stored: StoredCheckoutSession): Stripe.Checkout
 
 function checkUrl(value: string | undefined, param: string): void {
   if (value === undefined) return;
-  let ok = false;
-  try {
-    const u = new URL(value);
-    ok = u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw invalidRequest('Not a valid URL', { code: 'url_invalid', param });
+  if (!isHttpUrl(value)) throw invalidRequest('Not a valid URL', { code: 'url_invalid', param });
 }
 
 const createParams = {

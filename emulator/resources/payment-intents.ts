@@ -12,6 +12,7 @@ import { newId } from '../ids';
 import { inRange, listParams, mergeMetadata, p, type MetadataInput } from '../params';
 import type { Store, StoredPaymentIntent, StoredPaymentMethod } from '../store';
 import { cardError, EmulatorApiError, invalidRequest, notSupported, resourceMissing } from '../stripe-errors';
+import { isHttpUrl } from '../urls';
 import { DECLINES, testCardByKey, type CardDecline } from '../test-cards';
 import { createCharge, settleCharge, type ChargeResult } from './charges';
 import { requireCustomerParam } from './lookups';
@@ -284,14 +285,19 @@ function isOffSession(value: string | undefined): boolean {
 
 function checkReturnUrl(value: string | undefined): void {
   if (value === undefined) return;
-  let ok = false;
-  try {
-    const u = new URL(value);
-    ok = u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw invalidRequest('Not a valid URL', { code: 'url_invalid', param: 'return_url' });
+  if (!isHttpUrl(value)) throw invalidRequest('Not a valid URL', { code: 'url_invalid', param: 'return_url' });
+}
+
+/**
+ * Stripe refuses to confirm a PaymentIntent that accepts the Dashboard's payment methods
+ * (automatic_payment_methods on, redirects allowed: the default when no type is named) without a
+ * return_url, even off-session with a card: a redirect-based method might need it.
+ */
+function checkRedirectReturnUrl(automatic: { enabled?: boolean | null; allow_redirects?: string | null } | null, returnUrl: string | null | undefined): void {
+  if (!automatic?.enabled || automatic.allow_redirects === 'never' || returnUrl) return;
+  throw invalidRequest(
+    'A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.',
+  );
 }
 
 function checkDescriptor(value: string | undefined, param: string): void {
@@ -434,6 +440,12 @@ const create = defineRoute({
     if (params.confirm && params.payment_method === undefined) throw unexpectedState(MISSING_PAYMENT_METHOD);
     const pmParam = params.payment_method !== undefined ? resolvePaymentMethodParam(store, params.payment_method) : undefined;
     if (pmParam) checkPaymentMethodOwner(pmParam, customer);
+    // Without either parameter, Stripe turns automatic payment methods on (API versions since 2023-08-16).
+    const automaticPaymentMethods =
+      params.allowed_payment_method_types !== undefined
+        ? null
+        : { enabled: params.automatic_payment_methods?.enabled ?? true, allow_redirects: params.automatic_payment_methods?.allow_redirects ?? ('always' as const) };
+    if (params.confirm) checkRedirectReturnUrl(automaticPaymentMethods, params.return_url);
 
     const pi = createPaymentIntent(store, {
       amount: params.amount as number,
@@ -448,14 +460,7 @@ const create = defineRoute({
       confirmationMethod: 'automatic',
       setupFutureUsage: params.setup_future_usage ?? null,
       allowedPaymentMethodTypes: params.allowed_payment_method_types ?? null,
-      // Without either, Stripe turns automatic payment methods on (API versions since 2023-08-16).
-      automaticPaymentMethods:
-        params.allowed_payment_method_types !== undefined
-          ? null
-          : {
-              enabled: params.automatic_payment_methods?.enabled ?? true,
-              allow_redirects: params.automatic_payment_methods?.allow_redirects ?? 'always',
-            },
+      automaticPaymentMethods,
       returnUrl: params.return_url ?? null,
       paymentMethod: pmParam?.api.id ?? null,
     });
@@ -491,6 +496,7 @@ const confirmRoute = defineRoute({
     const pi = requirePaymentIntentPath(store, path.id);
     checkConfirmable(pi);
     checkReturnUrl(params.return_url);
+    checkRedirectReturnUrl(pi.api.automatic_payment_methods, params.return_url ?? pi.returnUrl);
     const pm = confirmationPaymentMethod(store, pi, params.payment_method);
     confirm(store, runtime, pi, pm, {
       returnUrl: params.return_url,

@@ -9,6 +9,7 @@ import { newId } from '../ids';
 import { listParams, mergeMetadata, p, type MetadataInput } from '../params';
 import type { Store, StoredWebhookEndpoint } from '../store';
 import { invalidRequest, resourceMissing } from '../stripe-errors';
+import { isHttpUrl } from '../urls';
 
 /** Stripe's cap on webhook endpoints per account in test mode. */
 const MAX_ENDPOINTS = 16;
@@ -20,14 +21,7 @@ export function requireEndpointPath(store: Store, id: string): StoredWebhookEndp
 }
 
 function checkUrl(value: string): void {
-  let ok = false;
-  try {
-    const u = new URL(value);
-    ok = u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw invalidRequest('Invalid URL: URL must be a valid http or https URL.', { code: 'url_invalid', param: 'url' });
+  if (!isHttpUrl(value)) throw invalidRequest('Invalid URL: URL must be a valid http or https URL.', { code: 'url_invalid', param: 'url' });
 }
 
 function checkEnabledEvents(events: string[]): void {

@@ -12,7 +12,7 @@ describe('emulator: events', () => {
     emulator().completeCheckoutSession(session.id, '4242424242424242');
     const si = await stripe.setupIntents.retrieve((await stripe.checkout.sessions.retrieve(session.id)).setup_intent as string);
     const pi = await stripe.paymentIntents.create(
-      { amount: 1999, currency: 'usd', customer: customer.id, payment_method: si.payment_method as string, off_session: true, confirm: true },
+      { amount: 1999, currency: 'usd', customer: customer.id, payment_method: si.payment_method as string, off_session: true, confirm: true, allowed_payment_method_types: ['card'] },
       { idempotencyKey: 'tx-events-1' },
     );
 
@@ -43,8 +43,8 @@ describe('emulator: events', () => {
   it('when events are filtered by type, types[], starting_after, and read by id, then the filters apply', async () => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
-    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true });
-    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true }));
+    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
+    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
 
     const failed = await stripe.events.list({ type: 'payment_intent.payment_failed', limit: 1 });
     expect(failed.data[0].type).toBe('payment_intent.payment_failed');

@@ -6,7 +6,7 @@ type PaymentErrorRaw = { payment_intent: Stripe.PaymentIntent; charge: string; p
 
 /** What the service sends for a merchant-initiated charge of a saved card. */
 function offSession(customer: string, paymentMethod: string, overrides: Partial<Stripe.PaymentIntentCreateParams> = {}): Stripe.PaymentIntentCreateParams {
-  return { amount: 1999, currency: 'usd', customer, payment_method: paymentMethod, off_session: true, confirm: true, metadata: { txId: 'tx-1' }, ...overrides };
+  return { amount: 1999, currency: 'usd', customer, payment_method: paymentMethod, off_session: true, confirm: true, allowed_payment_method_types: ['card'], metadata: { txId: 'tx-1' }, ...overrides };
 }
 
 describe('emulator: PaymentIntents off-session', () => {
@@ -88,7 +88,7 @@ describe('emulator: PaymentIntents off-session', () => {
   ])('when %s is charged, then it declines with %s / %s', async (magic, code, declineCode) => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
-    const err = await rejectionOf(stripe.paymentIntents.create({ amount: 500, currency: 'sgd', customer: customer.id, payment_method: magic, confirm: true }));
+    const err = await rejectionOf(stripe.paymentIntents.create({ amount: 500, currency: 'sgd', customer: customer.id, payment_method: magic, confirm: true, allowed_payment_method_types: ['card'] }));
     expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect([err.code, err.decline_code]).toEqual([code, declineCode]);
   });
@@ -142,7 +142,7 @@ describe('emulator: PaymentIntents off-session', () => {
     const canceled = await stripe.paymentIntents.cancel(open.id, { cancellation_reason: 'abandoned' });
     expect(canceled).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
     expect(canceled.canceled_at).toBeGreaterThan(0);
-    const paid = await stripe.paymentIntents.create({ amount: 1000, currency: 'thb', payment_method: 'pm_card_visa', confirm: true });
+    const paid = await stripe.paymentIntents.create({ amount: 1000, currency: 'thb', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     expect((await rejectionOf(stripe.paymentIntents.cancel(paid.id))).code).toBe('payment_intent_unexpected_state');
   });
 
@@ -156,7 +156,7 @@ describe('emulator: PaymentIntents off-session', () => {
     expect(tooLarge.code).toBe('amount_too_large');
     expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'xyz', customer: customer.id }))).param).toBe('currency');
     expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, capture_method: 'manual' }))).param).toBe('capture_method');
-    const noCard = await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true }));
+    const noCard = await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true, allowed_payment_method_types: ['card'] }));
     expect(noCard.code).toBe('payment_intent_unexpected_state');
     expect((await stripe.paymentIntents.list({ customer: customer.id })).data).toHaveLength(0);
   });
@@ -198,6 +198,7 @@ describe('emulator: PaymentIntents on-session with 3D Secure', () => {
       customer: customer.id,
       payment_method: card,
       confirm: true,
+      allowed_payment_method_types: ['card'],
       return_url: RETURN_URL,
     });
   }
@@ -270,7 +271,7 @@ describe('emulator: PaymentIntents on-session with 3D Secure', () => {
 
   it('when a PaymentIntent is not waiting for authentication, then authenticating it is refused', async () => {
     const stripe = stripeClient(emulator());
-    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     expect(() => emulator().authenticatePaymentIntent(pi.id, 'pass')).toThrow(EmulatorApiError);
     expect((await control(emulator(), `/_emulator/payment_intents/${pi.id}/three_d_secure`, { result: 'pass' })).status).toBe(400);
     expect((await control(emulator(), '/_emulator/payment_intents/pi_missing/three_d_secure', { result: 'pass' })).status).toBe(404);
@@ -309,7 +310,7 @@ describe('emulator: processing mode', () => {
     const stripe = stripeClient(emulator());
     const mode = await control(emulator(), '/_emulator/payment_mode', { mode: 'processing' });
     expect(mode.json).toEqual({ mode: 'processing' });
-    const pi = await stripe.paymentIntents.create({ amount: 3000, currency: 'php', payment_method: 'pm_card_visa', confirm: true });
+    const pi = await stripe.paymentIntents.create({ amount: 3000, currency: 'php', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
     expect(pi.status).toBe('processing');
     const { status, json } = await control(emulator(), `/_emulator/payment_intents/${pi.id}/settle`, { outcome: 'failed' });
     expect(status).toBe(200);
@@ -320,7 +321,7 @@ describe('emulator: processing mode', () => {
 
   it('when a declining card is charged in processing mode, then it still declines at once', async () => {
     emulator().setPaymentMode('processing');
-    const err = await rejectionOf(stripeClient(emulator()).paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true }));
+    const err = await rejectionOf(stripeClient(emulator()).paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
     expect(err.code).toBe('card_declined');
   });
 });

@@ -21,7 +21,7 @@ function useWebhookRig(options: EmulatorOptions = {}): () => { emulator: Emulato
 }
 
 async function chargeVisa(stripe: Stripe, customer: string): Promise<Stripe.PaymentIntent> {
-  return stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, off_session: true });
+  return stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'], off_session: true });
 }
 
 describe('emulator: webhook endpoints API', () => {
@@ -98,7 +98,7 @@ describe('emulator: signed webhook delivery', () => {
     emulator.addWebhookEndpoint(receiver.url, ['payment_intent.succeeded', 'payment_intent.payment_failed']);
     const customer = await createCustomer(stripe);
     await chargeVisa(stripe, customer.id);
-    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true }));
+    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
     await emulator.settleWebhooks();
     expect(receiver.received.map((r) => r.event.type)).toEqual(['payment_intent.succeeded', 'payment_intent.payment_failed']);
   });

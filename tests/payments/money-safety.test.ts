@@ -54,6 +54,7 @@ describe('no second charge, no lost refund', () => {
       payment_method: (await ctx.db('cards').where({ aid: other.aid }).first()).payment_method_id,
       off_session: true,
       confirm: true,
+      allowed_payment_method_types: ['card'],
       metadata: { charge_id: String(row.id) },
     });
     await ctx.emulator.settleWebhooks();

@@ -38,6 +38,8 @@ export interface TestContext {
   logs: string[];
   /** Where the app listens for real (the emulator delivers webhooks there). */
   baseUrl: string;
+  /** The secret of the emulator's webhook endpoint for this app, to sign hand-made events. */
+  webhookSecret: string;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startTestContext(options: { env?: Record<string, string>; 
     deps,
     logs,
     baseUrl,
+    webhookSecret: endpoint.secret,
     close: async () => {
       // Let webhook deliveries in flight finish their work before the parts they use go away.
       await emulator.settleWebhooks();
