@@ -24,7 +24,7 @@ export function parseSharedSecrets(raw: string): SharedSecret[] {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`shared secrets are not valid JSON: ${(err as Error).message}`);
+    throw new Error(`shared secrets are not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new Error('shared secrets must be a non-empty JSON array of {"key","from","to"}');

@@ -95,7 +95,7 @@ function checkObject(raw: Record<string, FormValue>, spec: ParamSpec, prefix: st
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     const param = prefix ? `${prefix}[${name}]` : name;
-    const rule = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
+    const rule = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!rule) throw parameterUnknown(param);
     out[name] = checkValue(value, rule, param);
   }

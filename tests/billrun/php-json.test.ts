@@ -113,7 +113,7 @@ describe('toPlainValue', () => {
 
     expect(value).toEqual(JSON.parse(text));
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
-    expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).toBe(true);
+    expect(Object.hasOwn(value as object, '__proto__')).toBe(true);
   });
 });
 
