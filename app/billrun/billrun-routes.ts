@@ -237,8 +237,10 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
   // A body the parsers cannot read is a client mistake: BillRun's envelope, never a bare 400 page.
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (req.path === '/oauth2/token') return void res.status(400).json({ error: 'invalid_request', error_description: 'The request body could not be read' });
-    if (req.path.startsWith('/paymentgateways/')) return void res.json(thrownError(clientMessage(req, new AppError('invalid_input', 'The request body could not be read'))));
+    // Express matches routes case-insensitively, so the path is compared the same way.
+    const path = req.path.toLowerCase();
+    if (path === '/oauth2/token') return void res.status(400).json({ error: 'invalid_request', error_description: 'The request body could not be read' });
+    if (path.startsWith('/paymentgateways/')) return void res.json(thrownError(clientMessage(req, new AppError('invalid_input', 'The request body could not be read'))));
     next(err);
   });
 

@@ -110,6 +110,19 @@ describe('2. a client mistake is a 4xx, never a 5xx', () => {
   });
 });
 
+describe('2b. every casing of a path gets its protocol\'s own answer', () => {
+  test('when the body cannot be read on a mixed-case BillRun or OAuth path, then the same envelope as the lower-case path', async () => {
+    for (const path of ['/paymentgateways/getRequest', '/PaymentGateways/getRequest']) {
+      const res = await request(ctx.app).post(path).set('Content-Type', 'application/json').send('{');
+      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: expect.objectContaining({ status: 0, message: 'The request body could not be read' }) });
+    }
+    for (const path of ['/oauth2/token', '/OAuth2/Token']) {
+      const res = await request(ctx.app).post(path).set('Content-Type', 'application/json').send('{');
+      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 400, body: { error: 'invalid_request', error_description: 'The request body could not be read' } });
+    }
+  });
+});
+
 describe('3. the OAuth token is accepted only as issued', () => {
   const getRequestWith = (token: string) =>
     request(ctx.app).get('/paymentgateways/getRequest').set('Authorization', `Bearer ${token}`).query({ data: JSON.stringify(getRequestFields({}, ctx.clock.now())) });

@@ -60,14 +60,22 @@ export const testEnv = (overrides: Record<string, string> = {}): Record<string, 
  * The whole service for one test file: its own database, the emulator over real HTTP driven by
  * the real stripe client, and the app ready for supertest.
  */
-export async function startTestContext(options: { env?: Record<string, string>; stripeTimeoutMs?: number } = {}): Promise<TestContext> {
+export interface TestContextOptions {
+  env?: Record<string, string>;
+  stripeTimeoutMs?: number;
+  /** The one key the emulator accepts and the service uses (default TEST_STRIPE_KEY). */
+  stripeKey?: string;
+}
+
+export async function startTestContext(options: TestContextOptions = {}): Promise<TestContext> {
+  const stripeKey = options.stripeKey ?? TEST_STRIPE_KEY;
   const logs: string[] = [];
   const logger = createLogger(logLevelOf(options.env), { write: (line: string) => void logs.push(line) });
   const testDb = await createTestDb(logger);
   // The emulator writes into the same capture, as it does into the service log in sandbox mode.
-  const emulator = await startEmulator({ apiKey: TEST_STRIPE_KEY, log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })) });
+  const emulator = await startEmulator({ apiKey: stripeKey, log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })) });
   // Configured like a deployment pointed at a Stripe-compatible host (STRIPE_API_BASE).
-  const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: emulator.url, ...options.env }));
+  const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: stripeKey, STRIPE_API_BASE: emulator.url, ...options.env }));
   let offsetMs = 0;
   const clock: TestClock = {
     now: () => new Date(Date.now() + offsetMs),
@@ -87,13 +95,14 @@ export async function startTestContext(options: { env?: Record<string, string>; 
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
   const gateway = createStripeGateway(
-    createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecrets: [endpoint.secret], idempotencyPrefix: await installationId(testDb.db) },
+    createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
+    // STRIPE_WEBHOOK_SECRET (when a test sets one) is accepted next to the emulator's endpoint secret.
+    { webhookSecrets: [...config.stripe.webhookSecrets, endpoint.secret], idempotencyPrefix: await installationId(testDb.db) },
   );
   const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
   const handle = createApp(deps);
   server.on('request', handle.app);
-  const stripe = createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
+  const stripe = createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
   return {
     app: handle.app,
     handle,
