@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { createAuthenticationRouter } from './authentication/authentication-routes';
 import { createBillrunRouter } from './billrun';
+import { handleStripeEvent } from './payments';
 import { createHealthRouter, type Lifecycle } from './health';
 import { genericErrorHandler, notFoundHandler } from './http/error-handler';
 import './http/express-types';
@@ -26,7 +27,7 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestContext(deps.logger));
   app.use(createHealthRouter(deps, lifecycle));
-  app.use(createStripeWebhookRouter(deps));
+  app.use(createStripeWebhookRouter(deps, (event) => handleStripeEvent(deps, event)));
   app.use(createBillrunRouter(deps, session.handler));
   app.use(createAuthenticationRouter(deps));
   app.use(notFoundHandler);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { handleStripeEvent } from '../payments';
 import { isAppError } from '../shared/app-error';
-import type { Deps } from '../shared/deps';
+import type { StripeEvent, StripeGateway } from './stripe-gateway';
 
 const STRIPE_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
@@ -25,8 +24,11 @@ function eventShapeProblem(event: unknown, rawBody: Buffer): string | undefined 
   return undefined;
 }
 
+/** What the core does with a verified event (injected by app.ts, so this door knows no use case). */
+export type StripeEventHandler = (event: StripeEvent) => Promise<{ duplicate: boolean; outcome: string }>;
+
 /** Stripe webhooks in: raw body (the signature covers the exact bytes), verified, recorded, applied. */
-export function createStripeWebhookRouter(deps: Deps): Router {
+export function createStripeWebhookRouter(deps: { stripe: Pick<StripeGateway, 'verifyWebhook'> }, handleEvent: StripeEventHandler): Router {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: '1mb' });
 
@@ -49,7 +51,7 @@ export function createStripeWebhookRouter(deps: Deps): Router {
     }
     const log = req.log.child({ eventId: event.id, eventType: event.type });
     try {
-      const result = await handleStripeEvent(deps, event);
+      const result = await handleEvent(event);
       log.info({ duplicate: result.duplicate, outcome: result.outcome }, 'webhook handled');
       res.json({ received: true, duplicate: result.duplicate });
     } catch (err) {
