@@ -19,6 +19,7 @@ import { expandChargeField } from './resources/charges';
 import {
   EmulatorApiError,
   apiError,
+  connectOnly,
   idempotencyInFlight,
   idempotencyMismatch,
   invalidRequest,
@@ -204,6 +205,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return answer(401, account.envelope(), { 'WWW-Authenticate': 'Bearer realm="Stripe"' });
     }
     entry.account = account.id;
+    // Stripe-Account acts on a connected account: only Connect platforms may, and no emulated account is one.
+    const onBehalfOf = header(req, 'stripe-account');
+    if (onBehalfOf !== undefined && onBehalfOf !== account.id) return answer(403, connectOnly().envelope());
 
     const fault = core.faults.take(method, path);
     if (fault) entry.fault = fault.type;

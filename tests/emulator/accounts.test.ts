@@ -196,6 +196,53 @@ describe('emulator: one account per secret key', () => {
   });
 });
 
+describe('emulator: GET /v1/account', () => {
+  const rig = useAccountsEmulator();
+
+  it('when each key retrieves its account, then it gets its own Standard test account, with the same id every time', async () => {
+    const { emulator, a, b } = rig();
+    const accountA = await a.accounts.retrieve(null);
+    const accountB = await b.accounts.retrieveCurrent();
+    expect(accountA).toMatchObject({
+      object: 'account',
+      livemode: false,
+      type: 'standard',
+      country: 'US',
+      default_currency: 'usd',
+      charges_enabled: true,
+      payouts_enabled: true,
+      details_submitted: true,
+      capabilities: { card_payments: 'active' },
+      settings: { dashboard: { display_name: expect.any(String) }, payments: { statement_descriptor: 'EMULATOR' } },
+    });
+    expect(accountA.id).toMatch(/^acct_[A-Za-z0-9]{16}$/);
+    expect(accountA.email).toMatch(/@/);
+    expect(accountA.created).toBeLessThanOrEqual(emulator.now());
+    expect(accountB.id).toMatch(/^acct_[A-Za-z0-9]{16}$/);
+    expect(accountB.id).not.toBe(accountA.id);
+    expect((await a.accounts.retrieve(null)).id).toBe(accountA.id);
+    expect(accountA.id).toBe(emulator.accountId(KEY_A));
+    expect(await a.accounts.retrieve(accountA.id)).toEqual(accountA);
+  });
+
+  it("when a key names another account, by id or in the Stripe-Account header, then it is refused as for a platform without Connect", async () => {
+    const { a, b } = rig();
+    const other = (await b.accounts.retrieve(null)).id;
+    const byId = await rejectionOf(a.accounts.retrieve(other));
+    expect(byId).toBeInstanceOf(Stripe.errors.StripePermissionError);
+    expect([byId.statusCode, byId.type]).toEqual([403, 'StripePermissionError']);
+    expect(byId.message).toMatch(/^Only Stripe Connect platforms can work with other accounts\./);
+    expect((await rejectionOf(a.accounts.retrieve('acct_0000000000000000'))).statusCode).toBe(403);
+
+    const customer = await b.customers.create({ email: 'b@example.com' });
+    const onBehalf = await rejectionOf(a.customers.retrieve(customer.id, {}, { stripeAccount: other }));
+    expect(onBehalf).toBeInstanceOf(Stripe.errors.StripePermissionError);
+    const own = (await a.accounts.retrieve(null)).id;
+    expect((await a.customers.list({}, { stripeAccount: own })).data).toEqual([]);
+    expect((await a.accounts.list()).data).toEqual([]);
+  });
+});
+
 describe('emulator: webhooks per account', () => {
   const rig = useAccountsEmulator();
 
