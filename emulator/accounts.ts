@@ -113,13 +113,17 @@ export class AccountRegistry {
     return this.all().find((account) => account.store.holds(id));
   }
 
-  /** "The account was reset": the key gets an empty account with a new id; the old one is gone. */
-  reset(key: string): { previous: Account; current: Account } {
-    const previous = this.requireKey(key);
+  /**
+   * "The account was reset" (or the key now belongs to another account): its key gets an empty
+   * account with a new id, and the old one with everything in it is gone. Other accounts are untouched.
+   */
+  reset(previous: Account): Account {
+    const keyHash = [...this.byKeyHash].find(([, account]) => account === previous)?.[0];
+    if (keyHash === undefined) throw new Error(`account ${previous.id} has no key`);
     const current = this.open();
-    this.byKeyHash.set(hashKey(key), current);
+    this.byKeyHash.set(keyHash, current);
     this.options.hooks.closed(previous);
-    return { previous, current };
+    return current;
   }
 
   /** Every account with its slot, for a state file. */

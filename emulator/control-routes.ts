@@ -75,12 +75,16 @@ function optionalInt(fields: Fields, name: string): number | undefined {
   return Number(s);
 }
 
-/** The account named by the call's key; the default account when it names none. */
-function namedAccount(core: EmulatorCore, authorization: string | undefined): Account {
-  if (authorization === undefined) return core.accounts.default();
+/** The account of the call's key, or the 401 a /v1 request with that header would get. */
+function keyAccount(core: EmulatorCore, authorization: string | undefined): Account {
   const account = core.accounts.authenticate(authorization);
   if (account instanceof EmulatorApiError) throw account;
   return account;
+}
+
+/** The account named by the call's key; the default account when it names none. */
+function namedAccount(core: EmulatorCore, authorization: string | undefined): Account {
+  return authorization === undefined ? core.accounts.default() : keyAccount(core, authorization);
 }
 
 /** Answers a /_emulator request, or undefined when no control route matches. */
@@ -148,6 +152,12 @@ function route(core: EmulatorCore, { method, pathname, fields, authorization }: 
     }
     case 'GET /_emulator/clock':
       return { status: 200, body: { now: core.clock.now() } };
+    case 'POST /_emulator/accounts/reset': {
+      // The key is required: resetting "whatever the default is" by accident would wipe the wrong account.
+      const previous = keyAccount(core, authorization);
+      const current = core.resetAccount(previous);
+      return { status: 200, body: { account_id: current.id, previous_account_id: previous.id } };
+    }
     case 'GET /_emulator/events':
       return { status: 200, body: { data: namedAccount(core, authorization).store.events } };
     default:

@@ -57,6 +57,8 @@ export interface EmulatorCore {
   addWebhookEndpoint(account: Account, url: string, events?: string[]): { id: string; secret: string };
   /** Sends an event again to its account's matching endpoints; 404 for an unknown id. */
   redeliverEvent(eventId: string): void;
+  /** Empties the account and gives its key a new acct_ id; returns the new account. */
+  resetAccount(account: Account): Account;
 }
 
 export function createCore(options: EmulatorOptions): EmulatorCore {
@@ -142,6 +144,11 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
       const event = account?.store.events.find((e) => e.id === eventId);
       if (!account || !event) throw resourceMissing('event', eventId);
       webhooks.redeliver(account, event);
+    },
+    resetAccount(account) {
+      const current = accounts.reset(account);
+      runtime.log('account reset', { previous: account.id, account: current.id });
+      return current;
     },
   };
 }

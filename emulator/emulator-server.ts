@@ -409,6 +409,7 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
     }),
     settleRefund: changing((id: string, outcome: 'succeeded' | 'failed') => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome'))),
     accountId: (apiKey) => core.accounts.requireKey(apiKey).id,
+    resetAccount: changing((apiKey: string) => ({ accountId: core.resetAccount(core.accounts.requireKey(apiKey)).id })),
     events: (o) => structuredClone(core.accountFor(o?.apiKey).store.events),
     addWebhookEndpoint: changing((endpointUrl: string, events?: string[], o?: AccountOption) =>
       core.addWebhookEndpoint(core.accountFor(o?.apiKey), endpointUrl, events),

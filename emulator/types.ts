@@ -147,6 +147,12 @@ export interface Emulator {
 
   /** The acct_ id of the key's account (made on first use when no apiKey is configured); EmulatorApiError 401 for a refused key. */
   accountId(apiKey: string): string;
+  /**
+   * "The key changed / the account was reset": every object, event, webhook endpoint (and delivery
+   * still queued for it) and idempotency key of the key's account is gone, and the key now has an
+   * empty account with a new acct_ id. Other accounts are untouched. EmulatorApiError 401 for a refused key.
+   */
+  resetAccount(apiKey: string): { accountId: string };
 
   /** Every event of the account recorded so far, oldest first. */
   events(options?: AccountOption): object[];

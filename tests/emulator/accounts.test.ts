@@ -243,6 +243,87 @@ describe('emulator: GET /v1/account', () => {
   });
 });
 
+describe('emulator: resetting an account', () => {
+  const rig = useAccountsEmulator();
+
+  async function reset(emulator: Emulator, key?: string): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${emulator.url}/_emulator/accounts/reset`, {
+      method: 'POST',
+      headers: key === undefined ? {} : { Authorization: `Bearer ${key}` },
+    });
+    return { status: res.status, json: await res.json() };
+  }
+
+  it('when an account is reset with its key, then the key has a new empty account and the other account is untouched', async () => {
+    const { emulator, a, b } = rig();
+    const before = (await a.accounts.retrieve(null)).id;
+    const accountB = (await b.accounts.retrieve(null)).id;
+    const inA = await chargedCustomer(a, emulator);
+    const inB = await chargedCustomer(b, emulator);
+    await a.customers.create({ email: 'once@example.com' }, { idempotencyKey: 'tx-9' });
+    await a.webhookEndpoints.create({ url: 'https://merchant.example/hooks', enabled_events: ['*'] });
+    const eventsB = (await b.events.list({ limit: 100 })).data.map((e) => e.id);
+
+    const answer = await reset(emulator, KEY_A);
+    expect(answer.status).toBe(200);
+    expect(answer.json.previous_account_id).toBe(before);
+    expect(answer.json.account_id).toMatch(/^acct_[A-Za-z0-9]{16}$/);
+    expect(answer.json.account_id).not.toBe(before);
+    expect((await a.accounts.retrieve(null)).id).toBe(answer.json.account_id);
+    expect(emulator.accountId(KEY_A)).toBe(answer.json.account_id);
+
+    await expectMissing(a.customers.retrieve(inA.customer.id), `No such customer: '${inA.customer.id}'`);
+    await expectMissing(a.paymentIntents.retrieve(inA.paymentIntent.id), `No such payment_intent: '${inA.paymentIntent.id}'`);
+    expect((await a.customers.list()).data).toEqual([]);
+    expect((await a.charges.list()).data).toEqual([]);
+    expect((await a.events.list()).data).toEqual([]);
+    expect((await a.webhookEndpoints.list()).data).toEqual([]);
+    const fresh = await a.customers.create({ email: 'once@example.com' }, { idempotencyKey: 'tx-9' });
+    expect(fresh.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+
+    expect((await b.accounts.retrieve(null)).id).toBe(accountB);
+    expect((await b.paymentIntents.retrieve(inB.paymentIntent.id)).status).toBe('succeeded');
+    expect((await b.events.list({ limit: 100 })).data.map((e) => e.id)).toEqual(eventsB);
+    expect(() => emulator.completeCheckoutSession('cs_test_gone', '4242424242424242')).toThrow(/No such checkout.session/);
+  });
+
+  it('when the reset call names no key or a refused one, then it is a 401 and nothing is reset', async () => {
+    const { emulator, a } = rig();
+    const before = (await a.accounts.retrieve(null)).id;
+    const customer = await a.customers.create({ email: 'kept@example.com' });
+    expect(await reset(emulator)).toMatchObject({ status: 401, json: { error: { message: expect.stringMatching(/^You did not provide an API key/) } } });
+    expect(await reset(emulator, 'sk_test_not_configured')).toMatchObject({ status: 401, json: { error: { message: 'Invalid API Key provided: sk_test_****ured' } } });
+    expect((await a.accounts.retrieve(null)).id).toBe(before);
+    expect(((await a.customers.retrieve(customer.id)) as Stripe.Customer).email).toBe('kept@example.com');
+  });
+
+  it('when an account is reset in-process while its webhooks wait, then they are never delivered and the other account still gets its own', async () => {
+    const { emulator, a, b } = rig();
+    const receiverA = await startWebhookReceiver();
+    const receiverB = await startWebhookReceiver();
+    try {
+      emulator.addWebhookEndpoint(receiverA.url, undefined, { apiKey: KEY_A });
+      emulator.addWebhookEndpoint(receiverB.url, undefined, { apiKey: KEY_B });
+      emulator.pauseWebhooks();
+      await a.customers.create({ email: 'a@example.com' });
+      const customerB = await b.customers.create({ email: 'b@example.com' });
+      const { accountId } = emulator.resetAccount(KEY_A);
+      expect(accountId).toBe(emulator.accountId(KEY_A));
+      emulator.releaseWebhooks();
+      await emulator.settleWebhooks();
+      expect(receiverA.received).toEqual([]);
+      expect(receiverB.received.map((r) => r.event.data.object.id)).toEqual([customerB.id]);
+      // The new account starts without endpoints: the old one's registration went with it.
+      await a.customers.create({ email: 'after@example.com' });
+      await emulator.settleWebhooks();
+      expect(receiverA.received).toEqual([]);
+    } finally {
+      await receiverA.close();
+      await receiverB.close();
+    }
+  });
+});
+
 describe('emulator: webhooks per account', () => {
   const rig = useAccountsEmulator();
 
@@ -398,6 +479,19 @@ describe('emulator: accounts in the state file', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('when an account was reset before the restart, then its key keeps the new id and the old objects stay gone', async () => {
+    const first = await start([KEY_A, KEY_B]);
+    const old = await stripeClient(first, { key: KEY_A }).customers.create({ email: 'old@example.com' });
+    const keptB = await stripeClient(first, { key: KEY_B }).customers.create({ email: 'b@example.com' });
+    const { accountId } = first.resetAccount(KEY_A);
+    await stop(first);
+
+    const second = await start([KEY_A, KEY_B]);
+    expect(second.accountId(KEY_A)).toBe(accountId);
+    await expectMissing(stripeClient(second, { key: KEY_A }).customers.retrieve(old.id), `No such customer: '${old.id}'`);
+    expect((await stripeClient(second, { key: KEY_B }).customers.list()).data.map((c) => c.id)).toEqual([keptB.id]);
   });
 
   it('when the state file is in the old single-account format, then it loads into the first configured key and the other keys start empty', async () => {
