@@ -209,7 +209,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const onBehalfOf = header(req, 'stripe-account');
     if (onBehalfOf !== undefined && onBehalfOf !== account.id) return answer(403, connectOnly().envelope());
 
-    const fault = core.faults.take(method, path);
+    const fault = core.faults.take(method, path, account.id);
     if (fault) entry.fault = fault.type;
     if (fault?.type === 'timeout') return hang(req, fault, entry);
     if (fault?.type === 'error_500') {

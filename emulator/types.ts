@@ -86,6 +86,8 @@ export interface FaultSpec {
   method?: string;
   /** Only requests whose /v1 path starts with this prefix, e.g. '/v1/checkout/sessions'. */
   path?: string;
+  /** Only requests made with this account's key (its acct_ id, see `Emulator.accountId`). */
+  account?: string;
   /**
    * timeout: how long to hang before destroying the socket (default 30000).
    * Other types: an optional delay before the fault applies; for drop_after_acting the request
