@@ -81,16 +81,13 @@ export class AccountRegistry {
 
   /** The account of the key in an Authorization header, or the 401 Stripe answers. */
   authenticate(header: string | undefined): Account | EmulatorApiError {
-    const key = readApiKey(header);
-    if (key === undefined) return unauthorized(NO_KEY);
-    if (isLiveKey(key)) return unauthorized(`Invalid API Key provided: ${maskKey(key)} (the emulator never accepts live-mode keys)`);
-    return this.accountOf(key) ?? unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
+    return this.authenticateKey(readApiKey(header));
   }
 
   /** For in-process callers: the key's account, or the EmulatorApiError (401) a request with it would get. */
   requireKey(key: string): Account {
     if (typeof key !== 'string') throw new TypeError('apiKey must be a string');
-    const account = this.authenticate(`Bearer ${key}`);
+    const account = this.authenticateKey(key);
     if (account instanceof EmulatorApiError) throw account;
     return account;
   }
@@ -154,6 +151,12 @@ export class AccountRegistry {
     for (const hash of this.configured ?? []) if (!this.byKeyHash.has(hash)) this.byKeyHash.set(hash, this.open());
     this.defaultKeyHash = defaultKeyHash;
     return restored;
+  }
+
+  private authenticateKey(key: string | undefined): Account | EmulatorApiError {
+    if (key === undefined || key === '') return unauthorized(NO_KEY);
+    if (isLiveKey(key)) return unauthorized(`Invalid API Key provided: ${maskKey(key)} (the emulator never accepts live-mode keys)`);
+    return this.accountOf(key) ?? unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
   }
 
   /** An accepted key's account, made on first use; undefined when the key is not accepted. */

@@ -167,7 +167,8 @@ function restoreAccount(account: Account, saved: SavedAccountData): void {
  */
 function upgradeLegacy(legacy: LegacyState): SavedState {
   const { version: _version, savedAt, publicUrl, clockOffsetSeconds, modes, ...data } = legacy;
-  const created = Math.min(Math.floor(Date.now() / 1000) + clockOffsetSeconds, ...data.events.map((e) => e.created));
+  // The account existed before its oldest event.
+  const created = data.events.reduce((oldest, e) => Math.min(oldest, e.created), Math.floor(Date.now() / 1000) + clockOffsetSeconds);
   return {
     version: STATE_VERSION,
     savedAt,
@@ -510,8 +511,8 @@ function validateState(raw: unknown): SavedState {
     need(typeof account.default === 'boolean', `${where}default must be true or false`);
     validateAccountData(account, where, seen);
   });
-  need(accounts.filter((a) => (a as SavedAccount).default).length <= 1, 'more than one default account');
-  // Only the default account exists before a key claims it, and the first key used claims it.
+  // What accounts.ts can be in: one default account, and one without a key only before the first key used has claimed it.
+  need(accounts.length === 0 || accounts.filter((a) => (a as SavedAccount).default).length === 1, 'exactly one account must be the default');
   need(accounts.every((a) => (a as SavedAccount).keyHash !== null) || accounts.length === 1, 'an account without a key must be the only one');
   return raw as unknown as SavedState;
 }

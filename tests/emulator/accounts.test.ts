@@ -427,8 +427,8 @@ describe('emulator: accounts in the state file', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(apiKey: string | string[]): Promise<Emulator> {
-    const emulator = await startEmulator({ apiKey, stateFile });
+  async function start(apiKey?: string | string[]): Promise<Emulator> {
+    const emulator = await startEmulator({ ...(apiKey !== undefined ? { apiKey } : {}), stateFile });
     running.push(emulator);
     return emulator;
   }
@@ -436,6 +436,16 @@ describe('emulator: accounts in the state file', () => {
   async function stop(emulator: Emulator): Promise<void> {
     running.splice(running.indexOf(emulator), 1);
     await emulator.close();
+  }
+
+  /** The file as the single-account emulator wrote it: one account's collections at the top level, version 1. */
+  function rewriteAsVersion1(): void {
+    const { accounts, version: _version, ...header } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    expect(accounts).toHaveLength(1);
+    const { id: _id, created: _created, keyHash: _keyHash, default: _default, ...collections } = accounts[0];
+    // Version 1 scoped idempotency entries by a hash of the key.
+    collections.idempotency = collections.idempotency.map((e: object) => ({ scope: 'e3b0c44298fc1c149afbf4c8996fb924', ...e }));
+    fs.writeFileSync(stateFile, JSON.stringify({ version: 1, ...header, ...collections }));
   }
 
   it('when two accounts are saved and the emulator starts again, then each key finds its own account, objects, endpoint and replays, and the file holds no key', async () => {
@@ -502,10 +512,7 @@ describe('emulator: accounts in the state file', () => {
     await stripe.customers.create({ email: 'replayed@example.com' }, { idempotencyKey: 'old-1' });
     const endpoint = before.addWebhookEndpoint('http://127.0.0.1:1/webhooks/stripe');
     await stop(before);
-    const { accounts, version: _version, ...header } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-    const { id: _id, created: _created, keyHash: _keyHash, default: _default, ...collections } = accounts[0];
-    collections.idempotency = collections.idempotency.map((e: object) => ({ scope: 'e3b0c44298fc1c149afbf4c8996fb924', ...e }));
-    fs.writeFileSync(stateFile, JSON.stringify({ version: 1, ...header, ...collections }));
+    rewriteAsVersion1();
 
     const sandboxKey = 'sk_test_sandbox_emulator';
     const after = await start([sandboxKey, KEY_B]);
@@ -525,5 +532,26 @@ describe('emulator: accounts in the state file', () => {
     const again = await start(sandboxKey);
     expect(again.accountId(sandboxKey)).toBe(accountId);
     expect((await stripeClient(again, { key: sandboxKey }).customers.list()).data.map((c) => c.id)).toContain(customer.id);
+  });
+
+  it('when an old single-account file is loaded with no apiKey configured, then the first key used takes it over and keeps it after the next restart', async () => {
+    const before = await start(KEY_A);
+    const customer = await stripeClient(before, { key: KEY_A }).customers.create({ email: 'sandbox@example.com' });
+    await stop(before);
+    rewriteAsVersion1();
+
+    const after = await start();
+    const first = stripeClient(after, { key: KEY_B });
+    expect((await first.customers.list()).data.map((c) => c.id)).toEqual([customer.id]);
+    expect((await stripeClient(after, { key: KEY_A }).customers.list()).data).toEqual([]);
+    const accountId = after.accountId(KEY_B);
+    await stop(after);
+
+    const again = await start();
+    // The other key comes first this time: the file says whose account it is.
+    expect((await stripeClient(again, { key: KEY_A }).customers.list()).data).toEqual([]);
+    expect(again.accountId(KEY_B)).toBe(accountId);
+    expect((await stripeClient(again, { key: KEY_B }).customers.list()).data.map((c) => c.id)).toEqual([customer.id]);
+    expect(again.events().length).toBeGreaterThan(0);
   });
 });
