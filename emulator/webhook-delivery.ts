@@ -1,9 +1,10 @@
 /**
  * Signed webhook delivery, one dispatcher for every account. Each event goes to each enabled
- * endpoint of its own account whose `enabled_events` match, as a POST signed like Stripe's (`Stripe-Signature: t=<unix>,v1=<HMAC-SHA256>`), never
- * inside the API request that caused it. Each endpoint has its own lane: one delivery at a time,
- * in event order; a non-2xx answer or a network error is retried after `retryDelaysMs` (3
- * attempts in all by default) before the lane moves on.
+ * endpoint of its own account whose `enabled_events` match, as a POST signed like Stripe's
+ * (`Stripe-Signature: t=<unix>,v1=<HMAC-SHA256>`), never inside the API request that caused it.
+ * Each endpoint has its own lane: one delivery at a time, in event order; a non-2xx answer or a
+ * network error is retried after `retryDelaysMs` (3 attempts in all by default) before the lane
+ * moves on.
  *
  * Tests bend delivery the ways Stripe's own can go wrong: held and released out of order,
  * duplicated, lost, failed, redelivered. These controls act on every account at once. `settle()`
