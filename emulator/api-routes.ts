@@ -3,6 +3,7 @@
  * handler receives. The server does auth, idempotency, faults, parameter checks and `expand`;
  * handlers only tell the resource's story.
  */
+import type { AccountIdentity } from './accounts';
 import type { Store } from './store';
 import type { Infer, ParamSpec } from './params';
 import { invalidRequest } from './stripe-errors';
@@ -17,6 +18,8 @@ export interface ApiContext<P> {
   params: P;
   /** Path parameters, e.g. `{ id: 'cus_...' }` for /v1/customers/:id. */
   path: Record<string, string>;
+  /** The account the request's key belongs to, and its store: handlers see nothing else. */
+  account: AccountIdentity;
   store: Store;
   runtime: EmulatorRuntime;
   stripeVersion: string | undefined;

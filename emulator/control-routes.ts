@@ -1,7 +1,10 @@
 /**
- * The test-control API beside /v1: no API key, JSON answers, JSON or form bodies.
- * It drives what a browser or the passage of time would otherwise do.
+ * The test-control API beside /v1: JSON answers, JSON or form bodies. It drives what a browser or
+ * the passage of time would otherwise do. Calls about an object find it by id in whichever account
+ * holds it; calls about an account (its events, its webhook endpoints) take that account's key in
+ * the Authorization header, as /v1 does, and act on the default account without one.
  */
+import type { Account } from './accounts';
 import { checkFaultSpec } from './faults';
 import type { EmulatorCore } from './emulator-core';
 import { parseForm } from './form-parser';
@@ -13,6 +16,14 @@ export interface ControlAnswer {
 }
 
 type Fields = Record<string, unknown>;
+
+export interface ControlRequest {
+  method: string;
+  pathname: string;
+  fields: Fields;
+  /** The Authorization header, if any. */
+  authorization: string | undefined;
+}
 
 export function parseControlBody(text: string, contentType: string | undefined): Fields {
   if (!text.trim()) return {};
@@ -64,21 +75,33 @@ function optionalInt(fields: Fields, name: string): number | undefined {
   return Number(s);
 }
 
+/** The account of the call's key, or the 401 a /v1 request with that header would get. */
+function keyAccount(core: EmulatorCore, authorization: string | undefined): Account {
+  const account = core.accounts.authenticate(authorization);
+  if (account instanceof EmulatorApiError) throw account;
+  return account;
+}
+
+/** The account named by the call's key; the default account when it names none. */
+function namedAccount(core: EmulatorCore, authorization: string | undefined): Account {
+  return authorization === undefined ? core.accounts.default() : keyAccount(core, authorization);
+}
+
 /** Answers a /_emulator request, or undefined when no control route matches. */
-export async function handleControl(core: EmulatorCore, method: string, pathname: string, fields: Fields): Promise<ControlAnswer | undefined> {
+export async function handleControl(core: EmulatorCore, req: ControlRequest): Promise<ControlAnswer | undefined> {
   try {
-    if (method === 'POST' && pathname === '/_emulator/webhooks/settle') {
+    if (req.method === 'POST' && req.pathname === '/_emulator/webhooks/settle') {
       await core.webhooks.settle();
       return { status: 200, body: { settled: true } };
     }
-    return route(core, method, pathname, fields) ?? paymentRoute(core, method, pathname, fields) ?? webhookRoute(core, method, pathname, fields);
+    return route(core, req) ?? paymentRoute(core, req) ?? webhookRoute(core, req);
   } catch (err) {
     if (err instanceof EmulatorApiError) return { status: err.status, body: err.envelope() satisfies StripeErrorEnvelope };
     throw err;
   }
 }
 
-function route(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+function route(core: EmulatorCore, { method, pathname, fields, authorization }: ControlRequest): ControlAnswer | undefined {
   const session = /^\/_emulator\/checkout\/sessions\/([^/]+)\/(complete|cancel)$/.exec(pathname);
   if (session && method === 'POST') {
     const id = decodeURIComponent(session[1]);
@@ -129,14 +152,20 @@ function route(core: EmulatorCore, method: string, pathname: string, fields: Fie
     }
     case 'GET /_emulator/clock':
       return { status: 200, body: { now: core.clock.now() } };
+    case 'POST /_emulator/accounts/reset': {
+      // The key is required: resetting "whatever the default is" by accident would wipe the wrong account.
+      const previous = keyAccount(core, authorization);
+      const current = core.resetAccount(previous);
+      return { status: 200, body: { account_id: current.id, previous_account_id: previous.id } };
+    }
     case 'GET /_emulator/events':
-      return { status: 200, body: { data: core.store.events } };
+      return { status: 200, body: { data: namedAccount(core, authorization).store.events } };
     default:
       return undefined;
   }
 }
 
-function paymentRoute(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+function paymentRoute(core: EmulatorCore, { method, pathname, fields }: ControlRequest): ControlAnswer | undefined {
   const pi = /^\/_emulator\/payment_intents\/([^/]+)\/(three_d_secure|settle)$/.exec(pathname);
   if (pi && method === 'POST') {
     const id = decodeURIComponent(pi[1]);
@@ -153,21 +182,21 @@ function paymentRoute(core: EmulatorCore, method: string, pathname: string, fiel
   }
   switch (`${method} ${pathname}`) {
     case 'GET /_emulator/payment_mode':
-      return { status: 200, body: { mode: core.store.modes.payments } };
+      return { status: 200, body: { mode: core.modes.payments } };
     case 'POST /_emulator/payment_mode':
-      core.store.modes.payments = choice(fields, 'mode', ['immediate', 'processing'] as const);
-      return { status: 200, body: { mode: core.store.modes.payments } };
+      core.modes.payments = choice(fields, 'mode', ['immediate', 'processing'] as const);
+      return { status: 200, body: { mode: core.modes.payments } };
     case 'GET /_emulator/refund_mode':
-      return { status: 200, body: { mode: core.store.modes.refunds } };
+      return { status: 200, body: { mode: core.modes.refunds } };
     case 'POST /_emulator/refund_mode':
-      core.store.modes.refunds = choice(fields, 'mode', ['immediate', 'pending'] as const);
-      return { status: 200, body: { mode: core.store.modes.refunds } };
+      core.modes.refunds = choice(fields, 'mode', ['immediate', 'pending'] as const);
+      return { status: 200, body: { mode: core.modes.refunds } };
     default:
       return undefined;
   }
 }
 
-function webhookRoute(core: EmulatorCore, method: string, pathname: string, fields: Fields): ControlAnswer | undefined {
+function webhookRoute(core: EmulatorCore, { method, pathname, fields, authorization }: ControlRequest): ControlAnswer | undefined {
   const hooks = core.webhooks;
   switch (`${method} ${pathname}`) {
     case 'POST /_emulator/webhooks/endpoints': {
@@ -177,7 +206,7 @@ function webhookRoute(core: EmulatorCore, method: string, pathname: string, fiel
       if (events !== undefined && (!Array.isArray(events) || !events.every((e) => typeof e === 'string'))) {
         throw invalidRequest('events must be an array of event types.', { param: 'events' });
       }
-      return { status: 200, body: core.addWebhookEndpoint(url, events as string[] | undefined) };
+      return { status: 200, body: core.addWebhookEndpoint(namedAccount(core, authorization), url, events as string[] | undefined) };
     }
     case 'GET /_emulator/webhooks/deliveries':
       return { status: 200, body: { data: hooks.deliveries() } };
@@ -206,7 +235,7 @@ function webhookRoute(core: EmulatorCore, method: string, pathname: string, fiel
     case 'POST /_emulator/webhooks/redeliver': {
       const id = optionalString(fields, 'event');
       if (id === undefined) throw invalidRequest('Missing required param: event.', { code: 'parameter_missing', param: 'event' });
-      hooks.redeliver(id);
+      core.redeliverEvent(id);
       return { status: 200, body: { ok: true } };
     }
     default:

@@ -3,17 +3,18 @@
  * and the in-process `Emulator` methods.
  */
 import type Stripe from 'stripe';
+import { AccountRegistry, type Account } from './accounts';
 import type { EmulatorRuntime } from './api-routes';
 import { cancelTarget, submitCard } from './checkout-completion';
 import { createClock, type EmulatorClock } from './clock';
 import { FaultQueue } from './faults';
-import { IdempotencyStore } from './idempotency';
 import { RequestLog } from './request-log';
 import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-intents';
 import { settleRefund } from './resources/refunds';
 import { captureState, restoreState, StateFile, type SavedState } from './persistence';
 import { registerWebhookEndpoint } from './resources/webhook-endpoints';
-import { Store } from './store';
+import type { Modes, Store } from './store';
+import { resourceMissing } from './stripe-errors';
 import type { CardSetupResult, EmulatorOptions } from './types';
 import { WebhookDispatcher } from './webhook-delivery';
 
@@ -27,10 +28,11 @@ export interface CompleteOptions {
 
 export interface EmulatorCore {
   readonly clock: EmulatorClock;
-  readonly store: Store;
+  /** Payment and refund modes: emulator-wide. */
+  readonly modes: Modes;
+  readonly accounts: AccountRegistry;
   readonly requestLog: RequestLog;
   readonly faults: FaultQueue;
-  readonly idempotency: IdempotencyStore;
   readonly webhooks: WebhookDispatcher;
   readonly runtime: EmulatorRuntime & { publicUrl: string };
   /** Set when `stateFile` is: the file the state is saved to. */
@@ -39,48 +41,74 @@ export interface EmulatorCore {
   readonly restored: SavedState | undefined;
   /** Something changed: schedules a save when there is a state file. */
   changed(): void;
+  /**
+   * The store of the account that holds this id (ids are unique across accounts). When none does,
+   * the default account's, so the caller's own lookup answers its usual resource_missing.
+   */
+  storeHolding(id: string): Store;
+  /** The key's account (EmulatorApiError 401 when the key is refused); without a key the default account. */
+  accountFor(apiKey: string | undefined): Account;
   /** Throws EmulatorApiError when the card declines, 3DS fails, or the session is not open. */
   completeCheckoutSession(id: string, card: string, opts?: CompleteOptions): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
   authenticatePaymentIntent(id: string, result: 'pass' | 'fail'): AuthenticationResult;
   settlePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent;
   settleRefund(id: string, outcome: 'succeeded' | 'failed'): Stripe.Refund;
-  addWebhookEndpoint(url: string, events?: string[]): { id: string; secret: string };
+  addWebhookEndpoint(account: Account, url: string, events?: string[]): { id: string; secret: string };
+  /** Sends an event again to its account's matching endpoints; 404 for an unknown id. */
+  redeliverEvent(eventId: string): void;
+  /** Empties the account and gives its key a new acct_ id; returns the new account. */
+  resetAccount(account: Account): Account;
 }
 
 export function createCore(options: EmulatorOptions): EmulatorCore {
   const clock = createClock();
-  const store = new Store(clock);
+  const modes: Modes = { payments: 'immediate', refunds: 'immediate' };
   const runtime = {
     publicUrl: '',
     log: (msg: string, fields?: Record<string, unknown>) => options.log?.(msg, fields),
   };
-  const idempotency = new IdempotencyStore(clock);
-  const stateFile =
-    options.stateFile !== undefined ? new StateFile(options.stateFile, () => captureState({ clock, store, idempotency, runtime }), runtime.log) : undefined;
+  let stateFile: StateFile | undefined;
   const changed = () => stateFile?.changed();
-  const restored = stateFile?.load();
-  if (restored) restoreState({ clock, store, idempotency, runtime }, restored);
-  if (stateFile) store.onEvent(changed);
-  const webhooks = new WebhookDispatcher(store, runtime, {
+  const webhooks = new WebhookDispatcher(runtime, {
     ...(options.webhookRetryDelaysMs !== undefined ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
     ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
     onStateChange: changed,
   });
+  const accounts = new AccountRegistry({
+    apiKeys: options.apiKey,
+    clock,
+    modes,
+    hooks: {
+      opened: (account) => {
+        webhooks.watch(account);
+        account.store.onEvent(changed);
+      },
+      closed: (account) => webhooks.forget(account),
+    },
+  });
+  const parts = { clock, modes, accounts, runtime };
+  stateFile = options.stateFile !== undefined ? new StateFile(options.stateFile, () => captureState(parts), runtime.log) : undefined;
+  const restored = stateFile?.load();
+  if (restored) restoreState(parts, restored);
+  const storeHolding = (id: string) => (accounts.holding(id) ?? accounts.default()).store;
+
   return {
     clock,
-    store,
+    modes,
+    accounts,
     requestLog: new RequestLog(),
     faults: new FaultQueue(),
-    idempotency,
     webhooks,
     runtime,
     stateFile,
     restored,
     changed,
+    storeHolding,
+    accountFor: (apiKey) => (apiKey === undefined ? accounts.default() : accounts.requireKey(apiKey)),
     completeCheckoutSession(id, card, opts = {}) {
       const result = submitCard(
-        store,
+        storeHolding(id),
         runtime,
         id,
         { card, expMonth: opts.expMonth, expYear: opts.expYear, cvc: opts.cvc, name: opts.name },
@@ -97,19 +125,30 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
       }
     },
     cancelCheckoutSession(id) {
-      return cancelTarget(store, runtime, id);
+      return cancelTarget(storeHolding(id), runtime, id);
     },
     authenticatePaymentIntent(id, result) {
-      return authenticatePaymentIntent(store, runtime, id, result);
+      return authenticatePaymentIntent(storeHolding(id), runtime, id, result);
     },
     settlePaymentIntent(id, outcome) {
-      return settlePaymentIntent(store, id, outcome);
+      return settlePaymentIntent(storeHolding(id), id, outcome);
     },
     settleRefund(id, outcome) {
-      return settleRefund(store, id, outcome);
+      return settleRefund(storeHolding(id), id, outcome);
     },
-    addWebhookEndpoint(url, events = ['*']) {
-      return registerWebhookEndpoint(store, url, events);
+    addWebhookEndpoint(account, url, events = ['*']) {
+      return registerWebhookEndpoint(account.store, url, events);
+    },
+    redeliverEvent(eventId) {
+      const account = accounts.holding(eventId);
+      const event = account?.store.events.find((e) => e.id === eventId);
+      if (!account || !event) throw resourceMissing('event', eventId);
+      webhooks.redeliver(account, event);
+    },
+    resetAccount(account) {
+      const current = accounts.reset(account);
+      runtime.log('account reset', { previous: account.id, account: current.id });
+      return current;
     },
   };
 }

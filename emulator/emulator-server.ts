@@ -19,13 +19,13 @@ import { expandChargeField } from './resources/charges';
 import {
   EmulatorApiError,
   apiError,
+  connectOnly,
   idempotencyInFlight,
   idempotencyMismatch,
   invalidRequest,
   rateLimited,
-  unauthorized,
 } from './stripe-errors';
-import type { Emulator, EmulatorOptions, FaultSpec, LoggedRequest } from './types';
+import type { AccountOption, Emulator, EmulatorOptions, FaultSpec, LoggedRequest } from './types';
 
 /** The version stripe-node 23 pins; echoed when a request names none. */
 export const DEFAULT_API_VERSION = '2026-10-28.endive';
@@ -65,44 +65,6 @@ function matchRoute(routes: CompiledRoute[], method: string, path: string): { ro
     return { route: c.route, path: params };
   }
   return undefined;
-}
-
-/** `sk_test_****abcd`: never the whole key. */
-export function maskKey(key: string): string {
-  const prefix = /^[a-z]{2,4}_(?:test|live)_/.exec(key)?.[0] ?? '';
-  const rest = key.slice(prefix.length);
-  return `${prefix}****${rest.length > 4 ? rest.slice(-4) : ''}`;
-}
-
-function readApiKey(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const space = header.indexOf(' ');
-  if (space === -1) return undefined;
-  const scheme = header.slice(0, space).toLowerCase();
-  const value = header.slice(space + 1).trim();
-  if (scheme === 'bearer') return value || undefined;
-  if (scheme === 'basic') {
-    // Stripe takes the key as the Basic user name, with an empty password.
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const user = decoded.split(':', 1)[0];
-    return user || undefined;
-  }
-  return undefined;
-}
-
-function authenticate(header: string | undefined, configured: string | undefined): { key: string } | EmulatorApiError {
-  const key = readApiKey(header);
-  if (key === undefined) {
-    return unauthorized(
-      "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-    );
-  }
-  if (key.startsWith('sk_live_') || key.startsWith('rk_live_')) {
-    return unauthorized(`Invalid API Key provided: ${maskKey(key)} (the emulator never accepts live-mode keys)`);
-  }
-  const ok = configured !== undefined ? key === configured : key.startsWith('sk_test_');
-  if (!ok) return unauthorized(`Invalid API Key provided: ${maskKey(key)}`);
-  return { key };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -179,7 +141,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         if (err instanceof EmulatorApiError) return sendJson(res, err.status, err.envelope());
         throw err;
       }
-      const answer = await handleControl(core, method, path, fields);
+      const answer = await handleControl(core, { method, pathname: path, fields, authorization: header(req, 'authorization') });
       if (method !== 'GET') core.changed();
       if (answer) return sendJson(res, answer.status, answer.body);
       return sendJson(res, 404, invalidRequest(`Unrecognized emulator control URL (${method}: ${path}).`, {}, 404).envelope());
@@ -234,16 +196,20 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     };
     const answer = (status: number, payload: object | string, extra: Record<string, string> = {}) => {
       entry.status = status;
-      log('request', { method, path, status, requestId, idempotencyKey, replayed: entry.replayed, fault: entry.fault });
+      log('request', { method, path, status, requestId, idempotencyKey, account: entry.account, replayed: entry.replayed, fault: entry.fault });
       sendJson(res, status, payload, { ...baseHeaders, ...extra });
     };
 
-    const auth = authenticate(header(req, 'authorization'), opts.apiKey);
-    if (auth instanceof EmulatorApiError) {
-      return answer(401, auth.envelope(), { 'WWW-Authenticate': 'Bearer realm="Stripe"' });
+    const account = core.accounts.authenticate(header(req, 'authorization'));
+    if (account instanceof EmulatorApiError) {
+      return answer(401, account.envelope(), { 'WWW-Authenticate': 'Bearer realm="Stripe"' });
     }
+    entry.account = account.id;
+    // Stripe-Account acts on a connected account: only Connect platforms may, and no emulated account is one.
+    const onBehalfOf = header(req, 'stripe-account');
+    if (onBehalfOf !== undefined && onBehalfOf !== account.id) return answer(403, connectOnly().envelope());
 
-    const fault = core.faults.take(method, path);
+    const fault = core.faults.take(method, path, account.id);
     if (fault) entry.fault = fault.type;
     if (fault?.type === 'timeout') return hang(req, fault, entry);
     if (fault?.type === 'error_500') {
@@ -259,7 +225,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const finish = (status: number, payload: object | string, extra: Record<string, string> = {}) => {
       if (!dropAfterActing) return answer(status, payload, extra);
       entry.status = status;
-      log('request', { method, path, status, requestId, idempotencyKey, fault: entry.fault, dropped: true });
+      log('request', { method, path, status, requestId, idempotencyKey, account: entry.account, fault: entry.fault, dropped: true });
       req.socket.destroy();
     };
 
@@ -287,9 +253,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       throw err;
     }
 
-    const apiKey = auth.key;
     if (idempotencyKey !== undefined) {
-      const check = core.idempotency.begin(apiKey, idempotencyKey, method, path, rawParams);
+      const check = account.idempotency.begin(idempotencyKey, method, path, rawParams);
       switch (check.kind) {
         case 'mismatch':
           return finish(400, idempotencyMismatch(idempotencyKey, check.firstPath, path).envelope());
@@ -311,11 +276,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let status: number;
     let payload: object;
     try {
-      const result = await core.store.withRequest({ id: requestId, idempotencyKey: idempotencyKey ?? null }, () =>
+      const result = await account.store.withRequest({ id: requestId, idempotencyKey: idempotencyKey ?? null }, () =>
         route.handle({
           params,
           path: matched.path,
-          store: core.store,
+          account,
+          store: account.store,
           runtime: core.runtime,
           stripeVersion,
         }),
@@ -326,8 +292,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         applyExpand(
           payload as Record<string, unknown>,
           params.expand,
-          (id) => core.store.serializeById(id),
-          (parent, field) => expandChargeField(core.store, parent, field),
+          (id) => account.store.serializeById(id),
+          (parent, field) => expandChargeField(account.store, parent, field),
         );
       }
     } catch (err) {
@@ -342,8 +308,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     const text = JSON.stringify(payload, null, 2);
     if (idempotencyKey !== undefined) {
-      if (status >= 500) core.idempotency.abandon(apiKey, idempotencyKey);
-      else core.idempotency.finish(apiKey, idempotencyKey, { status, body: text, requestId });
+      if (status >= 500) account.idempotency.abandon(idempotencyKey);
+      else account.idempotency.finish(idempotencyKey, { status, body: text, requestId });
     }
     // GETs change state only through lazy expiry, which emits an event (and that schedules a save too).
     if (method !== 'GET') core.changed();
@@ -377,7 +343,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const url = `http://${displayHost(host)}:${port}`;
   core.runtime.publicUrl = (opts.publicUrl ?? url).replace(/\/+$/, '');
   if (core.restored && core.restored.publicUrl !== core.runtime.publicUrl) {
-    moveHostedUrls(core.store, core.restored.publicUrl, core.runtime.publicUrl);
+    moveHostedUrls(
+      core.accounts.all().map((a) => a.store),
+      core.restored.publicUrl,
+      core.runtime.publicUrl,
+    );
     core.changed();
   }
 
@@ -429,17 +399,21 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
       core.authenticatePaymentIntent(id, checkChoice(result, ['pass', 'fail'], 'result')),
     ),
     setPaymentMode: changing((mode: 'processing' | 'immediate') => {
-      core.store.modes.payments = checkChoice(mode, ['immediate', 'processing'], 'mode');
+      core.modes.payments = checkChoice(mode, ['immediate', 'processing'], 'mode');
     }),
     settlePaymentIntent: changing((id: string, outcome: 'succeeded' | 'failed') =>
       core.settlePaymentIntent(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome')),
     ),
     setRefundMode: changing((mode: 'immediate' | 'pending') => {
-      core.store.modes.refunds = checkChoice(mode, ['immediate', 'pending'], 'mode');
+      core.modes.refunds = checkChoice(mode, ['immediate', 'pending'], 'mode');
     }),
     settleRefund: changing((id: string, outcome: 'succeeded' | 'failed') => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome'))),
-    events: () => structuredClone(core.store.events),
-    addWebhookEndpoint: changing((endpointUrl: string, events?: string[]) => core.addWebhookEndpoint(endpointUrl, events)),
+    accountId: (apiKey) => core.accounts.requireKey(apiKey).id,
+    resetAccount: changing((apiKey: string) => ({ accountId: core.resetAccount(core.accounts.requireKey(apiKey)).id })),
+    events: (o) => structuredClone(core.accountFor(o?.apiKey).store.events),
+    addWebhookEndpoint: changing((endpointUrl: string, events?: string[], o?: AccountOption) =>
+      core.addWebhookEndpoint(core.accountFor(o?.apiKey), endpointUrl, events),
+    ),
     deliveries: () => core.webhooks.deliveries(),
     settleWebhooks: () => core.webhooks.settle(),
     pauseWebhooks: () => core.webhooks.pause(),
@@ -447,7 +421,7 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
     duplicateWebhooks: (on) => core.webhooks.setDuplicate(on),
     loseWebhooks: (count, filter) => core.webhooks.lose(count, filter),
     failWebhookDeliveries: (count) => core.webhooks.failNextAttempts(count),
-    redeliverEvent: (eventId) => core.webhooks.redeliver(eventId),
+    redeliverEvent: (eventId) => core.redeliverEvent(eventId),
     close,
   };
 }

@@ -17,12 +17,13 @@ export class FaultQueue {
     this.pending.push({ spec: checked, remaining: checked.count ?? 1 });
   }
 
-  /** The first fault matching this request, with one use consumed. */
-  take(method: string, path: string): FaultSpec | undefined {
+  /** The first fault matching this request (of the account `accountId`), with one use consumed. */
+  take(method: string, path: string, accountId: string): FaultSpec | undefined {
     const i = this.pending.findIndex(
       (f) =>
         (f.spec.method === undefined || f.spec.method.toUpperCase() === method.toUpperCase()) &&
-        (f.spec.path === undefined || path.startsWith(f.spec.path)),
+        (f.spec.path === undefined || path.startsWith(f.spec.path)) &&
+        (f.spec.account === undefined || f.spec.account === accountId),
     );
     if (i === -1) return undefined;
     const fault = this.pending[i];
@@ -44,7 +45,7 @@ export class FaultQueue {
 export function checkFaultSpec(input: unknown): FaultSpec {
   if (input === null || typeof input !== 'object') throw invalidRequest('A fault must be an object with a `type`.');
   const raw = input as Record<string, unknown>;
-  const known = ['type', 'count', 'method', 'path', 'delayMs', 'delay_ms'];
+  const known = ['type', 'count', 'method', 'path', 'delayMs', 'delay_ms', 'account'];
   for (const k of Object.keys(raw)) {
     if (!known.includes(k)) throw invalidRequest(`Received unknown fault field: ${k}`, { param: k });
   }
@@ -71,6 +72,12 @@ export function checkFaultSpec(input: unknown): FaultSpec {
       throw invalidRequest('Fault path must be a /v1 path prefix, e.g. /v1/checkout/sessions.', { param: 'path' });
     }
     spec.path = raw.path;
+  }
+  if (raw.account !== undefined) {
+    if (typeof raw.account !== 'string' || !raw.account.startsWith('acct_')) {
+      throw invalidRequest('Fault account must be an acct_ id.', { param: 'account' });
+    }
+    spec.account = raw.account;
   }
   return spec;
 }

@@ -171,7 +171,7 @@ export function handleHostedPage(
   query: URLSearchParams,
   fields: Record<string, FormValue>,
 ): HostedAnswer | undefined {
-  const { store, runtime } = core;
+  const { runtime } = core;
   const pi = /^\/c\/3ds\/pi\/([^/]+)$/.exec(pathname);
   if (pi) return paymentIntentChallenge(core, method, decodeURIComponent(pi[1]), fields);
   const m = /^\/c\/(pay|3ds|done)\/([^/]+)(\/cancel)?$/.exec(pathname);
@@ -181,6 +181,8 @@ export function handleHostedPage(
 
   if (page === '3ds' && id.startsWith('seti_')) return setupIntentChallenge(core, method, id, fields);
 
+  // A browser carries no API key: the page's id says which account it belongs to.
+  const store = core.storeHolding(id);
   const stored = findSession(store, id);
   if (!stored) return notFound();
 
@@ -242,7 +244,8 @@ function challengePage(action: string): HostedAnswer {
 
 /** 3DS for a SetupIntent confirmed through the API (next_action.redirect_to_url). */
 function setupIntentChallenge(core: EmulatorCore, method: string, id: string, fields: Record<string, FormValue>): HostedAnswer {
-  const si = core.store.setupIntents.get(id);
+  const store = core.storeHolding(id);
+  const si = store.setupIntents.get(id);
   if (!si) return notFound();
   if (method === 'GET') {
     if (si.api.status !== 'requires_action') {
@@ -254,7 +257,7 @@ function setupIntentChallenge(core: EmulatorCore, method: string, id: string, fi
   if (si.api.status !== 'requires_action') {
     return html(409, 'Nothing to authenticate', `<p>This SetupIntent is ${escapeHtml(si.api.status)}.</p>`);
   }
-  const outcome = finishAuthentication(core.store, si, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
+  const outcome = finishAuthentication(store, si, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
   const status = outcome === 'succeeded' ? 'succeeded' : 'failed';
   if (si.returnUrl) return redirect(withQuery(si.returnUrl, si.api, status));
   return html(200, outcome === 'succeeded' ? 'Authentication complete' : 'Authentication failed', '<p>You can close this window.</p>');
@@ -262,7 +265,8 @@ function setupIntentChallenge(core: EmulatorCore, method: string, id: string, fi
 
 /** 3DS for a PaymentIntent confirmed on-session (next_action.redirect_to_url). */
 function paymentIntentChallenge(core: EmulatorCore, method: string, id: string, fields: Record<string, FormValue>): HostedAnswer {
-  const pi = core.store.paymentIntents.get(id);
+  const store = core.storeHolding(id);
+  const pi = store.paymentIntents.get(id);
   if (!pi) return notFound();
   const action = `/c/3ds/pi/${encodeURIComponent(id)}`;
   if (method === 'GET') {
@@ -275,7 +279,7 @@ function paymentIntentChallenge(core: EmulatorCore, method: string, id: string, 
   if (pi.api.status !== 'requires_action') {
     return html(409, 'Nothing to authenticate', `<p>This payment is ${escapeHtml(pi.api.status)}.</p>`);
   }
-  const result = authenticatePaymentIntent(core.store, core.runtime, id, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
+  const result = authenticatePaymentIntent(store, core.runtime, id, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
   if (pi.returnUrl) return redirect(result.redirectUrl);
   const ok = pi.api.status === 'succeeded' || pi.api.status === 'processing';
   return html(200, ok ? 'Payment authenticated' : 'Payment failed', '<p>You can close this window.</p>');

@@ -13,8 +13,9 @@ export function randomAlnum(length: number): string {
   return out.length === length ? out : out + randomAlnum(length - out.length);
 }
 
-/** Stripe-looking ids: `cus_` + 14, `seti_` + 24, `cs_test_a1` + 56, ... */
+/** Stripe-looking ids: `acct_` + 16, `cus_` + 14, `seti_` + 24, `cs_test_a1` + 56, ... */
 export const newId = {
+  account: () => `acct_${randomAlnum(16)}`,
   customer: () => `cus_${randomAlnum(14)}`,
   checkoutSession: () => `cs_test_a1${randomAlnum(56)}`,
   setupIntent: () => `seti_${randomAlnum(24)}`,

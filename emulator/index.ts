@@ -1,6 +1,7 @@
 /** The Stripe emulator's public door. See README.md. */
 export { startEmulator } from './emulator-server';
 export type {
+  AccountOption,
   CardSetupResult,
   Emulator,
   EmulatorOptions,

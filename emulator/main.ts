@@ -1,6 +1,6 @@
 /**
  * Standalone emulator: `npm run emulator`. Listens on EMULATOR_PORT (default 12111) and
- * EMULATOR_HOST (default 127.0.0.1), accepts any sk_test_ key; with EMULATOR_STATE_FILE its
+ * EMULATOR_HOST (default 127.0.0.1), accepts any sk_test_ key (each its own account); with EMULATOR_STATE_FILE its
  * state survives restarts in that file. This is a developer tool beside
  * the service, so it reads its few variables here rather than through config/.
  */
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     },
   });
   process.stdout.write(
-    `Stripe emulator (sandbox, no real money) listening on ${emulator.url} — use any sk_test_ key` +
+    `Stripe emulator (sandbox, no real money) listening on ${emulator.url} — use any sk_test_ key, each its own account` +
       `${stateFile ? ` — state kept in ${stateFile}` : ''}\n`,
   );
 

@@ -3,22 +3,27 @@
  * loaded at start, saved (debounced, atomically: a temp file renamed over the old one) after
  * changes and once more on close.
  *
- * Kept: every stored object (customers, Checkout Sessions, SetupIntents, PaymentMethods with
- * their test-card key, PaymentIntents, Charges, Refunds, webhook endpoints with their secrets,
- * ephemeral keys), the event log, finished idempotency entries, the clock offset and the payment
- * and refund modes. Not kept: the request log, pending faults, webhook deliveries (queued, in
+ * Kept, per account (its id, the SHA-256 of its key, whether it is the default): every stored
+ * object (customers, Checkout Sessions, SetupIntents, PaymentMethods with their test-card key,
+ * PaymentIntents, Charges, Refunds, webhook endpoints with their secrets, ephemeral keys), the
+ * event log and finished idempotency entries; for the emulator: the clock offset and the payment
+ * and refund modes. A version 1 file (one account, before accounts by key) loads into the default
+ * account. Not kept: the request log, pending faults, webhook deliveries (queued, in
  * flight or logged) and the delivery test controls. Ids are random, so there are no counters.
  *
  * Card data: PaymentMethods hold only the test-card key, brand, last4, expiry and a fingerprint;
- * idempotency entries hold hashes of the API key and of the parameters; stored error answers
+ * accounts hold a hash of their API key, never the key; idempotency entries a hash of the
+ * parameters; stored error answers
  * (which may echo an id the caller sent) have card-number-like digit runs masked.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, promises as fsp, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type Stripe from 'stripe';
+import type { Account, AccountRegistry } from './accounts';
 import type { EmulatorClock } from './clock';
-import type { IdempotencyStore, SavedIdempotencyEntry } from './idempotency';
+import type { SavedIdempotencyEntry } from './idempotency';
+import { newId } from './ids';
 import { maskCardNumbers } from './request-log';
 import type {
   EmulatorEvent,
@@ -34,18 +39,14 @@ import type {
 } from './store';
 import { TEST_CARDS } from './test-cards';
 
-/** The file format's version; a file with another one is set aside, never read. */
-export const STATE_VERSION = 1;
+/** The file format's version; a file with another one (other than the old LEGACY_VERSION) is set aside, never read. */
+export const STATE_VERSION = 2;
+/** Version 1: a single account's collections at the top level, before accounts by key. Still read, into the default account. */
+export const LEGACY_VERSION = 1;
 export const DEFAULT_SAVE_DEBOUNCE_MS = 200;
 
-export interface SavedState {
-  version: typeof STATE_VERSION;
-  /** ISO time of the save, for people reading the file. */
-  savedAt: string;
-  /** The origin hosted-page urls in stored objects were made with. */
-  publicUrl: string;
-  clockOffsetSeconds: number;
-  modes: Modes;
+/** One account's objects, as the file keeps them. */
+export interface SavedAccountData {
   customers: Array<Stripe.Customer | Stripe.DeletedCustomer>;
   checkoutSessions: StoredCheckoutSession[];
   setupIntents: StoredSetupIntent[];
@@ -60,24 +61,62 @@ export interface SavedState {
   idempotency: SavedIdempotencyEntry[];
 }
 
+export interface SavedAccount extends SavedAccountData {
+  id: string;
+  created: number;
+  /** SHA-256 (hex) of the account's secret key, never the key; null for the default account no key has claimed yet. */
+  keyHash: string | null;
+  /** The default account (see accounts.ts). */
+  default: boolean;
+}
+
+interface SavedHeader {
+  /** ISO time of the save, for people reading the file. */
+  savedAt: string;
+  /** The origin hosted-page urls in stored objects were made with. */
+  publicUrl: string;
+  clockOffsetSeconds: number;
+  modes: Modes;
+}
+
+export interface SavedState extends SavedHeader {
+  version: typeof STATE_VERSION;
+  accounts: SavedAccount[];
+}
+
+/** A version 1 file. */
+type LegacyState = SavedHeader & SavedAccountData & { version: typeof LEGACY_VERSION };
+
 /** What a state file reads from and restores into. */
 export interface PersistedParts {
   clock: EmulatorClock;
-  store: Store;
-  idempotency: IdempotencyStore;
+  modes: Modes;
+  accounts: AccountRegistry;
   runtime: { publicUrl: string };
 }
 
 type Log = (msg: string, fields?: Record<string, unknown>) => void;
 
 export function captureState(parts: PersistedParts): SavedState {
-  const { store } = parts;
   return {
     version: STATE_VERSION,
     savedAt: new Date().toISOString(),
     publicUrl: parts.runtime.publicUrl,
     clockOffsetSeconds: parts.clock.offset(),
-    modes: { ...store.modes },
+    modes: { ...parts.modes },
+    accounts: parts.accounts.slots().map(({ keyHash, isDefault, account }) => ({
+      id: account.id,
+      created: account.created,
+      keyHash,
+      default: isDefault,
+      ...captureAccount(account),
+    })),
+  };
+}
+
+function captureAccount(account: Account): SavedAccountData {
+  const { store } = account;
+  return {
     customers: [...store.customers.values()],
     checkoutSessions: [...store.checkoutSessions.values()],
     setupIntents: [...store.setupIntents.values()],
@@ -88,50 +127,75 @@ export function captureState(parts: PersistedParts): SavedState {
     webhookEndpoints: [...store.webhookEndpoints.values()],
     ephemeralKeys: [...store.ephemeralKeys.values()],
     events: store.events,
-    idempotency: parts.idempotency.saved().map((e) => (e.answer.status >= 400 ? { ...e, answer: { ...e.answer, body: maskErrorBody(e.answer.body) } } : e)),
+    idempotency: account.idempotency.saved().map((e) => (e.answer.status >= 400 ? { ...e, answer: { ...e.answer, body: maskErrorBody(e.answer.body) } } : e)),
   };
 }
 
-/** Replaces the emulator's state with a validated saved one. */
+/** Replaces the emulator's state (every account) with a validated saved one. */
 export function restoreState(parts: PersistedParts, state: SavedState): void {
-  const { store } = parts;
+  const accounts = parts.accounts.restore(state.accounts.map((a) => ({ id: a.id, created: a.created, keyHash: a.keyHash, isDefault: a.default })));
+  accounts.forEach((account, i) => restoreAccount(account, state.accounts[i]));
+  parts.modes.payments = state.modes.payments;
+  parts.modes.refunds = state.modes.refunds;
+  parts.clock.setOffset(state.clockOffsetSeconds);
+}
+
+function restoreAccount(account: Account, saved: SavedAccountData): void {
+  const { store } = account;
   const fill = <T>(map: Map<string, T>, items: readonly T[], id: (item: T) => string) => {
     map.clear();
     for (const item of items) map.set(id(item), item);
   };
-  fill(store.customers, state.customers, (c) => c.id);
-  fill(store.checkoutSessions, state.checkoutSessions, (s) => s.api.id);
-  fill(store.setupIntents, state.setupIntents, (s) => s.api.id);
-  fill(store.paymentMethods, state.paymentMethods, (s) => s.api.id);
-  fill(store.paymentIntents, state.paymentIntents, (s) => s.api.id);
-  fill(store.charges, state.charges, (s) => s.api.id);
-  fill(store.refunds, state.refunds, (r) => r.id);
-  fill(store.webhookEndpoints, state.webhookEndpoints, (e) => e.api.id);
-  fill(store.ephemeralKeys, state.ephemeralKeys, (k) => k.id);
+  fill(store.customers, saved.customers, (c) => c.id);
+  fill(store.checkoutSessions, saved.checkoutSessions, (s) => s.api.id);
+  fill(store.setupIntents, saved.setupIntents, (s) => s.api.id);
+  fill(store.paymentMethods, saved.paymentMethods, (s) => s.api.id);
+  fill(store.paymentIntents, saved.paymentIntents, (s) => s.api.id);
+  fill(store.charges, saved.charges, (s) => s.api.id);
+  fill(store.refunds, saved.refunds, (r) => r.id);
+  fill(store.webhookEndpoints, saved.webhookEndpoints, (e) => e.api.id);
+  fill(store.ephemeralKeys, saved.ephemeralKeys, (k) => k.id);
   store.events.length = 0;
-  for (const event of state.events) store.events.push(event);
+  for (const event of saved.events) store.events.push(event);
   store.rebuildSnapshots();
-  store.modes.payments = state.modes.payments;
-  store.modes.refunds = state.modes.refunds;
-  parts.clock.setOffset(state.clockOffsetSeconds);
-  parts.idempotency.restore(state.idempotency);
+  account.idempotency.restore(saved.idempotency);
+}
+
+/**
+ * A version 1 file held one account: it becomes the default account (the first configured key's,
+ * or the first key used's), under a new account id that is saved from then on.
+ */
+function upgradeLegacy(legacy: LegacyState): SavedState {
+  const { version: _version, savedAt, publicUrl, clockOffsetSeconds, modes, ...data } = legacy;
+  // The account existed before its oldest event.
+  const created = data.events.reduce((oldest, e) => Math.min(oldest, e.created), Math.floor(Date.now() / 1000) + clockOffsetSeconds);
+  return {
+    version: STATE_VERSION,
+    savedAt,
+    publicUrl,
+    clockOffsetSeconds,
+    modes,
+    accounts: [{ id: newId.account(), created, keyHash: null, default: true, ...data }],
+  };
 }
 
 /**
  * Once the server listens: hosted-page links stored in open objects (session.url, next_action)
  * move to the new origin when it changed since the save (another port). Events keep theirs.
  */
-export function moveHostedUrls(store: Store, from: string, to: string): void {
+export function moveHostedUrls(stores: readonly Store[], from: string, to: string): void {
   if (!from || from === to) return;
   const move = (url: string | null | undefined) => (url?.startsWith(`${from}/c/`) ? `${to}${url.slice(from.length)}` : url);
-  for (const s of store.checkoutSessions.values()) s.api.url = move(s.api.url) ?? null;
-  for (const si of store.setupIntents.values()) {
-    const r = si.api.next_action?.redirect_to_url;
-    if (r?.url) r.url = move(r.url) ?? null;
-  }
-  for (const pi of store.paymentIntents.values()) {
-    const r = pi.api.next_action?.redirect_to_url;
-    if (r?.url) r.url = move(r.url) ?? null;
+  for (const store of stores) {
+    for (const s of store.checkoutSessions.values()) s.api.url = move(s.api.url) ?? null;
+    for (const si of store.setupIntents.values()) {
+      const r = si.api.next_action?.redirect_to_url;
+      if (r?.url) r.url = move(r.url) ?? null;
+    }
+    for (const pi of store.paymentIntents.values()) {
+      const r = pi.api.next_action?.redirect_to_url;
+      if (r?.url) r.url = move(r.url) ?? null;
+    }
   }
 }
 
@@ -170,18 +234,23 @@ export class StateFile {
       return this.setAside(`not JSON: ${errorMessage(err)}`);
     }
     const version = isObject(raw) ? raw.version : undefined;
-    if (version !== STATE_VERSION) {
-      return this.setAside(`unsupported version ${JSON.stringify(version) ?? 'undefined'} (this emulator reads version ${STATE_VERSION})`);
+    if (version !== STATE_VERSION && version !== LEGACY_VERSION) {
+      return this.setAside(
+        `unsupported version ${JSON.stringify(version) ?? 'undefined'} (this emulator reads versions ${LEGACY_VERSION} and ${STATE_VERSION})`,
+      );
     }
     try {
-      const state = validateState(raw);
+      const state = version === LEGACY_VERSION ? upgradeLegacy(validateLegacyState(raw)) : validateState(raw);
+      const total = (pick: (a: SavedAccount) => unknown[]) => state.accounts.reduce((n, a) => n + pick(a).length, 0);
       this.log('state file loaded', {
         file: this.file,
         severity: 'info',
         savedAt: state.savedAt,
-        customers: state.customers.length,
-        events: state.events.length,
-        webhookEndpoints: state.webhookEndpoints.length,
+        version,
+        accounts: state.accounts.length,
+        customers: total((a) => a.customers),
+        events: total((a) => a.events),
+        webhookEndpoints: total((a) => a.webhookEndpoints),
       });
       return state;
     } catch (err) {
@@ -324,24 +393,32 @@ function nullableString(v: unknown): boolean {
 
 const TEST_CARD_KEYS = new Set<string>([...TEST_CARDS.map((c) => c.key), 'generic']);
 
-/** Checks each collection's items: an object whose id (at `api.id` for wrapped records) has the right prefix. */
-function collection(raw: Record<string, unknown>, name: string, prefix: string, wrapped: boolean, check: (item: Record<string, unknown>) => boolean = () => true): void {
+/**
+ * Checks each collection's items: an object whose id (at `api.id` for wrapped records) has the
+ * right prefix. `seen` spans the whole file: ids are unique across collections and accounts.
+ */
+function collection(
+  raw: Record<string, unknown>,
+  where: string,
+  name: string,
+  prefix: string,
+  wrapped: boolean,
+  seen: Set<string>,
+  check: (item: Record<string, unknown>) => boolean = () => true,
+): void {
   const items = raw[name];
-  need(Array.isArray(items), `${name} must be an array`);
-  const seen = new Set<string>();
+  need(Array.isArray(items), `${where}${name} must be an array`);
   (items as unknown[]).forEach((item, i) => {
     const record = isObject(item) && wrapped ? item.api : item;
     const id = isObject(record) ? record.id : undefined;
-    need(isObject(item) && typeof id === 'string' && id.startsWith(prefix), `${name}[${i}] has no ${prefix}… id`);
-    need(!seen.has(id as string), `${name}[${i}]: duplicate id ${String(id)}`);
+    need(isObject(item) && typeof id === 'string' && id.startsWith(prefix), `${where}${name}[${i}] has no ${prefix}… id`);
+    need(!seen.has(id as string), `${where}${name}[${i}]: duplicate id ${String(id)}`);
     seen.add(id as string);
-    need(check(item as Record<string, unknown>), `${name}[${i}] (${String(id)}) is malformed`);
+    need(check(item as Record<string, unknown>), `${where}${name}[${i}] (${String(id)}) is malformed`);
   });
 }
 
-function validateState(raw: unknown): SavedState {
-  need(isObject(raw), 'not an object');
-  const s = raw as Record<string, unknown>;
+function validateHeader(s: Record<string, unknown>): void {
   need(typeof s.publicUrl === 'string', 'publicUrl must be a string');
   need(Number.isInteger(s.clockOffsetSeconds), 'clockOffsetSeconds must be an integer');
   const modes = s.modes;
@@ -349,14 +426,20 @@ function validateState(raw: unknown): SavedState {
     isObject(modes) && (modes.payments === 'immediate' || modes.payments === 'processing') && (modes.refunds === 'immediate' || modes.refunds === 'pending'),
     'modes are malformed',
   );
-  collection(s, 'customers', 'cus_', false);
-  collection(s, 'checkoutSessions', 'cs_', true, (r) => nullableString(r.pendingAuthentication));
-  collection(s, 'setupIntents', 'seti_', true, (r) => nullableString(r.checkoutSession) && nullableString(r.returnUrl));
-  collection(s, 'paymentMethods', 'pm_', true, (r) => typeof r.testCard === 'string' && TEST_CARD_KEYS.has(r.testCard) && typeof r.setupCompleted === 'boolean');
-  collection(s, 'paymentIntents', 'pi_', true, (r) => nullableString(r.returnUrl) && nullableString(r.pendingCharge));
-  collection(s, 'charges', 'ch_', true, (r) => Array.isArray(r.refunds) && r.refunds.every((x) => typeof x === 'string'));
-  collection(s, 'refunds', 're_', false);
-  collection(s, 'webhookEndpoints', 'we_', true, (r) => {
+}
+
+/** One account's collections, at the top level of a version 1 file or in `accounts[i]`. */
+function validateAccountData(s: Record<string, unknown>, where: string, seen: Set<string>): void {
+  const check = (name: string, prefix: string, wrapped: boolean, ok?: (item: Record<string, unknown>) => boolean) =>
+    collection(s, where, name, prefix, wrapped, seen, ok);
+  check('customers', 'cus_', false);
+  check('checkoutSessions', 'cs_', true, (r) => nullableString(r.pendingAuthentication));
+  check('setupIntents', 'seti_', true, (r) => nullableString(r.checkoutSession) && nullableString(r.returnUrl));
+  check('paymentMethods', 'pm_', true, (r) => typeof r.testCard === 'string' && TEST_CARD_KEYS.has(r.testCard) && typeof r.setupCompleted === 'boolean');
+  check('paymentIntents', 'pi_', true, (r) => nullableString(r.returnUrl) && nullableString(r.pendingCharge));
+  check('charges', 'ch_', true, (r) => Array.isArray(r.refunds) && r.refunds.every((x) => typeof x === 'string'));
+  check('refunds', 're_', false);
+  check('webhookEndpoints', 'we_', true, (r) => {
     const api = r.api as Record<string, unknown>;
     return (
       typeof r.secret === 'string' &&
@@ -367,21 +450,19 @@ function validateState(raw: unknown): SavedState {
       api.enabled_events.every((e) => typeof e === 'string')
     );
   });
-  collection(s, 'ephemeralKeys', 'ephkey_', false);
-  collection(
-    s,
+  check('ephemeralKeys', 'ephkey_', false);
+  check(
     'events',
     'evt_',
     false,
     (e) => typeof e.type === 'string' && typeof e.created === 'number' && typeof e.pending_webhooks === 'number' && isObject(e.data) && isObject(e.data.object) && isObject(e.request),
   );
   const idem = s.idempotency;
-  need(Array.isArray(idem), 'idempotency must be an array');
+  need(Array.isArray(idem), `${where}idempotency must be an array`);
   (idem as unknown[]).forEach((e, i) => {
     const a = isObject(e) ? e.answer : undefined;
     need(
       isObject(e) &&
-        typeof e.scope === 'string' &&
         typeof e.key === 'string' &&
         typeof e.fingerprint === 'string' &&
         typeof e.path === 'string' &&
@@ -390,9 +471,49 @@ function validateState(raw: unknown): SavedState {
         typeof a.status === 'number' &&
         typeof a.body === 'string' &&
         typeof a.requestId === 'string',
-      `idempotency[${i}] is malformed`,
+      `${where}idempotency[${i}] is malformed`,
     );
   });
+}
+
+function validateLegacyState(raw: unknown): LegacyState {
+  need(isObject(raw), 'not an object');
+  const s = raw as Record<string, unknown>;
+  validateHeader(s);
+  validateAccountData(s, '', new Set());
+  return raw as unknown as LegacyState;
+}
+
+const ACCOUNT_ID = /^acct_[A-Za-z0-9]{16}$/;
+const KEY_HASH = /^[0-9a-f]{64}$/;
+
+function validateState(raw: unknown): SavedState {
+  need(isObject(raw), 'not an object');
+  const s = raw as Record<string, unknown>;
+  validateHeader(s);
+  need(Array.isArray(s.accounts), 'accounts must be an array');
+  const accounts = s.accounts as unknown[];
+  const seen = new Set<string>();
+  const keyHashes = new Set<string>();
+  accounts.forEach((a, i) => {
+    const where = `accounts[${i}].`;
+    need(isObject(a), `accounts[${i}] must be an object`);
+    const account = a as Record<string, unknown>;
+    need(typeof account.id === 'string' && ACCOUNT_ID.test(account.id), `${where}id must be acct_ and 16 letters or digits`);
+    need(!seen.has(account.id as string), `${where}id: duplicate account ${String(account.id)}`);
+    seen.add(account.id as string);
+    need(Number.isInteger(account.created), `${where}created must be an integer`);
+    need(account.keyHash === null || (typeof account.keyHash === 'string' && KEY_HASH.test(account.keyHash)), `${where}keyHash must be a SHA-256 (hex) or null`);
+    if (typeof account.keyHash === 'string') {
+      need(!keyHashes.has(account.keyHash), `${where}keyHash: two accounts for one key`);
+      keyHashes.add(account.keyHash);
+    }
+    need(typeof account.default === 'boolean', `${where}default must be true or false`);
+    validateAccountData(account, where, seen);
+  });
+  // What accounts.ts can be in: one default account, and one without a key only before the first key used has claimed it.
+  need(accounts.length === 0 || accounts.filter((a) => (a as SavedAccount).default).length === 1, 'exactly one account must be the default');
+  need(accounts.every((a) => (a as SavedAccount).keyHash !== null) || accounts.length === 1, 'an account without a key must be the only one');
   return raw as unknown as SavedState;
 }
 

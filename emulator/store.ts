@@ -1,5 +1,6 @@
 /**
- * In-memory state. Resource modules own the rules; the store holds records and the event list.
+ * In-memory state of one account (accounts.ts has one Store per account). Resource modules own
+ * the rules; the store holds records and the event list.
  * Every state change calls `emit(type, object)`, which appends a Stripe-shaped Event (a snapshot
  * of the object at that moment) and tells the listeners (webhook delivery) about it.
  */
@@ -78,7 +79,7 @@ export interface RequestContext {
   idempotencyKey: string | null;
 }
 
-/** How confirmations and refunds settle; tests switch these to see the in-between states. */
+/** How confirmations and refunds settle; tests switch these to see the in-between states. Emulator-wide, not per account. */
 export interface Modes {
   payments: 'immediate' | 'processing';
   refunds: 'immediate' | 'pending';
@@ -95,13 +96,16 @@ export class Store {
   readonly webhookEndpoints = new Map<string, StoredWebhookEndpoint>();
   readonly ephemeralKeys = new Map<string, EphemeralKeyObject>();
   readonly events: EmulatorEvent[] = [];
-  readonly modes: Modes = { payments: 'immediate', refunds: 'immediate' };
   private readonly listeners: EventListener[] = [];
   /** The last snapshot per object id, for `previous_attributes`. */
   private readonly lastSnapshot = new Map<string, Record<string, unknown>>();
   private readonly request = new AsyncLocalStorage<RequestContext>();
 
-  constructor(readonly clock: EmulatorClock) {}
+  /** `modes` are the emulator's, shared by every account's store. */
+  constructor(
+    readonly clock: EmulatorClock,
+    readonly modes: Modes,
+  ) {}
 
   now(): number {
     return this.clock.now();
@@ -154,6 +158,11 @@ export class Store {
       const id = event.data.object.id;
       if (typeof id === 'string') this.lastSnapshot.set(id, event.data.object);
     }
+  }
+
+  /** Whether this store holds an object or event with this id (ids are unique across accounts). */
+  holds(id: string): boolean {
+    return this.lookup(id) !== undefined || this.webhookEndpoints.has(id) || this.ephemeralKeys.has(id) || this.events.some((e) => e.id === id);
   }
 
   /** The public form of any stored object by id, for `expand`; undefined when unknown. */

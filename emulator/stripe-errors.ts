@@ -81,6 +81,19 @@ export function resourceMissingParam(kind: string, id: string, param: string): E
   return invalidRequest(`No such ${kind}: '${id}'`, { code: 'resource_missing', param });
 }
 
+/**
+ * What Stripe answers an account that is not a Connect platform when it names another account,
+ * as a path id (`/v1/accounts/acct_other`) or in the Stripe-Account header: 403, which
+ * stripe-node raises as StripePermissionError.
+ */
+export function connectOnly(): EmulatorApiError {
+  return invalidRequest(
+    "Only Stripe Connect platforms can work with other accounts. If you specified a client_id parameter, make sure it's correct. If you need to setup a Stripe Connect platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
+    {},
+    403,
+  );
+}
+
 export function notSupported(what: string, param?: string): EmulatorApiError {
   return invalidRequest(`${what} is not supported by the emulator yet.`, param ? { param } : {});
 }

@@ -7,8 +7,13 @@ export interface EmulatorOptions {
   host?: string;
   /** Base URL used in hosted-page links (session.url, next_action urls); default http://<host>:<port>. */
   publicUrl?: string;
-  /** If set, only this exact key is accepted; otherwise any key starting with sk_test_. */
-  apiKey?: string;
+  /**
+   * The accepted secret keys, each its own Stripe account (its own acct_ id, objects, events,
+   * webhook endpoints and idempotency keys). Unset: any key starting with sk_test_, each its own
+   * account from its first use. Live keys are always refused. The first key's account is the
+   * default one (see `AccountOption`); unset, the first key used's.
+   */
+  apiKey?: string | readonly string[];
   /** Never receives card numbers or CVCs. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Waits before the 2nd, 3rd, ... webhook attempt; its length + 1 is the number of attempts. Default [50, 200]. */
@@ -30,6 +35,8 @@ export interface WebhookDelivery {
   eventId: string;
   type: string;
   endpointId: string;
+  /** The acct_ id of the account the endpoint (and the event) belong to. */
+  account: string;
   /** 1 for the first attempt, 2 for the first retry, ... */
   attempt: number;
   /** The receiver's HTTP status; null when nothing was answered (network error, timeout, injected failure, lost). */
@@ -65,6 +72,8 @@ export interface LoggedRequest {
   fault?: string;
   /** Wall-clock milliseconds at arrival. */
   at: number;
+  /** The acct_ id of the account the request's key belongs to; absent when the key was refused (401). */
+  account?: string;
 }
 
 export type FaultType = 'error_500' | 'timeout' | 'rate_limit_429' | 'drop_after_acting';
@@ -77,12 +86,24 @@ export interface FaultSpec {
   method?: string;
   /** Only requests whose /v1 path starts with this prefix, e.g. '/v1/checkout/sessions'. */
   path?: string;
+  /** Only requests made with this account's key (its acct_ id, see `Emulator.accountId`). */
+  account?: string;
   /**
    * timeout: how long to hang before destroying the socket (default 30000).
    * Other types: an optional delay before the fault applies; for drop_after_acting the request
    * is in flight (its idempotency key locked) during the delay.
    */
   delayMs?: number;
+}
+
+/**
+ * Which account an in-process method acts on: the account of `apiKey` (an EmulatorApiError 401
+ * when the emulator does not accept it). Without it, the default account: the first key of
+ * `EmulatorOptions.apiKey`; with no `apiKey` configured, the account of the first key used, and
+ * before any key is used an account the first key will take over.
+ */
+export interface AccountOption {
+  apiKey?: string;
 }
 
 export interface CardSetupResult {
@@ -94,7 +115,7 @@ export interface Emulator {
   /** http://127.0.0.1:<port> */
   readonly url: string;
   readonly port: number;
-  /** Only /v1 calls, in arrival order. */
+  /** Only /v1 calls, every account's, in arrival order. */
   requests(): LoggedRequest[];
   clearRequests(): void;
   injectFault(f: FaultSpec): void;
@@ -102,6 +123,7 @@ export interface Emulator {
   advanceClock(seconds: number): void;
   /** Emulator unix seconds. */
   now(): number;
+  // Methods that take an object id find it in whichever account holds it (ids are unique across accounts).
   /**
    * Enters `card` (a test card number or a pm_card_* / tok_* id) on the session's hosted page.
    * 3DS cards pass the challenge unless `threeDSecure: 'fail'`. Expiry defaults to 12/<year + 3>.
@@ -125,14 +147,24 @@ export interface Emulator {
   /** Ends a pending refund; returns the Refund. Throws EmulatorApiError when it is not pending. */
   settleRefund(id: string, outcome: 'succeeded' | 'failed'): object;
 
-  /** Every event recorded so far, oldest first. */
-  events(): object[];
+  /** The acct_ id of the key's account (made on first use when no apiKey is configured); EmulatorApiError 401 for a refused key. */
+  accountId(apiKey: string): string;
   /**
-   * Registers a webhook endpoint (default: all events); the secret verifies its signatures. An
-   * enabled endpoint with the same url is reused (same id and secret, its events set to `events`).
+   * "The key changed / the account was reset": every object, event, webhook endpoint (and delivery
+   * still queued for it) and idempotency key of the key's account is gone, and the key now has an
+   * empty account with a new acct_ id. Other accounts are untouched. EmulatorApiError 401 for a refused key.
    */
-  addWebhookEndpoint(url: string, events?: string[]): { id: string; secret: string };
-  /** Every delivery attempt so far, in order. */
+  resetAccount(apiKey: string): { accountId: string };
+
+  /** Every event of the account recorded so far, oldest first. */
+  events(options?: AccountOption): object[];
+  /**
+   * Registers a webhook endpoint on the account (default: all events); the secret verifies its
+   * signatures. An enabled endpoint of that account with the same url is reused (same id and
+   * secret, its events set to `events`). The account's events go only to its own endpoints.
+   */
+  addWebhookEndpoint(url: string, events?: string[], options?: AccountOption): { id: string; secret: string };
+  /** Every delivery attempt so far, every account's, in order. The delivery controls below act on every account too. */
   deliveries(): WebhookDelivery[];
   /** Resolves when no delivery is queued, in flight or waiting for a retry (deliveries held by pauseWebhooks excepted). */
   settleWebhooks(): Promise<void>;
@@ -148,7 +180,7 @@ export interface Emulator {
   loseWebhooks(count: number, filter?: { type?: string }): void;
   /** The next `count` attempts fail without being sent, and are retried. Replaces an earlier call's remainder; 0 stops. */
   failWebhookDeliveries(count: number): void;
-  /** Delivers an event again to every endpoint that matches it. Throws EmulatorApiError for an unknown id. */
+  /** Delivers an event again to every endpoint of its account that matches it. Throws EmulatorApiError for an unknown id. */
   redeliverEvent(eventId: string): void;
 
   /** Closes the server, destroys hanging sockets, stops webhook delivery and, with a stateFile, saves the final state. */

@@ -1,20 +1,22 @@
 /**
- * Signed webhook delivery. Every event goes to each enabled endpoint whose `enabled_events`
- * match, as a POST signed like Stripe's (`Stripe-Signature: t=<unix>,v1=<HMAC-SHA256>`), never
- * inside the API request that caused it. Each endpoint has its own lane: one delivery at a time,
- * in event order; a non-2xx answer or a network error is retried after `retryDelaysMs` (3
- * attempts in all by default) before the lane moves on.
+ * Signed webhook delivery, one dispatcher for every account. Each event goes to each enabled
+ * endpoint of its own account whose `enabled_events` match, as a POST signed like Stripe's
+ * (`Stripe-Signature: t=<unix>,v1=<HMAC-SHA256>`), never inside the API request that caused it.
+ * Each endpoint has its own lane: one delivery at a time, in event order; a non-2xx answer or a
+ * network error is retried after `retryDelaysMs` (3 attempts in all by default) before the lane
+ * moves on.
  *
  * Tests bend delivery the ways Stripe's own can go wrong: held and released out of order,
- * duplicated, lost, failed, redelivered. `settle()` resolves when nothing is left to send.
+ * duplicated, lost, failed, redelivered. These controls act on every account at once. `settle()`
+ * resolves when nothing is left to send.
  */
 import { createHmac } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Account } from './accounts';
 import type { EmulatorRuntime } from './api-routes';
 import { typeMatches } from './resources/events';
-import type { EmulatorEvent, Store, StoredWebhookEndpoint } from './store';
-import { resourceMissing } from './stripe-errors';
+import type { EmulatorEvent, StoredWebhookEndpoint } from './store';
 import type { ReleaseOptions, WebhookDelivery } from './types';
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [50, 200];
@@ -28,12 +30,16 @@ interface Job {
   attempts: number;
 }
 
+/** One endpoint's deliveries; an endpoint belongs to one account. */
 interface Lane {
+  account: Account;
   queue: Job[];
   /** A delivery is in flight or waiting for its retry: the lane keeps its order by waiting too. */
   busy: boolean;
   retryTimer?: NodeJS.Timeout;
   inFlight?: AbortController;
+  /** The account was reset: whatever is still running for this lane stops without a trace. */
+  dropped?: boolean;
 }
 
 interface LoseRule {
@@ -70,7 +76,6 @@ export class WebhookDispatcher {
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly store: Store,
     private readonly runtime: EmulatorRuntime,
     options: DispatcherOptions = {},
   ) {
@@ -80,7 +85,23 @@ export class WebhookDispatcher {
     for (const d of this.retryDelaysMs) {
       if (!Number.isFinite(d) || d < 0) throw new TypeError('webhookRetryDelaysMs must be non-negative numbers');
     }
-    store.onEvent((event) => this.enqueue(event, true));
+  }
+
+  /** Delivers the account's events to the account's endpoints from now on. */
+  watch(account: Account): void {
+    account.store.onEvent((event) => this.enqueue(account, event, true));
+  }
+
+  /** The account is gone (reset): its queued deliveries and retries are dropped, one in flight is aborted. */
+  forget(account: Account): void {
+    for (const [endpointId, lane] of this.lanes) {
+      if (lane.account !== account) continue;
+      lane.dropped = true;
+      if (lane.retryTimer) clearTimeout(lane.retryTimer);
+      lane.inFlight?.abort();
+      this.lanes.delete(endpointId);
+    }
+    this.checkIdle();
   }
 
   deliveries(): WebhookDelivery[] {
@@ -125,11 +146,9 @@ export class WebhookDispatcher {
     this.failNext = count;
   }
 
-  /** Sends an event again to every endpoint that matches it now, as the Dashboard's "Resend" does. */
-  redeliver(eventId: string): void {
-    const event = this.store.events.find((e) => e.id === eventId);
-    if (!event) throw resourceMissing('event', eventId);
-    this.enqueue(event, false);
+  /** Sends one of the account's events again to every endpoint of it that matches now, as the Dashboard's "Resend" does. */
+  redeliver(account: Account, event: EmulatorEvent): void {
+    this.enqueue(account, event, false);
   }
 
   /** Stops for good: timers cleared, requests in flight aborted, waiters released. */
@@ -145,12 +164,12 @@ export class WebhookDispatcher {
     this.resolveWaiters();
   }
 
-  private enqueue(event: EmulatorEvent, fresh: boolean): void {
+  private enqueue(account: Account, event: EmulatorEvent, fresh: boolean): void {
     if (this.closed) return;
-    for (const endpoint of this.store.webhookEndpoints.values()) {
+    for (const endpoint of account.store.webhookEndpoints.values()) {
       if (!matches(endpoint, event)) continue;
       if (fresh) event.pending_webhooks += 1;
-      const lane = this.lane(endpoint.api.id);
+      const lane = this.lane(account, endpoint.api.id);
       lane.queue.push({ event, endpointId: endpoint.api.id, attempts: 0 });
       if (this.duplicate) lane.queue.push({ event, endpointId: endpoint.api.id, attempts: 0 });
     }
@@ -163,10 +182,10 @@ export class WebhookDispatcher {
     }
   }
 
-  private lane(endpointId: string): Lane {
+  private lane(account: Account, endpointId: string): Lane {
     let lane = this.lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], busy: false };
+      lane = { account, queue: [], busy: false };
       this.lanes.set(endpointId, lane);
     }
     return lane;
@@ -177,7 +196,7 @@ export class WebhookDispatcher {
   }
 
   private pump(lane: Lane): void {
-    if (this.closed || this.paused || lane.busy) return;
+    if (this.closed || this.paused || lane.busy || lane.dropped) return;
     const job = lane.queue.shift();
     if (!job) return;
     lane.busy = true;
@@ -188,7 +207,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(lane: Lane, job: Job): Promise<void> {
-    const endpoint = this.store.webhookEndpoints.get(job.endpointId);
+    const endpoint = lane.account.store.webhookEndpoints.get(job.endpointId);
     if (!endpoint || endpoint.api.status !== 'enabled') return this.done(lane);
     job.attempts += 1;
     const record = (status: number | null, error?: string) => {
@@ -196,6 +215,7 @@ export class WebhookDispatcher {
         eventId: job.event.id,
         type: job.event.type,
         endpointId: job.endpointId,
+        account: lane.account.id,
         attempt: job.attempts,
         status,
         ...(error !== undefined ? { error } : {}),
@@ -216,7 +236,7 @@ export class WebhookDispatcher {
       ok = false;
     } else {
       const result = await this.send(lane, endpoint, job.event);
-      if (this.closed) return;
+      if (this.closed || lane.dropped) return;
       record(result.status, result.error);
       ok = result.status !== null && result.status >= 200 && result.status < 300;
     }

@@ -10,6 +10,7 @@ import { inRange, listParams, p } from '../params';
 import type { Store, StoredCharge, StoredPaymentIntent, StoredPaymentMethod } from '../store';
 import { resourceMissing } from '../stripe-errors';
 import type { CardDecline } from '../test-cards';
+import { STATEMENT_DESCRIPTOR } from './accounts';
 
 export type ChargeResult =
   | { kind: 'succeeded' }
@@ -64,7 +65,7 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
     application_fee_amount: null,
     balance_transaction: null,
     billing_details: structuredClone(pm.api.billing_details),
-    calculated_statement_descriptor: `EMULATOR${pi.api.statement_descriptor_suffix ? `* ${pi.api.statement_descriptor_suffix}` : ''}`.slice(0, 22),
+    calculated_statement_descriptor: `${STATEMENT_DESCRIPTOR}${pi.api.statement_descriptor_suffix ? `* ${pi.api.statement_descriptor_suffix}` : ''}`.slice(0, 22),
     captured: succeeded,
     created: store.now(),
     currency: pi.api.currency,

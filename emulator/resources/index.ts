@@ -1,5 +1,6 @@
 /** Every /v1 route. A new resource adds its module here. */
 import type { ApiRoute } from '../api-routes';
+import { accountRoutes } from './accounts';
 import { balanceRoutes } from './balance';
 import { checkoutSessionRoutes } from './checkout-sessions';
 import { chargeRoutes } from './charges';
@@ -13,6 +14,7 @@ import { setupIntentRoutes } from './setup-intents';
 import { webhookEndpointRoutes } from './webhook-endpoints';
 
 export const apiRoutes: readonly ApiRoute[] = [
+  ...accountRoutes,
   ...customerRoutes,
   ...checkoutSessionRoutes,
   ...setupIntentRoutes,

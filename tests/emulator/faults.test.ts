@@ -88,6 +88,26 @@ describe('emulator: injected faults', () => {
   });
 });
 
+describe('emulator: faults for one account', () => {
+  const emulator = useEmulator({ apiKey: [TEST_KEY, 'sk_test_other_account'] });
+
+  it("when a fault names an account, then only that account's requests meet it", async () => {
+    const other = stripeClient(emulator(), { key: 'sk_test_other_account' });
+    const mine = stripeClient(emulator());
+    emulator().injectFault({ type: 'rate_limit_429', path: '/v1/customers', account: emulator().accountId('sk_test_other_account') });
+    expect((await mine.customers.list()).data).toEqual([]);
+    expect(await rejectionOf(other.customers.list())).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    expect((await other.customers.list()).data).toEqual([]);
+    expect(emulator().requests().map((r) => [r.account, r.status])).toEqual([
+      [emulator().accountId(TEST_KEY), 200],
+      [emulator().accountId('sk_test_other_account'), 429],
+      [emulator().accountId('sk_test_other_account'), 200],
+    ]);
+    const bad = await fetch(`${emulator().url}/_emulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'error_500', account: 'cus_123' }) });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('emulator: close', () => {
   it('when a request is hanging on a timeout fault, then close() still returns promptly', async () => {
     const emulator = await startEmulator();

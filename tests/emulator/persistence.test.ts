@@ -108,16 +108,16 @@ describe('emulator: state file', () => {
     const { stripe } = await start();
     const customer = await createCustomer(stripe);
     const deadline = Date.now() + 5000;
-    let saved: { version?: number; customers?: Array<{ id: string }> } | undefined;
+    let saved: { version?: number; accounts?: Array<{ customers: Array<{ id: string }> }> } | undefined;
     while (Date.now() < deadline) {
       if (fs.existsSync(stateFile)) {
         saved = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-        if (saved?.customers?.some((c) => c.id === customer.id)) break;
+        if (saved?.accounts?.[0]?.customers.some((c) => c.id === customer.id)) break;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(saved?.version).toBe(1);
-    expect(saved?.customers?.map((c) => c.id)).toEqual([customer.id]);
+    expect(saved?.version).toBe(2);
+    expect(saved?.accounts?.map((a) => a.customers.map((c) => c.id))).toEqual([[customer.id]]);
     expect(filesInDir()).toEqual(['stripe-emulator.json']);
   });
 
@@ -136,15 +136,15 @@ describe('emulator: state file', () => {
     // It goes on saving to the usual name.
     const customer = await createCustomer(stripe);
     await stop(emulator);
-    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8'))).toMatchObject({ version: 1, customers: [{ id: customer.id }] });
+    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8'))).toMatchObject({ version: 2, accounts: [{ customers: [{ id: customer.id }] }] });
   });
 
   it('when the state file has another version, then it is refused: the emulator starts empty and keeps the file aside', async () => {
-    fs.writeFileSync(stateFile, JSON.stringify({ version: 2, customers: [{ id: 'cus_fromthefuture' }] }));
+    fs.writeFileSync(stateFile, JSON.stringify({ version: 3, accounts: [{ customers: [{ id: 'cus_fromthefuture' }] }] }));
     const { stripe, logs } = await start();
 
     expect((await stripe.customers.list()).data).toEqual([]);
-    expect(logs.find((l) => l.msg === 'state file unusable: starting empty')?.fields?.reason).toMatch(/unsupported version 2/);
+    expect(logs.find((l) => l.msg === 'state file unusable: starting empty')?.fields?.reason).toMatch(/unsupported version 3/);
     expect(filesInDir().filter((f) => f.startsWith('stripe-emulator.json.corrupt-'))).toHaveLength(1);
   });
 
