@@ -68,6 +68,8 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     publicUrl: '',
     log: (msg: string, fields?: Record<string, unknown>) => options.log?.(msg, fields),
   };
+  // Declared before it is made: the dispatcher's callback below needs it, the file needs the accounts.
+  // eslint-disable-next-line prefer-const
   let stateFile: StateFile | undefined;
   const changed = () => stateFile?.changed();
   const webhooks = new WebhookDispatcher(runtime, {
