@@ -42,6 +42,9 @@ export type CardSetupStart =
   | { kind: 'checkout'; txId: string; url: string; session: CheckoutSession }
   | { kind: 'custom'; txId: string; setupIntentClientSecret: string; ephemeralKey: string; customerId: string; okPage: string };
 
+/** How long a custom-flow (SetupIntent) card setup stays open: as long as a Checkout session's default. */
+const CUSTOM_FLOW_LIFETIME_MS = 24 * 60 * 60_000;
+
 const MESSAGES = {
   unknownTx: 'Unknown transaction',
   otherGateway: 'The transaction belongs to another payment gateway',
@@ -108,7 +111,11 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
       const okPage = withQueryParam(request.okPage as string, 'txId', txId);
       const si = await deps.stripe.createSetupIntent({ customerId: account.stripeCustomerId, txId, aid: request.aid }, `billrun-setupintent-${txId}`);
       const key = await deps.stripe.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
-      await markHandshakeOpen(deps.db, txId, { setupIntentId: si.id }, null, deps.clock.now());
+      // A SetupIntent never expires at Stripe: the handshake gets a Checkout session's lifetime so an
+      // abandoned one is closed (and no longer read) instead of waiting forever; a late success still
+      // arrives by webhook and overrules the local expiry.
+      const now = deps.clock.now();
+      await markHandshakeOpen(deps.db, txId, { setupIntentId: si.id }, new Date(now.getTime() + CUSTOM_FLOW_LIFETIME_MS), now);
       log.info({ setupIntentId: si.id }, 'card setup started (custom flow)');
       return { kind: 'custom', txId, setupIntentClientSecret: si.client_secret as string, ephemeralKey: key.secret, customerId: account.stripeCustomerId, okPage };
     }

@@ -8,7 +8,7 @@ import { failUnsubmittedCharge, findCharge, findChargeByReference, insertChargeO
 import type { Money } from './money';
 import { nextChargeCheck } from './schedule';
 import { isDefiniteRefusal } from './stripe-failure';
-import { syncCharge } from './stripe-sync';
+import { syncCharge, syncUnfinishedCardSetups } from './stripe-sync';
 import { chargeMayMove } from './transitions';
 
 export interface ChargeRequest {
@@ -25,14 +25,16 @@ const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JS
  * Charges the account's active card off-session, once per reference. A repeated request (same
  * reference, same content) answers the recorded charge; one still unsettled is looked up at Stripe
  * first (syncCharge), so a repeat can never create a second PaymentIntent, even after Stripe's 24 h
- * idempotency window.
+ * idempotency window. An account without an active card but with a card setup still open has its
+ * newest setups read from Stripe first (syncUnfinishedCardSetups): the card saved a moment ago is
+ * charged rather than refused while its webhook and OkPage are still on their way.
  */
 export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promise<Charge> {
   const print = fingerprint([request.aid, request.amount.minor, request.amount.currency]);
   const known = await findChargeByReference(deps.db, request.channel, request.reference);
   if (known) return replayCharge(deps, known, print);
 
-  const card = await findActiveCard(deps.db, request.aid);
+  const card = (await findActiveCard(deps.db, request.aid)) ?? (await syncUnfinishedCardSetups(deps, request.aid));
   if (!card) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
   const now = deps.clock.now();
   const { charge, created } = await insertChargeOnce(deps.db, {

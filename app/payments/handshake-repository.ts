@@ -133,7 +133,7 @@ export async function markHandshakeOpen(
       setup_intent_id: stripeIds.setupIntentId ?? null,
       expires_at: expiresAt,
       state: 'open',
-      next_check_at: nextHandshakeCheck('open', now),
+      next_check_at: nextHandshakeCheck('open', now, now, expiresAt),
       updated_at: now,
     });
 }
@@ -165,7 +165,20 @@ export async function completeHandshake(db: Knex | Knex.Transaction, txId: strin
   return updated > 0;
 }
 
-/** Still waiting on the customer: look again later rather than at every reconciler pass. */
-export async function scheduleHandshakeCheck(db: Knex | Knex.Transaction, txId: string, now: Date): Promise<void> {
-  await db('handshakes').where({ tx_id: txId }).whereIn('state', ['creating', 'open']).update({ next_check_at: nextHandshakeCheck('open', now) });
+/** Still waiting on the customer: look again later, the longer the older the setup is. */
+export async function scheduleHandshakeCheck(db: Knex | Knex.Transaction, handshake: Pick<Handshake, 'txId' | 'createdAt' | 'expiresAt'>, now: Date): Promise<void> {
+  await db('handshakes')
+    .where({ tx_id: handshake.txId })
+    .whereIn('state', ['creating', 'open'])
+    .update({ next_check_at: nextHandshakeCheck('open', now, handshake.createdAt, handshake.expiresAt) });
+}
+
+/** The account's card setups not finished yet, most recent first. */
+export async function findUnfinishedHandshakes(db: Knex | Knex.Transaction, aid: number, limit: number): Promise<Handshake[]> {
+  const rows = await db<HandshakeRow>('handshakes')
+    .where({ aid })
+    .whereIn('state', ['creating', 'open'])
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'tx_id', order: 'desc' }])
+    .limit(limit);
+  return rows.map(toHandshake);
 }

@@ -4,7 +4,8 @@ import type { Deps } from '../shared/deps';
 import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
 import { applyPaymentState, submitCharge } from './charge-service';
 import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
-import { findHandshake, findHandshakeByStripeId, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
+import { findActiveCard, type SavedCard } from './card-repository';
+import { findHandshake, findHandshakeByStripeId, findUnfinishedHandshakes, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
 import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
 import { applyRefundState, submitRefund, syncStripeRefund } from './refund-service';
 import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
@@ -33,8 +34,32 @@ export async function syncHandshake(deps: Deps, handshake: Handshake): Promise<S
     return undefined;
   }
   const outcome = await applyCardSetupState(deps, handshake.txId, observed);
-  if (outcome.kind === 'pending') await scheduleHandshakeCheck(deps.db, handshake.txId, deps.clock.now());
+  if (outcome.kind === 'pending') await scheduleHandshakeCheck(deps.db, handshake, deps.clock.now());
   return outcome;
+}
+
+/** How many of an account's unfinished card setups a charge may read from Stripe. */
+const UNFINISHED_SETUPS_READ = 3;
+
+/**
+ * The account's active card after reading its most recent unfinished card setups from Stripe,
+ * newest first, until one turns out completed: a customer who just saved a card is charged even
+ * before its webhook or OkPage arrive. If no card is found and a read failed, that error is thrown:
+ * whether a card was saved is then unknown, which "no saved card" would misstate.
+ */
+export async function syncUnfinishedCardSetups(deps: Deps, aid: number): Promise<SavedCard | undefined> {
+  let failure: unknown;
+  for (const handshake of await findUnfinishedHandshakes(deps.db, aid, UNFINISHED_SETUPS_READ)) {
+    try {
+      if ((await syncHandshake(deps, handshake))?.kind === 'completed') break;
+    } catch (err) {
+      failure ??= err;
+      deps.logger.warn({ txId: handshake.txId, aid, err: err instanceof Error ? err.message : String(err) }, 'could not read an unfinished card setup from Stripe');
+    }
+  }
+  const card = await findActiveCard(deps.db, aid);
+  if (!card && failure !== undefined) throw failure;
+  return card;
 }
 
 /** A Checkout Session or SetupIntent id (or the txId in its metadata) to our handshake. */
