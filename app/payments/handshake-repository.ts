@@ -3,7 +3,9 @@ import { toDate, toSafeInt } from '../db';
 import { nextHandshakeCheck } from './schedule';
 
 /** The card-setup attempt the customer carries back as `txId` (BillRun's creditproxy row). */
-export type HandshakeState = 'creating' | 'open' | 'completed' | 'cancelled' | 'expired' | 'failed';
+import type { HandshakeState } from './states';
+
+export type { HandshakeState };
 export type HandshakeFlow = 'iframe' | 'redirect' | 'custom';
 
 export interface Handshake {

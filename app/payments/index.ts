@@ -1,8 +1,10 @@
 export { applyCardSetupState, settledOutcome, STRIPE_GATEWAY_NAME } from './card-setup-service';
 export type { SetupOutcome } from './card-setup-service';
-export { chargeSavedCard, applyPaymentState, submitCharge } from './charge-service';
+export { chargeSavedCard } from './charge-service';
+export { applyPaymentState, submitCharge } from './charge-state';
 export type { ChargeRequest } from './charge-service';
-export { refundCharge, applyRefundState } from './refund-service';
+export { refundCharge } from './refund-service';
+export { applyRefundState } from './refund-state';
 export type { RefundRequest, RefundResult } from './refund-service';
 export { observeHandshake, syncHandshake, syncCharge, syncRefundRow } from './stripe-sync';
 export { handleStripeEvent } from './webhook-service';

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import { backOff, claimDueRows, clearFailures, type DueRows } from '../db';
 import type { Deps } from '../shared/deps';
 import { findCharge } from './charge-repository';
 import { findHandshake } from './handshake-repository';
@@ -14,31 +14,26 @@ const BATCH = 20;
 
 /** After this many failed checks in a row a row is logged as needing an operator (still retried). */
 export const CHECK_FAILURES_ALERT = 6;
-const BACKOFF_BASE_MS = 5 * 60_000;
-const BACKOFF_MAX_MS = 6 * 60 * 60_000;
+/** A row Stripe keeps refusing costs a call every 5 min, then 10, 20, ... at most every 6 h. */
+const BACKOFF = { baseMs: 5 * 60_000, maxMs: 6 * 60 * 60_000 };
+
+const queue = (table: string, idColumn: string, column: string, values: string[]): DueRows => ({
+  table,
+  idColumn,
+  unsettled: { column, values },
+  leaseMs: LEASE_MS,
+  backoff: BACKOFF,
+});
+
+const HANDSHAKES = queue('handshakes', 'tx_id', 'state', ['creating', 'open']);
+const CHARGES = queue('charges', 'id', 'status', ['created', 'requires_action', 'processing']);
+const REFUNDS = queue('refunds', 'id', 'status', ['created', 'pending', 'requires_action']);
 
 export interface ReconcileReport {
   handshakes: number;
   charges: number;
   refunds: number;
   failures: number;
-}
-
-/**
- * Claims due rows for this instance: moves their next_check_at past a lease in one statement,
- * skipping rows another instance has locked, so several instances never work on one row at once.
- */
-async function claimDue(db: Knex, table: string, idColumn: string, unsettled: { column: string; values: string[] }, now: Date, limit: number): Promise<string[]> {
-  const leaseUntil = new Date(now.getTime() + LEASE_MS);
-  const result = await db.raw(
-    `UPDATE ${table} SET next_check_at = ? WHERE ${idColumn} IN (
-       SELECT ${idColumn} FROM ${table}
-       WHERE next_check_at <= ? AND ${unsettled.column} IN (${unsettled.values.map(() => '?').join(', ')})
-       ORDER BY next_check_at LIMIT ? FOR UPDATE SKIP LOCKED)
-     RETURNING ${idColumn} AS id`,
-    [leaseUntil, now, ...unsettled.values, limit],
-  );
-  return (result.rows as Array<{ id: unknown }>).map((r) => String(r.id));
 }
 
 /**
@@ -49,40 +44,36 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
   const limit = options.batchSize ?? BATCH;
   const now = deps.clock.now();
   const report: ReconcileReport = { handshakes: 0, charges: 0, refunds: 0, failures: 0 };
-  const attempt = async (table: string, idColumn: string, id: string, fn: () => Promise<unknown>) => {
+  const attempt = async (rows: DueRows, id: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
-      await deps.db(table).where(idColumn, id).where('check_failures', '>', 0).update({ check_failures: 0 });
+      await clearFailures(deps.db, rows, id);
     } catch (err) {
       report.failures++;
-      // Back off exponentially so a row Stripe keeps refusing does not cost a call every pass.
-      const [row] = await deps.db(table).where(idColumn, id).increment('check_failures', 1).returning('check_failures');
-      const failures = Number(row?.check_failures ?? 1);
-      const delay = Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_MAX_MS);
-      await deps.db(table).where(idColumn, id).update({ next_check_at: new Date(now.getTime() + delay) });
-      const fields = { table, id, failures, retryInS: delay / 1000, err: err instanceof Error ? err.message : String(err) };
+      const { failures, delayMs } = await backOff(deps.db, rows, id, now);
+      const fields = { table: rows.table, id, failures, retryInS: delayMs / 1000, err: err instanceof Error ? err.message : String(err) };
       if (failures >= CHECK_FAILURES_ALERT) deps.logger.error(fields, 'reconcile keeps failing for this row: needs an operator');
       else deps.logger.warn(fields, 'reconcile step failed; retried later');
     }
   };
 
-  for (const txId of await claimDue(deps.db, 'handshakes', 'tx_id', { column: 'state', values: ['creating', 'open'] }, now, limit)) {
+  for (const txId of await claimDueRows(deps.db, HANDSHAKES, now, limit)) {
     report.handshakes++;
-    await attempt('handshakes', 'tx_id', txId, async () => {
+    await attempt(HANDSHAKES, txId, async () => {
       const handshake = await findHandshake(deps.db, txId);
       if (handshake) await syncHandshake(deps, handshake);
     });
   }
-  for (const id of await claimDue(deps.db, 'charges', 'id', { column: 'status', values: ['created', 'requires_action', 'processing'] }, now, limit)) {
+  for (const id of await claimDueRows(deps.db, CHARGES, now, limit)) {
     report.charges++;
-    await attempt('charges', 'id', id, async () => {
+    await attempt(CHARGES, id, async () => {
       const charge = await findCharge(deps.db, Number(id));
       if (charge) await syncCharge(deps, charge);
     });
   }
-  for (const id of await claimDue(deps.db, 'refunds', 'id', { column: 'status', values: ['created', 'pending', 'requires_action'] }, now, limit)) {
+  for (const id of await claimDueRows(deps.db, REFUNDS, now, limit)) {
     report.refunds++;
-    await attempt('refunds', 'id', id, async () => {
+    await attempt(REFUNDS, id, async () => {
       const refund = await findRefund(deps.db, Number(id));
       if (refund) await syncRefundRow(deps, refund);
     });

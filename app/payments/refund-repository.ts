@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
-import type { ObservedRefund } from '../stripe';
 import { toDate, toSafeInt } from '../db';
 import type { Channel } from './charge-repository';
 
-export type RefundStatus = 'created' | ObservedRefund['status'];
+import type { RefundStatus } from './states';
+
+export type { RefundStatus };
 
 export interface Refund {
   id: number;

@@ -1,6 +1,5 @@
 import type { ChargeStatus } from '../stripe';
-import type { RefundStatus } from './refund-repository';
-import type { HandshakeState } from './handshake-repository';
+import type { HandshakeState, RefundStatus } from './states';
 
 /**
  * When the reconciler should look at an object again, by state: soon for something whose answer

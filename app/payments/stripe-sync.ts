@@ -2,12 +2,12 @@ import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSet
 import { unixSeconds } from '../shared/clock';
 import type { Deps } from '../shared/deps';
 import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
-import { applyPaymentState, submitCharge } from './charge-service';
+import { applyPaymentState, submitCharge } from './charge-state';
 import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
 import { findActiveCard, type SavedCard } from './card-repository';
 import { findHandshake, findHandshakeByStripeId, findUnfinishedHandshakes, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
 import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
-import { applyRefundState, submitRefund, syncStripeRefund } from './refund-service';
+import { applyRefundState, submitRefund, syncStripeRefund } from './refund-state';
 import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
 
 /**

@@ -1,5 +1,5 @@
 import type { ChargeStatus } from '../stripe';
-import type { RefundStatus } from './refund-repository';
+import type { RefundStatus } from './states';
 
 /**
  * Which state changes a re-read of Stripe may make. Reads happen outside the row lock, so an
