@@ -27,7 +27,7 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestContext(deps.logger));
   app.use(createHealthRouter(deps, lifecycle));
-  app.use(createStripeWebhookRouter(deps, (event) => handleStripeEvent(deps, event)));
+  app.use(createStripeWebhookRouter(deps, (stripeAccount, event) => handleStripeEvent(deps, stripeAccount, event)));
   app.use(createBillrunRouter(deps, session.handler));
   app.use(createAuthenticationRouter(deps));
   app.use(notFoundHandler);

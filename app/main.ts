@@ -5,10 +5,10 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
 import { createDb, dbKind, installationId, migrateLatest } from './db';
-import { startReconciler } from './payments';
+import { startReconciler, stripeAccountStore } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
 import { createLogger, type Logger } from './shared/logger';
-import { createStripeClient, createStripeGateway } from './stripe';
+import { createStripeAccounts, keyedAccount } from './stripe';
 
 const SANDBOX_KEY = 'sk_test_sandbox_emulator';
 const SHUTDOWN_GRACE_MS = 10000;
@@ -101,11 +101,22 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(db);
   logger.info({ database: dbKind(db) === 'postgres' ? 'postgres (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`, applied }, 'database ready');
 
-  const stripe = createStripeGateway(
-    createStripeClient({ secretKey: secretKey as string, apiBase, timeoutMs: config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    { webhookSecrets, idempotencyPrefix: await installationId(db) },
-  );
-  const deps = { db, stripe, clock: systemClock, logger, config };
+  const stripeAccounts = createStripeAccounts({
+    defaultAccount: keyedAccount({
+      label: config.stripe.mode === 'sandbox' ? 'sandbox emulator' : 'default (STRIPE_SECRET_KEY)',
+      secretKey: secretKey as string,
+      apiBase,
+      timeoutMs: config.stripe.timeoutMs,
+      maxNetworkRetries: config.stripe.maxNetworkRetries,
+      webhookSecrets,
+      idempotencyPrefix: await installationId(db),
+    }),
+    store: stripeAccountStore(db),
+    logger,
+  });
+  // Learnt now so a swapped key shows in the log at start; a Stripe outage only delays it.
+  await stripeAccounts.defaultAccount().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Stripe account could not be read yet; retried on first use'));
+  const deps = { db, stripeAccounts, clock: systemClock, logger, config };
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
   if (!reconciler) logger.warn('RECONCILE_INTERVAL_S=0: the background reconciler is off');

@@ -11,7 +11,8 @@ import { signData } from '../app/billrun';
 import { createDb, installationId, migrateLatest } from '../app/db';
 import { systemClock, unixSeconds } from '../app/shared/clock';
 import { createLogger } from '../app/shared/logger';
-import { createStripeClient, createStripeGateway } from '../app/stripe';
+import { createStripeAccounts, keyedAccount } from '../app/stripe';
+import { stripeAccountStore } from '../app/payments';
 
 const SETUPS = Number(process.env.BENCH_SETUPS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -33,10 +34,13 @@ async function main(): Promise<void> {
   });
   const db = createDb({ url: config.database.url, pgliteDataDir: 'memory://' });
   await migrateLatest(db);
-  const stripe = createStripeGateway(createStripeClient({ secretKey: KEY, apiBase: config.stripe.apiBase as URL, timeoutMs: 10000, maxNetworkRetries: 2 }), {
-    idempotencyPrefix: await installationId(db),
+  const logger = createLogger('silent');
+  const stripeAccounts = createStripeAccounts({
+    defaultAccount: keyedAccount({ label: 'bench', secretKey: KEY, apiBase: config.stripe.apiBase as URL, timeoutMs: 10000, maxNetworkRetries: 2, webhookSecrets: [], idempotencyPrefix: await installationId(db) }),
+    store: stripeAccountStore(db),
+    logger,
   });
-  const { app, session } = createApp({ db, stripe, clock: systemClock, logger: createLogger('silent'), config });
+  const { app, session } = createApp({ db, stripeAccounts, clock: systemClock, logger, config });
   const server = app.listen(0);
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

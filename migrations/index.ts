@@ -10,6 +10,7 @@ import * as addHandshakeCardAndBrowser from './20261121000008_add_handshake_card
 import * as createInstallation from './20261121000009_create_installation';
 import * as addChargeAuthAttempts from './20261121000010_add_charge_auth_attempts';
 import * as addCheckFailures from './20261121000011_add_check_failures';
+import * as ownersAndStripeAccounts from './20261202000012_owners_and_stripe_accounts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000009_create_installation', createInstallation],
   ['20261121000010_add_charge_auth_attempts', addChargeAuthAttempts],
   ['20261121000011_add_check_failures', addCheckFailures],
+  ['20261202000012_owners_and_stripe_accounts', ownersAndStripeAccounts],
 ];
 
 /** A knex MigrationSource over the list above. */

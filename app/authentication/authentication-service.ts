@@ -30,14 +30,15 @@ export async function describeAuthentication(deps: Deps, token: string): Promise
 export async function startAuthentication(deps: Deps, token: string): Promise<AuthenticationStep> {
   const charge = await chargeFor(deps, token);
   if (charge.status !== 'requires_action') return { kind: 'result', charge };
-  let pi = await deps.stripe.retrievePaymentIntent(charge.paymentIntentId as string);
+  const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
+  let pi = await gateway.retrievePaymentIntent(charge.paymentIntentId as string);
   const pending = challengeUrl(pi);
   if (pending) return { kind: 'redirect', url: pending };
   if (pi.status === 'requires_payment_method' || pi.status === 'requires_confirmation') {
     // One key per attempt number: two tabs pressing at once send the same key, so Stripe
     // confirms once; the next attempt (after a failed challenge) gets the next number.
     const attempt = charge.authAttempts;
-    pi = await deps.stripe.confirmOnSession(
+    pi = await gateway.confirmOnSession(
       pi.id,
       { paymentMethodId: charge.paymentMethodId, returnUrl: `${deps.config.publicBaseUrl}/pay/authenticate/${token}/return` },
       `charge-${charge.id}-onsession-${attempt}`,
@@ -52,5 +53,6 @@ export async function startAuthentication(deps: Deps, token: string): Promise<Au
 /** Back from the challenge: record what Stripe says now (the webhook would too). */
 export async function finishAuthentication(deps: Deps, token: string): Promise<Charge> {
   const charge = await chargeFor(deps, token);
-  return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(charge.paymentIntentId as string)));
+  const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
+  return applyPaymentState(deps, charge.id, observePaymentIntent(await gateway.retrievePaymentIntent(charge.paymentIntentId as string)));
 }

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { chargeSavedCard, formatMinor, refundCharge, toMinorUnits, type Charge, type Refund } from '../payments';
 import type { Deps } from '../shared/deps';
 import { clientMessage, hasNoTimestamp, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
+import { BILLRUN_OWNER, billrunCustomer } from './billrun-service';
 import { failure, Messages, success, thrownError } from './billrun-wire';
 
 /** BillRun's payment statuses: what its `pay()` / `credit()` report back to the billing run. */
@@ -77,7 +78,8 @@ export function createPaymentActions(deps: Deps) {
       return void res.json(thrownError(clientMessage(req, err)));
     }
     try {
-      const charge = await chargeSavedCard(deps, { channel: 'billrun', reference, aid: Number(v.aid), amount });
+      const door = await deps.stripeAccounts.defaultAccount();
+      const charge = await chargeSavedCard(deps, { channel: 'billrun', reference, customer: billrunCustomer(Number(v.aid), door), amount });
       res.json(success(chargeDetails(deps, charge)));
     } catch (err) {
       res.json(failure(clientMessage(req, err)));
@@ -94,7 +96,7 @@ export function createPaymentActions(deps: Deps) {
     const amount = v.amount === undefined || v.amount === null || v.amount === '' ? undefined : v.amount;
     if (amount !== undefined && typeof amount !== 'string' && typeof amount !== 'number') return void res.json(thrownError('Invalid amount: expected a positive decimal number'));
     try {
-      const { refund, charge } = await refundCharge(deps, { channel: 'billrun', reference, paymentIntentId: v.transaction_id, amount });
+      const { refund, charge } = await refundCharge(deps, { ownerId: BILLRUN_OWNER, channel: 'billrun', reference, paymentIntentId: v.transaction_id, amount });
       const status = billrunRefundStatus(refund);
       res.json(
         success({

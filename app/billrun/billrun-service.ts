@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
-import type { CheckoutSession, ObservedSetup } from '../stripe';
+import type { CheckoutSession, ObservedSetup, StripeDoor } from '../stripe';
 import { isUniqueViolation } from '../db';
-import { AppError } from '../shared/app-error';
+import { AppError, isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
   applyCardSetupState,
-  findAccount,
+  findCustomer,
   findHandshake,
   finishHandshake,
-  insertAccountIfAbsent,
+  insertCustomerIfAbsent,
   insertHandshake,
   markHandshakeOpen,
   observeHandshake,
   settledOutcome,
-  type Account,
+  type Customer,
+  type CustomerKey,
   type Handshake,
   type HandshakeFlow,
   type SavedCard,
@@ -45,6 +46,9 @@ export type CardSetupStart =
 /** How long a custom-flow (SetupIntent) card setup stays open: as long as a Checkout session's default. */
 const CUSTOM_FLOW_LIFETIME_MS = 24 * 60 * 60_000;
 
+/** On the session and its SetupIntent, so a setup_intent.succeeded event alone leads back to the handshake. */
+const setupMetadata = (txId: string, aid: number): Record<string, string> => ({ txId, billrun_aid: String(aid) });
+
 const MESSAGES = {
   unknownTx: 'Unknown transaction',
   otherGateway: 'The transaction belongs to another payment gateway',
@@ -55,28 +59,42 @@ const MESSAGES = {
   alreadyCompleted: 'The card setup is already completed',
 } as const;
 
-/** The Stripe customer for a BillRun account: ours if we have it, else created once. */
-async function ensureCustomer(deps: Deps, aid: number, customer: CardSetupRequest['customer']): Promise<Account> {
-  const known = await findAccount(deps.db, aid);
+/** Every BillRun row belongs to this owner: the one BillRun installation the service serves. */
+export const BILLRUN_OWNER = 'billrun';
+
+/** A BillRun account as a customer of the core: the aid is BillRun's reference for it. */
+export const billrunCustomer = (aid: number, door: Pick<StripeDoor, 'accountId'>): CustomerKey => ({
+  ownerId: BILLRUN_OWNER,
+  stripeAccount: door.accountId,
+  customerRef: String(aid),
+});
+
+/** The Stripe customer for a BillRun account in this Stripe account: ours if we have it, else created once. */
+async function ensureCustomer(deps: Deps, door: StripeDoor, aid: number, customer: CardSetupRequest['customer']): Promise<Customer> {
+  const key = billrunCustomer(aid, door);
+  const known = await findCustomer(deps.db, key);
   if (known) return known;
   const name = [customer.firstName, customer.lastName].filter((p) => p && p.trim()).join(' ') || undefined;
   // Same aid and details -> same key: parallel first requests and our own retries get one customer.
+  // (Stripe keeps idempotency keys per account, so a new account makes its own customer.)
   const fingerprint = createHash('sha256').update(JSON.stringify([customer.email ?? '', name ?? ''])).digest('hex').slice(0, 16);
-  const created = await deps.stripe.createCustomer({ aid, email: customer.email, name }, `billrun-customer-${aid}-${fingerprint}`);
-  const stored = await insertAccountIfAbsent(deps.db, { aid, stripeCustomerId: created.id, email: customer.email ?? null });
+  const created = await door.gateway.createCustomer({ metadata: { billrun_aid: String(aid) }, email: customer.email, name }, `billrun-customer-${aid}-${fingerprint}`);
+  const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: customer.email ?? null });
   if (stored.stripeCustomerId !== created.id) {
     deps.logger.warn({ aid, kept: stored.stripeCustomerId, orphan: created.id }, 'a parallel request mapped the account first; extra Stripe customer left unused');
   }
   return stored;
 }
 
-async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account: Account, returnUrl: string): Promise<string> {
+async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account: Customer, returnUrl: string): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     const txId = newTxId();
     try {
       await insertHandshake(deps.db, {
         txId,
-        aid: request.aid,
+        ownerId: account.ownerId,
+        stripeAccount: account.stripeAccount,
+        customerRef: account.customerRef,
         instanceName: request.instanceName,
         flow: request.flow,
         requestT: request.requestT,
@@ -101,7 +119,22 @@ async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account
  * Stripe calls: customer (first time only) + session.
  */
 export async function startCardSetup(deps: Deps, request: CardSetupRequest): Promise<CardSetupStart> {
-  const account = await ensureCustomer(deps, request.aid, request.customer);
+  const door = await deps.stripeAccounts.defaultAccount();
+  try {
+    return await startCardSetupIn(deps, door, request);
+  } catch (err) {
+    // "No such customer": the key may now act on another Stripe account (swapped key, reset
+    // emulator). Ask Stripe again; in a new account the aid gets a new customer there.
+    if (!isAppError(err) || err.kind !== 'not_found') throw err;
+    const current = await deps.stripeAccounts.refreshDefault();
+    if (current.accountId === door.accountId) throw err;
+    deps.logger.warn({ aid: request.aid, from: door.stripeAccountId, to: current.stripeAccountId }, 'the Stripe account changed: the account gets a customer in the new one');
+    return startCardSetupIn(deps, current, request);
+  }
+}
+
+async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
+  const account = await ensureCustomer(deps, door, request.aid, request.customer);
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
   const txId = await insertNewHandshake(deps, request, account, returnUrl);
   const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow });
@@ -109,8 +142,8 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
   try {
     if (request.flow === 'custom') {
       const okPage = withQueryParam(request.okPage as string, 'txId', txId);
-      const si = await deps.stripe.createSetupIntent({ customerId: account.stripeCustomerId, txId, aid: request.aid }, `billrun-setupintent-${txId}`);
-      const key = await deps.stripe.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
+      const si = await door.gateway.createSetupIntent({ customerId: account.stripeCustomerId, metadata: setupMetadata(txId, request.aid) }, `billrun-setupintent-${txId}`);
+      const key = await door.gateway.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
       // A SetupIntent never expires at Stripe: the handshake gets a Checkout session's lifetime so an
       // abandoned one is closed (and no longer read) instead of waiting forever; a late success still
       // arrives by webhook and overrules the local expiry.
@@ -130,8 +163,8 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
       request.flow === 'iframe'
         ? withQueryParam(request.failPage as string, 'txId', txId)
         : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
-    const session = await deps.stripe.createSetupCheckoutSession(
-      { customerId: account.stripeCustomerId, successUrl, cancelUrl, txId, aid: request.aid, expandSetupIntent: request.requestParameters },
+    const session = await door.gateway.createSetupCheckoutSession(
+      { customerId: account.stripeCustomerId, successUrl, cancelUrl, clientReferenceId: txId, metadata: setupMetadata(txId, request.aid), expandSetupIntent: request.requestParameters },
       `billrun-checkout-${txId}`,
     );
     if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');
@@ -213,8 +246,9 @@ export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Prom
   if (handshake.checkoutSessionId || handshake.setupIntentId) {
     try {
       // Close the Stripe side first so the card cannot be saved after we call it cancelled.
-      if (handshake.checkoutSessionId) await deps.stripe.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
-      else await deps.stripe.cancelSetupIntent(handshake.setupIntentId as string, `billrun-cancel-${handshake.txId}`);
+      const { gateway } = await deps.stripeAccounts.forAccount(handshake.stripeAccount);
+      if (handshake.checkoutSessionId) await gateway.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
+      else await gateway.cancelSetupIntent(handshake.setupIntentId as string, `billrun-cancel-${handshake.txId}`);
     } catch (err) {
       // Stripe refuses to close what is no longer open: it completed or expired meanwhile.
       if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
@@ -224,7 +258,7 @@ export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Prom
     }
   }
   await finishHandshake(deps.db, handshake.txId, 'cancelled', deps.clock.now(), 'cancelled by the customer');
-  deps.logger.info({ txId: handshake.txId, aid: handshake.aid }, 'card setup cancelled');
+  deps.logger.info({ txId: handshake.txId, aid: handshake.customerRef }, 'card setup cancelled');
   return { ...handshake, state: 'cancelled' };
 }
 

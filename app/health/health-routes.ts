@@ -52,7 +52,7 @@ export function createHealthRouter(deps: Deps, lifecycle: Lifecycle): Router {
   let stripeCheck: { at: number; result: Promise<CheckResult> } | undefined;
   const checkStripe = (): Promise<CheckResult> => {
     const now = Date.now();
-    if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS) stripeCheck = { at: now, result: timed(() => deps.stripe.ping()) };
+    if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS) stripeCheck = { at: now, result: timed(() => deps.stripeAccounts.defaultGateway().ping()) };
     return stripeCheck.result;
   };
 

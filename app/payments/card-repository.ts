@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { toDate, toSafeInt } from '../db';
+import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 
-/** A saved card, in the shape of BillRun's `payment_gateway.active` (plus history). */
-export interface SavedCard {
+/** A saved card (the active one per customer, plus history). */
+export interface SavedCard extends CustomerKey {
   id: number;
-  aid: number;
   gatewayName: string;
   instanceName: string;
   customerId: string;
@@ -22,7 +22,9 @@ export interface SavedCard {
 
 interface CardRow {
   id: unknown;
-  aid: unknown;
+  owner_id: string;
+  stripe_account: unknown;
+  customer_ref: string;
   gateway_name: string;
   instance_name: string;
   customer_id: string;
@@ -39,7 +41,7 @@ interface CardRow {
 
 const toCard = (row: CardRow): SavedCard => ({
   id: toSafeInt(row.id),
-  aid: toSafeInt(row.aid),
+  ...customerKeyOf(row),
   gatewayName: row.gateway_name,
   instanceName: row.instance_name,
   customerId: row.customer_id,
@@ -58,21 +60,23 @@ export const cardExpiration = (expMonth: number, expYear: number): string => `${
 
 export type NewCard = Omit<SavedCard, 'id' | 'active' | 'cardExpiration'>;
 
-export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, paymentMethodId: string): Promise<SavedCard | undefined> {
-  const row = await db<CardRow>('cards').where({ payment_method_id: paymentMethodId }).first();
+export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, stripeAccount: number, paymentMethodId: string): Promise<SavedCard | undefined> {
+  const row = await db<CardRow>('cards').where({ stripe_account: stripeAccount, payment_method_id: paymentMethodId }).first();
   return row ? toCard(row) : undefined;
 }
 
-export async function findActiveCard(db: Knex | Knex.Transaction, aid: number): Promise<SavedCard | undefined> {
-  const row = await db<CardRow>('cards').where({ aid, active: true }).first();
+export async function findActiveCard(db: Knex | Knex.Transaction, key: CustomerKey): Promise<SavedCard | undefined> {
+  const row = await db<CardRow>('cards').where({ ...customerColumns(key), active: true }).first();
   return row ? toCard(row) : undefined;
 }
 
-/** Whether the account's active card came from a handshake started after `startedAt`. */
-export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, aid: number, startedAt: Date): Promise<boolean> {
+/** Whether the customer's active card came from a card setup started after `startedAt`. */
+export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, key: CustomerKey, startedAt: Date): Promise<boolean> {
   const row = await trx('cards')
-    .join('handshakes', 'handshakes.payment_method_id', 'cards.payment_method_id')
-    .where('cards.aid', aid)
+    .join('handshakes', function () {
+      this.on('handshakes.payment_method_id', 'cards.payment_method_id').andOn('handshakes.stripe_account', 'cards.stripe_account');
+    })
+    .where({ 'cards.owner_id': key.ownerId, 'cards.stripe_account': key.stripeAccount, 'cards.customer_ref': key.customerRef })
     .andWhere('cards.active', true)
     .andWhere('handshakes.created_at', '>', startedAt)
     .first('cards.id');
@@ -81,25 +85,25 @@ export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, aid: nu
 
 /**
  * Makes an already saved card the active one again (the customer saved the same payment method
- * once more). The caller holds the account row lock.
+ * once more). The caller holds the customer row lock.
  */
 export async function reactivateCard(trx: Knex.Transaction, card: SavedCard, now: Date): Promise<SavedCard> {
   if (card.active) return card;
-  await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: now });
+  await trx('cards').where({ ...customerColumns(card), active: true }).update({ active: false, deactivated_at: now });
   await trx('cards').where({ id: card.id }).update({ active: true, deactivated_at: null });
   return { ...card, active: true };
 }
 
 /**
  * Makes `card` the account's active card and keeps the previous one as history. The caller holds
- * the account row lock, so two cards saved at once for one account cannot both end up active.
+ * the customer row lock, so two cards saved at once for one account cannot both end up active.
  */
 export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, options: { active?: boolean } = {}): Promise<SavedCard> {
   const active = options.active ?? true;
-  if (active) await trx('cards').where({ aid: card.aid, active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
+  if (active) await trx('cards').where({ ...customerColumns(card), active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
   const [row] = await trx('cards')
     .insert({
-      aid: card.aid,
+      ...customerColumns(card),
       gateway_name: card.gatewayName,
       instance_name: card.instanceName,
       customer_id: card.customerId,

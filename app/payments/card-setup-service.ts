@@ -3,9 +3,11 @@ import type { Knex } from 'knex';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
-import { findAccount } from './account-repository';
+import { findCustomer } from './customer-repository';
 import { findCardByPaymentMethod, hasActiveCardFromLaterSetup, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
 import { completeHandshake, findHandshake, finishHandshake, type Handshake } from './handshake-repository';
+
+const customerKeyFields = (h: Handshake) => ({ ownerId: h.ownerId, stripeAccount: h.stripeAccount, customerRef: h.customerRef });
 
 export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
 
@@ -17,7 +19,7 @@ export type SetupOutcome =
   | { kind: 'failed'; reason: string; handshake: Handshake };
 
 async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handshake: Handshake): Promise<SavedCard> {
-  const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.paymentMethodId) : undefined;
+  const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.stripeAccount, handshake.paymentMethodId) : undefined;
   if (!card) throw new AppError('conflict', 'The saved card of this transaction is no longer on record');
   return card;
 }
@@ -93,24 +95,24 @@ export async function applyCardSetupState(
           await finishHandshake(trx, txId, 'failed', now, reason);
           return { kind: 'failed', reason, handshake };
         }
-        // Serialises card changes per account so exactly one card ends up active.
-        await findAccount(trx, handshake.aid, { forUpdate: true });
-        const existing = await findCardByPaymentMethod(trx, effective.card.paymentMethodId);
-        if (existing && existing.aid !== handshake.aid) {
+        // Serialises card changes per customer so exactly one card ends up active.
+        await findCustomer(trx, handshake, { forUpdate: true });
+        const existing = await findCardByPaymentMethod(trx, handshake.stripeAccount, effective.card.paymentMethodId);
+        if (existing && (existing.ownerId !== handshake.ownerId || existing.customerRef !== handshake.customerRef)) {
           const reason = 'The card is saved for another account';
-          deps.logger.error({ txId, aid: handshake.aid, otherAid: existing.aid }, 'payment method already belongs to another account');
+          deps.logger.error({ txId, customerRef: handshake.customerRef, otherCustomerRef: existing.customerRef }, 'payment method already belongs to another customer');
           await finishHandshake(trx, txId, 'failed', now, reason);
           return { kind: 'failed', reason, handshake };
         }
         // A setup confirmed late (webhook, reconciler) must not displace a card the customer saved
         // afterwards: the card of the most recently started handshake is the active one.
-        const newer = await hasActiveCardFromLaterSetup(trx, handshake.aid, handshake.createdAt);
+        const newer = await hasActiveCardFromLaterSetup(trx, handshake, handshake.createdAt);
         const card = existing
           ? newer
             ? existing
             : await reactivateCard(trx, existing, now)
           : await insertActiveCard(trx, {
-            aid: handshake.aid,
+            ...customerKeyFields(handshake),
             gatewayName: STRIPE_GATEWAY_NAME,
             instanceName: handshake.instanceName,
             customerId: handshake.customerId,
@@ -123,7 +125,7 @@ export async function applyCardSetupState(
             generateTokenTime: now,
           }, { active: !newer });
         await completeHandshake(trx, txId, card.paymentMethodId, now);
-        deps.logger.info({ txId, aid: handshake.aid, cardId: card.id, last4: card.fourDigits }, 'card saved');
+        deps.logger.info({ txId, customerRef: handshake.customerRef, cardId: card.id, last4: card.fourDigits }, 'card saved');
         return { kind: 'completed', card, handshake: { ...handshake, state: 'completed', paymentMethodId: card.paymentMethodId } };
       }
     }

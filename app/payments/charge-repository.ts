@@ -3,6 +3,11 @@ import type { ChargeStatus } from '../stripe';
 import { toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
+/** Where a lookup by a Stripe id may look: one owner's rows, or one Stripe account's (webhooks, reconciler). */
+export type RowScope = { ownerId: string } | { stripeAccount: number };
+
+export const scopeColumns = (scope: RowScope) => ('ownerId' in scope ? { owner_id: scope.ownerId } : { stripe_account: scope.stripeAccount });
+
 export type Channel = 'billrun' | 'hub';
 
 export interface Charge {
@@ -10,7 +15,10 @@ export interface Charge {
   channel: Channel;
   reference: string;
   requestFingerprint: string;
-  aid: number | null;
+  ownerId: string;
+  stripeAccount: number;
+  /** The owner's id for the customer charged. */
+  customerRef: string | null;
   cardId: number | null;
   customerId: string;
   paymentMethodId: string;
@@ -31,7 +39,9 @@ interface ChargeRow {
   channel: Channel;
   reference: string;
   request_fingerprint: string;
-  aid: unknown;
+  owner_id: string;
+  stripe_account: unknown;
+  customer_ref: string | null;
   card_id: unknown;
   customer_id: string;
   payment_method_id: string;
@@ -52,7 +62,9 @@ const toCharge = (row: ChargeRow): Charge => ({
   channel: row.channel,
   reference: row.reference,
   requestFingerprint: row.request_fingerprint,
-  aid: row.aid == null ? null : toSafeInt(row.aid),
+  ownerId: row.owner_id,
+  stripeAccount: toSafeInt(row.stripe_account),
+  customerRef: row.customer_ref,
   cardId: row.card_id == null ? null : toSafeInt(row.card_id),
   customerId: row.customer_id,
   paymentMethodId: row.payment_method_id,
@@ -70,7 +82,7 @@ const toCharge = (row: ChargeRow): Charge => ({
 
 export type NewCharge = Pick<
   Charge,
-  'channel' | 'reference' | 'requestFingerprint' | 'aid' | 'cardId' | 'customerId' | 'paymentMethodId' | 'amount' | 'currency'
+  'channel' | 'reference' | 'requestFingerprint' | 'ownerId' | 'stripeAccount' | 'customerRef' | 'cardId' | 'customerId' | 'paymentMethodId' | 'amount' | 'currency'
 > & {
   /** When the reconciler should look if nothing settles it first. */
   nextCheckAt: Date | null;
@@ -78,7 +90,7 @@ export type NewCharge = Pick<
 };
 
 /**
- * Records the charge unless the same channel + reference exists; returns the stored row and
+ * Records the charge unless the owner already has one with this reference; returns the stored row and
  * whether this call made it. The unique key is what makes a repeated bill a replay.
  */
 export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge: Charge; created: boolean }> {
@@ -87,7 +99,9 @@ export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge
       channel: c.channel,
       reference: c.reference,
       request_fingerprint: c.requestFingerprint,
-      aid: c.aid,
+      owner_id: c.ownerId,
+      stripe_account: c.stripeAccount,
+      customer_ref: c.customerRef,
       card_id: c.cardId,
       customer_id: c.customerId,
       payment_method_id: c.paymentMethodId,
@@ -98,17 +112,17 @@ export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge
       created_at: c.now,
       updated_at: c.now,
     })
-    .onConflict(['channel', 'reference'])
+    .onConflict(['owner_id', 'reference'])
     .ignore()
     .returning('*');
   if (inserted.length > 0) return { charge: toCharge(inserted[0] as ChargeRow), created: true };
-  const existing = await findChargeByReference(db, c.channel, c.reference);
-  if (!existing) throw new Error(`charge ${c.channel}/${c.reference} vanished after a conflicting insert`);
+  const existing = await findChargeByReference(db, c.ownerId, c.reference);
+  if (!existing) throw new Error(`charge ${c.ownerId}/${c.reference} vanished after a conflicting insert`);
   return { charge: existing, created: false };
 }
 
-export async function findChargeByReference(db: Knex | Knex.Transaction, channel: Channel, reference: string): Promise<Charge | undefined> {
-  const row = await db<ChargeRow>('charges').where({ channel, reference }).first();
+export async function findChargeByReference(db: Knex | Knex.Transaction, ownerId: string, reference: string): Promise<Charge | undefined> {
+  const row = await db<ChargeRow>('charges').where({ owner_id: ownerId, reference }).first();
   return row ? toCharge(row) : undefined;
 }
 
@@ -118,8 +132,8 @@ export async function findCharge(db: Knex | Knex.Transaction, id: number, option
   return row ? toCharge(row) : undefined;
 }
 
-export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, paymentIntentId: string): Promise<Charge | undefined> {
-  const row = await db<ChargeRow>('charges').where({ payment_intent_id: paymentIntentId }).first();
+export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, scope: RowScope, paymentIntentId: string): Promise<Charge | undefined> {
+  const row = await db<ChargeRow>('charges').where({ ...scopeColumns(scope), payment_intent_id: paymentIntentId }).first();
   return row ? toCharge(row) : undefined;
 }
 

@@ -4,15 +4,17 @@ import type { Deps } from '../shared/deps';
 import { findActiveCard } from './card-repository';
 import { findChargeByReference, insertChargeOnce, type Channel, type Charge } from './charge-repository';
 import { submitCharge } from './charge-state';
+import type { CustomerKey } from './customer-key';
 import type { Money } from './money';
 import { nextChargeCheck } from './schedule';
 import { syncCharge, syncUnfinishedCardSetups } from './stripe-sync';
 
 export interface ChargeRequest {
   channel: Channel;
-  /** The caller's id for this charge (a bill): the same reference is charged once. */
+  /** The caller's id for this charge (a bill): the same reference is charged once per owner. */
   reference: string;
-  aid: number;
+  /** Whose customer is charged (the owner is the customer's). */
+  customer: CustomerKey;
   amount: Money;
 }
 
@@ -27,18 +29,22 @@ const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JS
  * charged rather than refused while its webhook and OkPage are still on their way.
  */
 export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promise<Charge> {
-  const print = fingerprint([request.aid, request.amount.minor, request.amount.currency]);
-  const known = await findChargeByReference(deps.db, request.channel, request.reference);
+  const { customer } = request;
+  // The fingerprint keeps the shape it had with one owner (aid as a number) so earlier charges still replay.
+  const print = fingerprint([/^[0-9]{1,15}$/.test(customer.customerRef) ? Number(customer.customerRef) : customer.customerRef, request.amount.minor, request.amount.currency]);
+  const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
   if (known) return replayCharge(deps, known, print);
 
-  const card = (await findActiveCard(deps.db, request.aid)) ?? (await syncUnfinishedCardSetups(deps, request.aid));
+  const card = (await findActiveCard(deps.db, customer)) ?? (await syncUnfinishedCardSetups(deps, customer));
   if (!card) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
   const now = deps.clock.now();
   const { charge, created } = await insertChargeOnce(deps.db, {
     channel: request.channel,
     reference: request.reference,
     requestFingerprint: print,
-    aid: request.aid,
+    ownerId: customer.ownerId,
+    stripeAccount: card.stripeAccount,
+    customerRef: customer.customerRef,
     cardId: card.id,
     customerId: card.customerId,
     paymentMethodId: card.paymentMethodId,

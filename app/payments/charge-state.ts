@@ -17,13 +17,14 @@ import { chargeMayMove } from './transitions';
 export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> {
   const log = deps.logger.child({ chargeId: charge.id, reference: charge.reference });
   try {
-    const pi = await deps.stripe.createOffSessionPayment(
+    const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
+    const pi = await gateway.createOffSessionPayment(
       {
         amount: charge.amount,
         currency: charge.currency,
         customerId: charge.customerId,
         paymentMethodId: charge.paymentMethodId,
-        metadata: { charge_id: String(charge.id), reference: charge.reference, channel: charge.channel, ...(charge.aid ? { billrun_aid: String(charge.aid) } : {}) },
+        metadata: { charge_id: String(charge.id), reference: charge.reference, channel: charge.channel, ...(charge.customerRef ? { customer_ref: charge.customerRef } : {}) },
       },
       `charge-${charge.id}`,
     );

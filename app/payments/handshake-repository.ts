@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { toDate, toSafeInt } from '../db';
+import { toDate } from '../db';
 import { nextHandshakeCheck } from './schedule';
+import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 
 /** The card-setup attempt the customer carries back as `txId` (BillRun's creditproxy row). */
 import type { HandshakeState } from './states';
@@ -8,9 +9,8 @@ import type { HandshakeState } from './states';
 export type { HandshakeState };
 export type HandshakeFlow = 'iframe' | 'redirect' | 'custom';
 
-export interface Handshake {
+export interface Handshake extends CustomerKey {
   txId: string;
-  aid: number;
   instanceName: string;
   flow: HandshakeFlow;
   requestT: string;
@@ -33,7 +33,9 @@ export interface Handshake {
 
 interface HandshakeRow {
   tx_id: string;
-  aid: unknown;
+  owner_id: string;
+  stripe_account: unknown;
+  customer_ref: string;
   instance_name: string;
   flow: HandshakeFlow;
   request_t: string;
@@ -56,7 +58,7 @@ const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? nul
 
 const toHandshake = (row: HandshakeRow): Handshake => ({
   txId: row.tx_id,
-  aid: toSafeInt(row.aid),
+  ...customerKeyOf(row),
   instanceName: row.instance_name,
   flow: row.flow,
   requestT: row.request_t,
@@ -75,9 +77,8 @@ const toHandshake = (row: HandshakeRow): Handshake => ({
   finishedAt: toDateOrNull(row.finished_at),
 });
 
-export interface NewHandshake {
+export interface NewHandshake extends CustomerKey {
   txId: string;
-  aid: number;
   instanceName: string;
   flow: HandshakeFlow;
   requestT: string;
@@ -92,7 +93,7 @@ export interface NewHandshake {
 export async function insertHandshake(db: Knex, h: NewHandshake): Promise<void> {
   await db('handshakes').insert({
     tx_id: h.txId,
-    aid: h.aid,
+    ...customerColumns(h),
     instance_name: h.instanceName,
     flow: h.flow,
     request_t: h.requestT,
@@ -114,9 +115,9 @@ export async function findHandshake(db: Knex | Knex.Transaction, txId: string, o
   return row ? toHandshake(row) : undefined;
 }
 
-export async function findHandshakeByStripeId(db: Knex | Knex.Transaction, stripeId: string): Promise<Handshake | undefined> {
+export async function findHandshakeByStripeId(db: Knex | Knex.Transaction, stripeAccount: number, stripeId: string): Promise<Handshake | undefined> {
   const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
-  const row = await db<HandshakeRow>('handshakes').where(column, stripeId).first();
+  const row = await db<HandshakeRow>('handshakes').where({ stripe_account: stripeAccount, [column]: stripeId }).first();
   return row ? toHandshake(row) : undefined;
 }
 
@@ -175,10 +176,10 @@ export async function scheduleHandshakeCheck(db: Knex | Knex.Transaction, handsh
     .update({ next_check_at: nextHandshakeCheck('open', now, handshake.createdAt, handshake.expiresAt) });
 }
 
-/** The account's card setups not finished yet, most recent first. */
-export async function findUnfinishedHandshakes(db: Knex | Knex.Transaction, aid: number, limit: number): Promise<Handshake[]> {
+/** The customer's card setups not finished yet, most recent first. */
+export async function findUnfinishedHandshakes(db: Knex | Knex.Transaction, key: CustomerKey, limit: number): Promise<Handshake[]> {
   const rows = await db<HandshakeRow>('handshakes')
-    .where({ aid })
+    .where(customerColumns(key))
     .whereIn('state', ['creating', 'open'])
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'tx_id', order: 'desc' }])
     .limit(limit);

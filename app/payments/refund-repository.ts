@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { toDate, toSafeInt } from '../db';
-import type { Channel } from './charge-repository';
+import { scopeColumns, type Channel, type RowScope } from './charge-repository';
 
 import type { RefundStatus } from './states';
 
@@ -9,6 +9,8 @@ export type { RefundStatus };
 export interface Refund {
   id: number;
   chargeId: number;
+  ownerId: string;
+  stripeAccount: number;
   channel: Channel | null;
   reference: string | null;
   requestFingerprint: string | null;
@@ -22,6 +24,8 @@ export interface Refund {
 interface RefundRow {
   id: unknown;
   charge_id: unknown;
+  owner_id: string;
+  stripe_account: unknown;
   channel: Channel | null;
   reference: string | null;
   request_fingerprint: string | null;
@@ -35,6 +39,8 @@ interface RefundRow {
 const toRefund = (row: RefundRow): Refund => ({
   id: toSafeInt(row.id),
   chargeId: toSafeInt(row.charge_id),
+  ownerId: row.owner_id,
+  stripeAccount: toSafeInt(row.stripe_account),
   channel: row.channel,
   reference: row.reference,
   requestFingerprint: row.request_fingerprint,
@@ -56,6 +62,8 @@ export async function reservedRefundAmount(trx: Knex.Transaction, chargeId: numb
 
 export interface NewRefund {
   chargeId: number;
+  ownerId: string;
+  stripeAccount: number;
   channel: Channel | null;
   reference: string | null;
   requestFingerprint: string | null;
@@ -70,6 +78,8 @@ export async function insertRefund(trx: Knex.Transaction, r: NewRefund): Promise
   const [row] = await trx('refunds')
     .insert({
       charge_id: r.chargeId,
+      owner_id: r.ownerId,
+      stripe_account: r.stripeAccount,
       channel: r.channel,
       reference: r.reference,
       request_fingerprint: r.requestFingerprint,
@@ -90,13 +100,13 @@ export async function findRefund(db: Knex | Knex.Transaction, id: number, option
   return row ? toRefund(row) : undefined;
 }
 
-export async function findRefundByReference(db: Knex | Knex.Transaction, channel: Channel, reference: string): Promise<Refund | undefined> {
-  const row = await db<RefundRow>('refunds').where({ channel, reference }).first();
+export async function findRefundByReference(db: Knex | Knex.Transaction, ownerId: string, reference: string): Promise<Refund | undefined> {
+  const row = await db<RefundRow>('refunds').where({ owner_id: ownerId, reference }).first();
   return row ? toRefund(row) : undefined;
 }
 
-export async function findRefundByStripeId(db: Knex | Knex.Transaction, stripeRefundId: string): Promise<Refund | undefined> {
-  const row = await db<RefundRow>('refunds').where({ stripe_refund_id: stripeRefundId }).first();
+export async function findRefundByStripeId(db: Knex | Knex.Transaction, scope: RowScope, stripeRefundId: string): Promise<Refund | undefined> {
+  const row = await db<RefundRow>('refunds').where({ ...scopeColumns(scope), stripe_refund_id: stripeRefundId }).first();
   return row ? toRefund(row) : undefined;
 }
 

@@ -10,6 +10,8 @@ import { nextRefundCheck } from './schedule';
 import { syncRefundRow } from './stripe-sync';
 
 export interface RefundRequest {
+  /** Only this owner's charges can be refunded, whatever id is sent. */
+  ownerId: string;
   channel: Channel;
   /** The caller's id for this refund: the same reference is refunded once. */
   reference: string;
@@ -29,13 +31,13 @@ export interface RefundResult {
  * Stripe never sees an over-refund attempt.
  */
 export async function refundCharge(deps: Deps, request: RefundRequest): Promise<RefundResult> {
-  const charge = await findChargeByPaymentIntent(deps.db, request.paymentIntentId);
+  const charge = await findChargeByPaymentIntent(deps.db, { ownerId: request.ownerId }, request.paymentIntentId);
   if (!charge || charge.channel !== request.channel) throw new AppError('not_found', 'Unknown transaction_id');
   // Refunds have no minimum, only the charge as a maximum.
   const requested = request.amount === undefined ? undefined : toMinorUnits(request.amount, charge.currency, { enforceMinimum: false }).minor;
   const print = createHash('sha256').update(JSON.stringify([request.paymentIntentId, requested ?? 'rest'])).digest('hex');
 
-  const existing = await findRefundByReference(deps.db, request.channel, request.reference);
+  const existing = await findRefundByReference(deps.db, request.ownerId, request.reference);
   if (existing) return replay(deps, existing, charge, print);
   if (charge.status !== 'succeeded') throw new AppError('invalid_input', 'Only a completed charge can be refunded', { code: 'charge_not_completed' });
 
@@ -56,6 +58,8 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
       }
       const created = await insertRefund(trx, {
         chargeId: charge.id,
+        ownerId: charge.ownerId,
+        stripeAccount: charge.stripeAccount,
         channel: request.channel,
         reference: request.reference,
         requestFingerprint: print,
@@ -69,7 +73,7 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
   } catch (err) {
     // The same reference sent twice at once: the other request recorded it.
     if (!isUniqueViolation(err)) throw err;
-    const winner = await findRefundByReference(deps.db, request.channel, request.reference);
+    const winner = await findRefundByReference(deps.db, request.ownerId, request.reference);
     if (!winner) throw err;
     return replay(deps, winner, charge, print);
   }

@@ -17,7 +17,8 @@ import { refundMayMove } from './transitions';
 /** Sends the refund to Stripe (or again, with the same key) and applies the answer. */
 export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): Promise<Refund> {
   try {
-    const stripeRefund = await deps.stripe.createRefund(
+    const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
+    const stripeRefund = await gateway.createRefund(
       {
         paymentIntentId: charge.paymentIntentId as string,
         amount: refund.amount,
@@ -71,19 +72,23 @@ const REFUND_ID = /^[0-9]{1,15}$/;
  * A Stripe refund we learn of from Stripe (webhook, reconciler): ours by id or metadata, or one
  * made outside the service (dashboard), recorded against its charge so our rows stay true.
  */
-export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, observed: ObservedRefund): Promise<Refund | undefined> {
+export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, stripeAccount: number, observed: ObservedRefund): Promise<Refund | undefined> {
   const metadataId = observed.metadata.refund_id;
-  const byId =
-    (await findRefundByStripeId(deps.db, observed.refundId)) ??
-    (metadataId && REFUND_ID.test(metadataId) ? await findRefund(deps.db, Number(metadataId)) : undefined);
+  const byMetadata = async () => {
+    const found = metadataId && REFUND_ID.test(metadataId) ? await findRefund(deps.db, Number(metadataId)) : undefined;
+    return found?.stripeAccount === stripeAccount ? found : undefined;
+  };
+  const byId = (await findRefundByStripeId(deps.db, { stripeAccount }, observed.refundId)) ?? (await byMetadata());
   if (byId) return applyRefundState(deps, byId.id, observed);
   if (!observed.paymentIntentId) return undefined;
-  const charge = await findChargeByPaymentIntent(deps.db, observed.paymentIntentId);
+  const charge = await findChargeByPaymentIntent(deps.db, { stripeAccount }, observed.paymentIntentId);
   if (!charge) return undefined;
   try {
     const recorded = await inTransaction(deps.db, (trx) =>
       insertRefund(trx, {
         chargeId: charge.id,
+        ownerId: charge.ownerId,
+        stripeAccount: charge.stripeAccount,
         channel: null,
         reference: null,
         requestFingerprint: null,
@@ -98,7 +103,7 @@ export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger
     return recorded;
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const again = await findRefundByStripeId(deps.db, observed.refundId);
+    const again = await findRefundByStripeId(deps.db, { stripeAccount }, observed.refundId);
     return again ? applyRefundState(deps, again.id, observed) : undefined;
   }
 }

@@ -5,6 +5,7 @@ import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
 import { applyPaymentState, submitCharge } from './charge-state';
 import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
 import { findActiveCard, type SavedCard } from './card-repository';
+import type { CustomerKey } from './customer-key';
 import { findHandshake, findHandshakeByStripeId, findUnfinishedHandshakes, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
 import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
 import { applyRefundState, submitRefund, syncStripeRefund } from './refund-state';
@@ -16,11 +17,14 @@ import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
  */
 
 /** What Stripe says now about a handshake's session (or SetupIntent, in the custom flow). */
-export async function observeHandshake(deps: Pick<Deps, 'stripe'>, handshake: Handshake): Promise<ObservedSetup | undefined> {
-  if (handshake.checkoutSessionId) return observeCheckoutSession(await deps.stripe.retrieveCheckoutSessionWithCard(handshake.checkoutSessionId));
-  if (handshake.setupIntentId) return observeSetupIntent(await deps.stripe.retrieveSetupIntentWithCard(handshake.setupIntentId));
-  return undefined;
+export async function observeHandshake(deps: Pick<Deps, 'stripeAccounts'>, handshake: Handshake): Promise<ObservedSetup | undefined> {
+  if (!handshake.checkoutSessionId && !handshake.setupIntentId) return undefined;
+  const { gateway } = await deps.stripeAccounts.forAccount(handshake.stripeAccount);
+  if (handshake.checkoutSessionId) return observeCheckoutSession(await gateway.retrieveCheckoutSessionWithCard(handshake.checkoutSessionId));
+  return observeSetupIntent(await gateway.retrieveSetupIntentWithCard(handshake.setupIntentId as string));
 }
+
+const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccount: number }) => (await deps.stripeAccounts.forAccount(row.stripeAccount)).gateway;
 
 const CREATING_GIVE_UP_MS = 10 * 60_000;
 
@@ -47,32 +51,37 @@ const UNFINISHED_SETUPS_READ = 3;
  * before its webhook or OkPage arrive. If no card is found and a read failed, that error is thrown:
  * whether a card was saved is then unknown, which "no saved card" would misstate.
  */
-export async function syncUnfinishedCardSetups(deps: Deps, aid: number): Promise<SavedCard | undefined> {
+export async function syncUnfinishedCardSetups(deps: Deps, customer: CustomerKey): Promise<SavedCard | undefined> {
   let failure: unknown;
-  for (const handshake of await findUnfinishedHandshakes(deps.db, aid, UNFINISHED_SETUPS_READ)) {
+  for (const handshake of await findUnfinishedHandshakes(deps.db, customer, UNFINISHED_SETUPS_READ)) {
     try {
       if ((await syncHandshake(deps, handshake))?.kind === 'completed') break;
     } catch (err) {
       failure ??= err;
-      deps.logger.warn({ txId: handshake.txId, aid, err: err instanceof Error ? err.message : String(err) }, 'could not read an unfinished card setup from Stripe');
+      deps.logger.warn({ txId: handshake.txId, customerRef: customer.customerRef, err: err instanceof Error ? err.message : String(err) }, 'could not read an unfinished card setup from Stripe');
     }
   }
-  const card = await findActiveCard(deps.db, aid);
+  const card = await findActiveCard(deps.db, customer);
   if (!card && failure !== undefined) throw failure;
   return card;
 }
 
-/** A Checkout Session or SetupIntent id (or the txId in its metadata) to our handshake. */
-export async function syncHandshakeByStripeObject(deps: Deps, stripeId: string, metadata: Record<string, string> | null | undefined): Promise<SetupOutcome | undefined> {
-  const handshake = (await findHandshakeByStripeId(deps.db, stripeId)) ?? (metadata?.txId ? await findHandshake(deps.db, metadata.txId) : undefined);
+/** A Checkout Session or SetupIntent id (or the txId in its metadata) to our handshake, in the event's Stripe account only. */
+export async function syncHandshakeByStripeObject(deps: Deps, stripeAccount: number, stripeId: string, metadata: Record<string, string> | null | undefined): Promise<SetupOutcome | undefined> {
+  const byMetadata = async () => {
+    const found = metadata?.txId ? await findHandshake(deps.db, metadata.txId) : undefined;
+    return found?.stripeAccount === stripeAccount ? found : undefined;
+  };
+  const handshake = (await findHandshakeByStripeId(deps.db, stripeAccount, stripeId)) ?? (await byMetadata());
   return handshake ? syncHandshake(deps, handshake) : undefined;
 }
 
 /** A charge's PaymentIntent, found even when the answer to its creation was lost. */
 export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
-  if (charge.paymentIntentId) return applyPaymentState(deps, charge.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(charge.paymentIntentId)));
+  const gateway = await gatewayOf(deps, charge);
+  if (charge.paymentIntentId) return applyPaymentState(deps, charge.id, observePaymentIntent(await gateway.retrievePaymentIntent(charge.paymentIntentId)));
   const since = unixSeconds(charge.createdAt) - 300;
-  const found = (await deps.stripe.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
+  const found = (await gateway.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
   if (found) return bindAndCatchUp(deps, charge.id, observePaymentIntent(found));
   if (charge.status !== 'created') return charge;
   if (deps.clock.now().getTime() - charge.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) {
@@ -90,7 +99,7 @@ export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
  */
 async function bindAndCatchUp(deps: Deps, chargeId: number, observed: ObservedPayment): Promise<Charge> {
   const charge = await applyPaymentState(deps, chargeId, observed);
-  if (charge.paymentIntentId === observed.paymentIntentId) await syncRefundsOfPaymentIntent(deps, observed.paymentIntentId);
+  if (charge.paymentIntentId === observed.paymentIntentId) await syncRefundsOfPaymentIntent(deps, charge.stripeAccount, observed.paymentIntentId);
   return charge;
 }
 
@@ -101,39 +110,42 @@ const CHARGE_ID = /^[0-9]{1,15}$/;
  * `hint` is the (signed) event's metadata: without a charge id there, a PaymentIntent we never
  * bound is not ours and Stripe is not asked.
  */
-export async function syncPaymentIntentById(deps: Deps, paymentIntentId: string, hint?: Record<string, string> | null): Promise<Charge | undefined> {
-  const bound = await findChargeByPaymentIntent(deps.db, paymentIntentId);
-  if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await deps.stripe.retrievePaymentIntent(paymentIntentId)));
+export async function syncPaymentIntentById(deps: Deps, stripeAccount: number, paymentIntentId: string, hint?: Record<string, string> | null): Promise<Charge | undefined> {
+  const gateway = await gatewayOf(deps, { stripeAccount });
+  const bound = await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId);
+  if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)));
   if (hint !== undefined && !CHARGE_ID.test(hint?.charge_id ?? '')) return undefined;
-  const observed = observePaymentIntent(await deps.stripe.retrievePaymentIntent(paymentIntentId));
+  const observed = observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId));
   const chargeId = observed.metadata.charge_id;
   if (!chargeId || !CHARGE_ID.test(chargeId)) return undefined;
   const candidate = await findCharge(deps.db, Number(chargeId));
-  if (!candidate || candidate.paymentIntentId) return undefined;
+  // Only a charge of this Stripe account: another account's PaymentIntent cannot claim our row.
+  if (!candidate || candidate.paymentIntentId || candidate.stripeAccount !== stripeAccount) return undefined;
   return bindAndCatchUp(deps, candidate.id, observed);
 }
 
 /** Every refund Stripe holds for a PaymentIntent (charge.refunded lists none of its own). */
-export async function syncRefundsOfPaymentIntent(deps: Deps, paymentIntentId: string): Promise<number> {
-  const refunds = await deps.stripe.listRefunds(paymentIntentId);
-  for (const refund of refunds) await syncStripeRefund(deps, observeRefund(refund));
+export async function syncRefundsOfPaymentIntent(deps: Deps, stripeAccount: number, paymentIntentId: string): Promise<number> {
+  const refunds = await (await gatewayOf(deps, { stripeAccount })).listRefunds(paymentIntentId);
+  for (const refund of refunds) await syncStripeRefund(deps, stripeAccount, observeRefund(refund));
   return refunds.length;
 }
 
 /** A refund event: only refunds of our charges are read back from Stripe. */
-export async function syncRefundById(deps: Deps, stripeRefundId: string, paymentIntentId: string | null): Promise<Refund | undefined> {
-  const known = await findRefundByStripeId(deps.db, stripeRefundId);
-  const ours = known ?? (paymentIntentId ? await findChargeByPaymentIntent(deps.db, paymentIntentId) : undefined);
+export async function syncRefundById(deps: Deps, stripeAccount: number, stripeRefundId: string, paymentIntentId: string | null): Promise<Refund | undefined> {
+  const known = await findRefundByStripeId(deps.db, { stripeAccount }, stripeRefundId);
+  const ours = known ?? (paymentIntentId ? await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId) : undefined);
   if (!ours) return undefined;
-  return syncStripeRefund(deps, observeRefund(await deps.stripe.retrieveRefund(stripeRefundId)));
+  return syncStripeRefund(deps, stripeAccount, observeRefund(await (await gatewayOf(deps, { stripeAccount })).retrieveRefund(stripeRefundId)));
 }
 
 /** A refund row whose Stripe state is unknown or unsettled. */
 export async function syncRefundRow(deps: Deps, refund: Refund): Promise<Refund> {
-  if (refund.stripeRefundId) return applyRefundState(deps, refund.id, observeRefund(await deps.stripe.retrieveRefund(refund.stripeRefundId)));
+  const gateway = await gatewayOf(deps, refund);
+  if (refund.stripeRefundId) return applyRefundState(deps, refund.id, observeRefund(await gateway.retrieveRefund(refund.stripeRefundId)));
   const charge = await findCharge(deps.db, refund.chargeId);
   if (!charge?.paymentIntentId) return refund;
-  const found = (await deps.stripe.listRefunds(charge.paymentIntentId)).find((r) => r.metadata?.refund_id === String(refund.id));
+  const found = (await gateway.listRefunds(charge.paymentIntentId)).find((r) => r.metadata?.refund_id === String(refund.id));
   if (found) return applyRefundState(deps, refund.id, observeRefund(found));
   if (refund.status !== 'created') return refund;
   if (deps.clock.now().getTime() - refund.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) return submitRefund(deps, refund, charge);

@@ -18,43 +18,43 @@ interface EventObject {
   mode?: string;
 }
 
-type Handler = (deps: Deps, object: EventObject) => Promise<string>;
+/** `account` is our row id of the Stripe account whose secret verified the event: only its rows are touched. */
+type Handler = (deps: Deps, account: number, object: EventObject) => Promise<string>;
 
-
-const cardSetup: Handler = async (deps, object) => {
+const cardSetup: Handler = async (deps, account, object) => {
   if (object.mode !== undefined && object.mode !== 'setup') return 'ignored: not a setup session';
-  const outcome = await syncHandshakeByStripeObject(deps, object.id, object.metadata);
+  const outcome = await syncHandshakeByStripeObject(deps, account, object.id, object.metadata);
   return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
 };
 
-const setupIntent: Handler = async (deps, object) => {
-  const outcome = await syncHandshakeByStripeObject(deps, object.id, object.metadata);
+const setupIntent: Handler = async (deps, account, object) => {
+  const outcome = await syncHandshakeByStripeObject(deps, account, object.id, object.metadata);
   return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
 };
 
-const paymentIntent: Handler = async (deps, object) => {
-  const charge = await syncPaymentIntentById(deps, object.id, object.metadata ?? null);
+const paymentIntent: Handler = async (deps, account, object) => {
+  const charge = await syncPaymentIntentById(deps, account, object.id, object.metadata ?? null);
   return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
 };
 
 /** charge.failed / charge.expired: the charge's PaymentIntent decides our charge. */
-const chargeOutcome: Handler = async (deps, object) => {
+const chargeOutcome: Handler = async (deps, account, object) => {
   const pi = stripeId(object.payment_intent);
   if (!pi) return 'ignored: charge without PaymentIntent';
-  const charge = await syncPaymentIntentById(deps, pi);
+  const charge = await syncPaymentIntentById(deps, account, pi);
   return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
 };
 
 /** charge.refunded: a refund does not change the PaymentIntent; its refunds are what to read. */
-const chargeRefunded: Handler = async (deps, object) => {
+const chargeRefunded: Handler = async (deps, account, object) => {
   const pi = stripeId(object.payment_intent);
-  const charge = pi ? await findChargeByPaymentIntent(deps.db, pi) : undefined;
+  const charge = pi ? await findChargeByPaymentIntent(deps.db, { stripeAccount: account }, pi) : undefined;
   if (!pi || !charge) return 'ignored: no charge of ours';
-  return `charge ${charge.id}: ${await syncRefundsOfPaymentIntent(deps, pi)} refund(s) synced`;
+  return `charge ${charge.id}: ${await syncRefundsOfPaymentIntent(deps, account, pi)} refund(s) synced`;
 };
 
-const refundEvent: Handler = async (deps, object) => {
-  const refund = await syncRefundById(deps, object.id, stripeId(object.payment_intent));
+const refundEvent: Handler = async (deps, account, object) => {
+  const refund = await syncRefundById(deps, account, object.id, stripeId(object.payment_intent));
   return refund ? `refund ${refund.id}: ${refund.status}` : 'ignored: no charge of ours';
 };
 
@@ -90,13 +90,13 @@ export interface WebhookResult {
  * Records the event id first, then acts. A redelivered event that was processed is a no-op; one
  * whose processing failed (Stripe down during the re-read) is processed again.
  */
-export async function handleStripeEvent(deps: Deps, event: StripeEvent): Promise<WebhookResult> {
+export async function handleStripeEvent(deps: Deps, stripeAccount: number, event: StripeEvent): Promise<WebhookResult> {
   const object = event.data.object as unknown as EventObject;
-  const { alreadyProcessed } = await recordStripeEvent(deps.db, { id: event.id, type: event.type, objectId: object.id ?? null }, deps.clock.now());
+  const { alreadyProcessed } = await recordStripeEvent(deps.db, { stripeAccount, id: event.id, type: event.type, objectId: object.id ?? null }, deps.clock.now());
   if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
   // A Map, not an object: an event type such as `constructor` must not find Object's own members.
   const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
-  const outcome = handler ? await handler(deps, object) : 'ignored: event type not handled';
-  await markStripeEventProcessed(deps.db, event.id, outcome, deps.clock.now());
+  const outcome = handler ? await handler(deps, stripeAccount, object) : 'ignored: event type not handled';
+  await markStripeEventProcessed(deps.db, stripeAccount, event.id, outcome, deps.clock.now());
   return { duplicate: false, outcome };
 }

@@ -1,13 +1,14 @@
 import type { Config } from '../../config';
 import type { Db } from '../db';
-import type { StripeGateway } from '../stripe';
+import type { StripeAccounts } from '../stripe';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
 
 /** What every service function receives: one object, no container. */
 export interface Deps {
   db: Db;
-  stripe: StripeGateway;
+  /** The door to each Stripe account; a row's door is `forAccount(row.stripeAccount)`. */
+  stripeAccounts: StripeAccounts;
   clock: Clock;
   logger: Logger;
   config: Config;

@@ -16,5 +16,7 @@ export type {
   StripeEvent,
 } from './stripe-gateway';
 export { toAppError } from './stripe-errors';
+export { createStripeAccounts, keyedAccount } from './stripe-accounts';
+export type { StripeAccounts, StripeDoor, StripeAccountStore, KeyedAccount } from './stripe-accounts';
 export { observeCheckoutSession, observeSetupIntent, observePaymentIntent, observeRefund, stripeId } from './stripe-status';
 export type { ObservedSetup, CardDetails, ObservedPayment, ObservedRefund, ChargeStatus } from './stripe-status';

@@ -22,19 +22,26 @@ export interface StripeClientOptions {
 }
 
 export interface NewCustomer {
-  aid: number;
   email?: string;
   name?: string;
+  metadata: Record<string, string>;
 }
 
 export interface NewSetupCheckout {
   customerId: string;
   successUrl: string;
   cancelUrl: string;
-  txId: string;
-  aid: number;
-  /** BillRun's `request_parameters` answer carries the full SetupIntent. */
+  /** Stripe's `client_reference_id`: the caller's id for this setup. */
+  clientReferenceId: string;
+  /** Set on the session and on its SetupIntent, so a setup_intent.succeeded event alone leads back. */
+  metadata: Record<string, string>;
+  /** Answer with the full SetupIntent (BillRun's `request_parameters`). */
   expandSetupIntent: boolean;
+}
+
+/** Which Stripe account a key belongs to (the Account object has no livemode: the key says it). */
+export interface StripeAccountIdentity {
+  id: string;
 }
 
 export interface NewOffSessionPayment {
@@ -63,7 +70,7 @@ export interface StripeGateway {
   /** One call: the session with its SetupIntent and PaymentMethod expanded. */
   retrieveCheckoutSessionWithCard(sessionId: string): Promise<CheckoutSession>;
   expireCheckoutSession(sessionId: string, idempotencyKey: string): Promise<CheckoutSession>;
-  createSetupIntent(input: { customerId: string; txId: string; aid: number }, idempotencyKey: string): Promise<SetupIntent>;
+  createSetupIntent(input: { customerId: string; metadata: Record<string, string> }, idempotencyKey: string): Promise<SetupIntent>;
   retrieveSetupIntentWithCard(setupIntentId: string): Promise<SetupIntent>;
   cancelSetupIntent(setupIntentId: string, idempotencyKey: string): Promise<SetupIntent>;
   createEphemeralKey(customerId: string, idempotencyKey: string): Promise<{ secret: string }>;
@@ -84,6 +91,10 @@ export interface StripeGateway {
   verifyWebhook(rawBody: Buffer, signatureHeader: string | undefined): StripeEvent;
   /** A cheap authenticated read the service's key needs anyway (customers), for readiness checks. */
   ping(): Promise<void>;
+  /** The Stripe account this key acts on (`GET /v1/account`). */
+  retrieveAccount(): Promise<StripeAccountIdentity>;
+  /** Whether this key's account holds the customer (false for resource_missing or deleted). */
+  customerExists(customerId: string): Promise<boolean>;
 }
 
 export function createStripeClient(options: StripeClientOptions): Stripe {
@@ -132,10 +143,10 @@ export interface GatewayOptions {
 export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}): StripeGateway {
   const scoped = (key: string): string => (options.idempotencyPrefix ? `${options.idempotencyPrefix}-${key}` : key);
   return {
-    createCustomer: ({ aid, email, name }, idempotencyKey) =>
+    createCustomer: ({ metadata, email, name }, idempotencyKey) =>
       call('customer creation', () =>
         stripe.customers.create(
-          { metadata: { billrun_aid: String(aid) }, ...(email ? { email } : {}), ...(name ? { name } : {}) },
+          { metadata, ...(email ? { email } : {}), ...(name ? { name } : {}) },
           { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),
@@ -150,10 +161,9 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
             allowed_payment_method_types: ['card'],
             success_url: input.successUrl,
             cancel_url: input.cancelUrl,
-            client_reference_id: input.txId,
-            metadata: { txId: input.txId, billrun_aid: String(input.aid) },
-            // So a setup_intent.succeeded event alone leads back to the handshake.
-            setup_intent_data: { metadata: { txId: input.txId, billrun_aid: String(input.aid) } },
+            client_reference_id: input.clientReferenceId,
+            metadata: input.metadata,
+            setup_intent_data: { metadata: input.metadata },
             ...(input.expandSetupIntent ? { expand: ['setup_intent'] } : {}),
           },
           { idempotencyKey: scoped(idempotencyKey) },
@@ -168,14 +178,14 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
     expireCheckoutSession: (sessionId, idempotencyKey) =>
       call('checkout session expiry', () => stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: scoped(idempotencyKey) })),
 
-    createSetupIntent: ({ customerId, txId, aid }, idempotencyKey) =>
+    createSetupIntent: ({ customerId, metadata }, idempotencyKey) =>
       call('setup intent creation', () =>
         stripe.setupIntents.create(
           {
             customer: customerId,
             usage: 'off_session',
             allowed_payment_method_types: ['card'],
-            metadata: { txId, billrun_aid: String(aid) },
+            metadata,
           },
           { idempotencyKey: scoped(idempotencyKey) },
         ),
@@ -252,6 +262,22 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
 
     ping: async () => {
       await call('customer listing', () => stripe.customers.list({ limit: 1 }));
+    },
+
+    retrieveAccount: async () => {
+      const account = await call('account retrieval', () => stripe.accounts.retrieveCurrent());
+      return { id: account.id };
+    },
+
+    customerExists: async (customerId) => {
+      try {
+        const customer = await stripe.customers.retrieve(customerId);
+        return !('deleted' in customer && customer.deleted === true);
+      } catch (err) {
+        const mapped = toAppError(err, 'customer retrieval');
+        if (mapped.kind === 'not_found') return false;
+        throw mapped;
+      }
     },
   };
 }

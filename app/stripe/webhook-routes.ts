@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { isAppError } from '../shared/app-error';
-import type { StripeEvent, StripeGateway } from './stripe-gateway';
+import type { StripeAccounts, StripeDoor } from './stripe-accounts';
+import type { StripeEvent } from './stripe-gateway';
 
 const STRIPE_ID = /^[A-Za-z0-9_]{1,255}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
@@ -24,19 +25,44 @@ function eventShapeProblem(event: unknown, rawBody: Buffer): string | undefined 
   return undefined;
 }
 
-/** What the core does with a verified event (injected by app.ts, so this door knows no use case). */
-export type StripeEventHandler = (event: StripeEvent) => Promise<{ duplicate: boolean; outcome: string }>;
+/**
+ * What the core does with a verified event (injected by app.ts, so this door knows no use case).
+ * `stripeAccount` is our row id of the account whose secret verified it.
+ */
+export type StripeEventHandler = (stripeAccount: number, event: StripeEvent) => Promise<{ duplicate: boolean; outcome: string }>;
+
+const ACCOUNT_PARAM = /^acct_[A-Za-z0-9]{1,64}$/;
 
 /** Stripe webhooks in: raw body (the signature covers the exact bytes), verified, recorded, applied. */
-export function createStripeWebhookRouter(deps: { stripe: Pick<StripeGateway, 'verifyWebhook'> }, handleEvent: StripeEventHandler): Router {
+export function createStripeWebhookRouter(deps: { stripeAccounts: Pick<StripeAccounts, 'defaultAccount' | 'forStripeAccount'> }, handleEvent: StripeEventHandler): Router {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: '1mb' });
+
+  /** The door of the account a delivery is addressed to: the path's acct_ id, else the default. */
+  const doorFor = async (req: Request): Promise<StripeDoor | undefined> => {
+    const account = req.params.account;
+    if (account === undefined) return deps.stripeAccounts.defaultAccount();
+    if (typeof account !== 'string') return undefined;
+    return ACCOUNT_PARAM.test(account) ? deps.stripeAccounts.forStripeAccount(account) : undefined;
+  };
 
   const receive = async (req: Request, res: Response): Promise<void> => {
     let event;
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let door: StripeDoor | undefined;
     try {
-      event = deps.stripe.verifyWebhook(body, req.get('stripe-signature'));
+      door = await doorFor(req);
+    } catch (err) {
+      req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'webhook refused: the Stripe account could not be resolved');
+      res.status(503).json({ error: 'The Stripe account is not reachable yet, retry later' });
+      return;
+    }
+    if (!door) {
+      res.status(404).json({ error: 'No such Stripe account here' });
+      return;
+    }
+    try {
+      event = door.gateway.verifyWebhook(body, req.get('stripe-signature'));
     } catch (err) {
       const message = isAppError(err) ? err.message : 'Invalid webhook';
       req.log.warn({ reason: message }, 'webhook refused');
@@ -51,7 +77,7 @@ export function createStripeWebhookRouter(deps: { stripe: Pick<StripeGateway, 'v
     }
     const log = req.log.child({ eventId: event.id, eventType: event.type });
     try {
-      const result = await handleEvent(event);
+      const result = await handleEvent(door.accountId, event);
       log.info({ duplicate: result.duplicate, outcome: result.outcome }, 'webhook handled');
       res.json({ received: true, duplicate: result.duplicate });
     } catch (err) {
@@ -72,5 +98,7 @@ export function createStripeWebhookRouter(deps: { stripe: Pick<StripeGateway, 'v
   router.post('/webhooks/stripe', raw, receive);
   // The Payment Hub's documented path for the same endpoint.
   router.post('/api/v1/hook/stripe', raw, receive);
+  // One endpoint per Stripe account: verified with that account's secret, applied to its rows only.
+  router.post('/webhooks/stripe/:account', raw, receive);
   return router;
 }

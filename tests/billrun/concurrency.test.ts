@@ -30,7 +30,7 @@ describeOnPostgres('races on PostgreSQL', () => {
     const bodies = answers.map((a) => JSON.stringify(a.body));
     expect(new Set(bodies).size).toBe(1);
     expect(answers[0].body).toMatchObject({ status: 1, details: { credit_card: '4242' } });
-    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(1);
+    expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(1);
   });
 
   test('when 20 first getRequests for one new aid arrive at once, then Stripe holds one customer for it', async () => {
@@ -41,7 +41,7 @@ describeOnPostgres('races on PostgreSQL', () => {
     expect(answers.map((a) => a.body.status)).toEqual(Array(20).fill(1));
     const customers = await ctx.stripe.customers.list({ limit: 100 });
     expect(customers.data.filter((c) => c.metadata.billrun_aid === String(aid))).toHaveLength(1);
-    const handshakes = await ctx.db('handshakes').where({ aid });
+    const handshakes = await ctx.db('handshakes').where({ customer_ref: String(aid) });
     expect(new Set(handshakes.map((h) => h.customer_id)).size).toBe(1);
     expect(handshakes).toHaveLength(20);
   });
@@ -53,7 +53,7 @@ describeOnPostgres('races on PostgreSQL', () => {
     ctx.emulator.completeCheckoutSession(a.sessionId, '4242424242424242');
     ctx.emulator.completeCheckoutSession(b.sessionId, '3530111333300000');
     await Promise.all([okPageJson(ctx, a.txId), okPageJson(ctx, b.txId)]);
-    const rows = await ctx.db('cards').where({ aid });
+    const rows = await ctx.db('cards').where({ customer_ref: String(aid) });
     expect(rows).toHaveLength(2);
     expect(rows.filter((r) => r.active)).toHaveLength(1);
   });

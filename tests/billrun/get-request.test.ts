@@ -132,7 +132,7 @@ describe('getRequest success', () => {
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/c\/pay\/cs_test_/) } });
     expect(stripeCalls()).toEqual(['POST /v1/customers', 'POST /v1/checkout/sessions']);
 
-    const account = await ctx.db('accounts').where({ aid }).first();
+    const account = await ctx.db('customers').where({ external_ref: String(aid) }).first();
     const customer = await ctx.stripe.customers.retrieve(account.stripe_customer_id);
     expect((customer as { metadata: Record<string, string> }).metadata).toEqual({ billrun_aid: String(aid) });
 
@@ -147,7 +147,7 @@ describe('getRequest success', () => {
     const res = await getRequest(signed(getRequestFields({ aid, ok_page: 'https://portal.example/ok?x=1', fail_page: 'https://portal.example/fail' })));
     const sessionId = res.body.details.url.split('/').pop();
     const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
-    expect(handshake).toMatchObject({ aid: expect.anything(), instance_name: 'StripeCheckout', flow: 'iframe', state: 'open' });
+    expect(handshake).toMatchObject({ owner_id: 'billrun', customer_ref: expect.stringMatching(/^[0-9]+$/), instance_name: 'StripeCheckout', flow: 'iframe', state: 'open' });
     expect(handshake.tx_id).toMatch(/^[0-9]{19}$/);
 
     const create = ctx.emulator.requests().find((r) => r.path === '/v1/checkout/sessions');
@@ -242,7 +242,7 @@ describe('getRequest when Stripe fails', () => {
     const res = await getRequest(signed(getRequestFields({ aid })));
     expect(res.body).toEqual({ status: 0, details: { message: 'Stripe checkout session creation failed' } });
     expect(stripeCalls()).toEqual(Array(3).fill('POST /v1/checkout/sessions'));
-    const rows = await ctx.db('handshakes').where({ aid }).orderBy('created_at');
+    const rows = await ctx.db('handshakes').where({ customer_ref: String(aid) }).orderBy('created_at');
     expect(rows.map((r) => r.state)).toEqual(['open', 'failed']);
   });
 

@@ -36,7 +36,7 @@ describe('OkPage: the three-sided handshake', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: '4242', expiration_date: expiration, params: [] } });
 
-    const rows = await ctx.db('cards').where({ aid: setup.aid });
+    const rows = await ctx.db('cards').where({ customer_ref: String(setup.aid) });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       gateway_name: 'StripeCheckout',
@@ -59,7 +59,7 @@ describe('OkPage: the three-sided handshake', () => {
     const second = await okPageJson(ctx, setup.txId);
     expect(second.body).toEqual(first.body);
     expect(ctx.emulator.requests()).toEqual([]);
-    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(1);
+    expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(1);
   });
 
   test('when a second card is saved for an account, then it becomes active and the first stays as history', async () => {
@@ -72,7 +72,7 @@ describe('OkPage: the three-sided handshake', () => {
     const res = await okPageJson(ctx, second.txId);
     expect(res.body.details.credit_card).toBe('0000');
 
-    const rows = await ctx.db('cards').where({ aid }).orderBy('id');
+    const rows = await ctx.db('cards').where({ customer_ref: String(aid) }).orderBy('id');
     expect(rows.map((r) => [r.four_digits, r.active])).toEqual([
       ['4242', false],
       ['0000', true],
@@ -93,7 +93,7 @@ describe('OkPage: the three-sided handshake', () => {
     const res = await okPageJson(ctx, setup.txId);
     expect(res.body).toEqual(failureBody('The card setup is not completed yet'));
     expect(await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).toEqual(before);
-    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(0);
+    expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(0);
   });
 
   test('when the txId is unknown, then "Unknown transaction" and Stripe is not asked', async () => {
@@ -203,7 +203,7 @@ describe('the custom (SDK) flow', () => {
     await ctx.stripe.setupIntents.confirm(setupIntentId, { payment_method: 'pm_card_visa' });
     const res = await okPageJson(ctx, txId);
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: null, expiration_date: null, params: [] } });
-    expect((await ctx.db('cards').where({ aid, active: true }).first()).four_digits).toBe('4242');
+    expect((await ctx.db('cards').where({ customer_ref: String(aid), active: true }).first()).four_digits).toBe('4242');
   });
 
   test('when failPage comes first, then the SetupIntent is canceled at Stripe and cannot save a card later', async () => {
@@ -226,9 +226,9 @@ describe('the custom (SDK) flow', () => {
     await ctx.stripe.setupIntents.confirm(third.setupIntentId, { payment_method: confirmed.payment_method as string });
     expect((await okPageJson(ctx, third.txId)).body.status).toBe(1);
     expect((await okPageJson(ctx, third.txId)).body.status).toBe(1);
-    const active = await ctx.db('cards').where({ aid, active: true });
+    const active = await ctx.db('cards').where({ customer_ref: String(aid), active: true });
     expect(active.map((c) => c.payment_method_id)).toEqual([confirmed.payment_method]);
-    expect(await ctx.db('cards').where({ aid })).toHaveLength(2);
+    expect(await ctx.db('cards').where({ customer_ref: String(aid) })).toHaveLength(2);
   });
 });
 
@@ -251,7 +251,7 @@ describe('the redirect (non-iframe) flow in a browser', () => {
     const ok = await browser.get(back.pathname + back.search);
     expect(ok.status).toBe(302);
     expect(ok.headers.location).toBe('https://portal.example/done');
-    expect((await ctx.db('cards').where({ aid }).first()).four_digits).toBe('4242');
+    expect((await ctx.db('cards').where({ customer_ref: String(aid) }).first()).four_digits).toBe('4242');
   });
 
   test('when one browser starts two setups at once, then both txIds work in that browser', async () => {

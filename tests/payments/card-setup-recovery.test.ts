@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 const handshakeRow = (txId: string) => ctx.db('handshakes').where({ tx_id: txId }).first();
-const activeCards = (aid: number) => ctx.db('cards').where({ aid, active: true });
+const activeCards = (aid: number) => ctx.db('cards').where({ customer_ref: String(aid), active: true });
 const sessionReads = (sessionId: string) => ctx.emulator.requests().filter((r) => r.method === 'GET' && r.path === `/v1/checkout/sessions/${sessionId}`);
 const stripeCalls = () => ctx.emulator.requests().map((r) => `${r.method} ${r.path}`);
 
@@ -90,15 +90,15 @@ describe('card setups finished at Stripe that nobody reported', () => {
     const charge = await ctx.db('charges').where({ reference }).first();
     expect(charge).toMatchObject({ status: 'succeeded', card_id: card.id, payment_method_id: card.payment_method_id, payment_intent_id: res.body.details.transaction_id });
     expect(stripeCalls()).toEqual([`GET /v1/checkout/sessions/${setup.sessionId}`, 'POST /v1/payment_intents']);
-    const customer = (await ctx.db('accounts').where({ aid: setup.aid }).first()).stripe_customer_id;
+    const customer = (await ctx.db('customers').where({ external_ref: String(setup.aid) }).first()).stripe_customer_id;
     expect(ctx.emulator.requests()[1].params).toMatchObject({ amount: '1999', currency: 'usd', customer, payment_method: card.payment_method_id, off_session: 'true', confirm: 'true' });
 
     // The webhooks held back arrive late and change nothing: one card, one charge.
     ctx.emulator.releaseWebhooks();
     await ctx.emulator.settleWebhooks();
-    expect(await ctx.db('cards').where({ aid: setup.aid })).toHaveLength(1);
+    expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(1);
     expect((await handshakeRow(setup.txId)).state).toBe('completed');
-    expect(await ctx.db('charges').where({ aid: setup.aid })).toHaveLength(1);
+    expect(await ctx.db('charges').where({ customer_ref: String(setup.aid) })).toHaveLength(1);
     expect((await ctx.stripe.paymentIntents.list({ customer })).data).toHaveLength(1);
   });
 
@@ -111,7 +111,7 @@ describe('card setups finished at Stripe that nobody reported', () => {
     expect(res.body).toEqual({ status: 0, details: { message: 'The account has no saved card' } });
     expect(stripeCalls()).toEqual([`GET /v1/checkout/sessions/${setup.sessionId}`]);
     expect((await handshakeRow(setup.txId)).state).toBe('open');
-    expect(await ctx.db('charges').where({ aid: setup.aid })).toHaveLength(0);
+    expect(await ctx.db('charges').where({ customer_ref: String(setup.aid) })).toHaveLength(0);
   });
 
   test('when an account has many unfinished card setups, then pay reads only its own three most recent ones, newest first', async () => {

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const HOUR = 3600;
-const customerOf = async (aid: number): Promise<string> => (await ctx.db('accounts').where({ aid }).first()).stripe_customer_id;
+const customerOf = async (aid: number): Promise<string> => (await ctx.db('customers').where({ external_ref: String(aid) }).first()).stripe_customer_id;
 
 describe('no second charge, no lost refund', () => {
   test('when the answer was lost and BillRun repeats the bill after 25 h (no reconciler ran), then the recorded PaymentIntent is found and nothing is charged again', async () => {
@@ -51,7 +51,7 @@ describe('no second charge, no lost refund', () => {
       amount: 50,
       currency: 'jpy',
       customer: await customerOf(other.aid),
-      payment_method: (await ctx.db('cards').where({ aid: other.aid }).first()).payment_method_id,
+      payment_method: (await ctx.db('cards').where({ customer_ref: String(other.aid) }).first()).payment_method_id,
       off_session: true,
       confirm: true,
       allowed_payment_method_types: ['card'],

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
 import { credit, pay } from '../support/payment-requests';
 import { createApp } from '../../app/app';
-import { createStripeClient, createStripeGateway } from '../../app/stripe';
+import { createStripeAccounts, keyedAccount } from '../../app/stripe';
+import { stripeAccountStore } from '../../app/payments';
 import { startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
@@ -33,10 +34,19 @@ describe('Stripe webhooks in', () => {
   });
 
   test('when two secrets are configured during a rotation, then an event signed with either is accepted', async () => {
-    const rotating = createStripeGateway(createStripeClient({ secretKey: TEST_STRIPE_KEY, apiBase: ctx.config.stripe.apiBase as URL, timeoutMs: 5000, maxNetworkRetries: 0 }), {
-      webhookSecrets: ['whsec_new_secret', 'whsec_old_secret'],
+    const rotating = createStripeAccounts({
+      defaultAccount: keyedAccount({
+        label: 'rotating',
+        secretKey: TEST_STRIPE_KEY,
+        apiBase: ctx.config.stripe.apiBase as URL,
+        timeoutMs: 5000,
+        maxNetworkRetries: 0,
+        webhookSecrets: ['whsec_new_secret', 'whsec_old_secret'],
+      }),
+      store: stripeAccountStore(ctx.db),
+      logger: ctx.deps.logger,
     });
-    const app = createApp({ ...ctx.deps, stripe: rotating });
+    const app = createApp({ ...ctx.deps, stripeAccounts: rotating });
     const send = (secret: string, id: string) => {
       const payload = JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } });
       return request(app.app).post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret })).send(payload);
@@ -74,7 +84,7 @@ describe('Stripe webhooks in', () => {
     ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
     await ctx.emulator.settleWebhooks();
     expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
-    expect((await ctx.db('cards').where({ aid: setup.aid, active: true }).first()).four_digits).toBe('4242');
+    expect((await ctx.db('cards').where({ customer_ref: String(setup.aid), active: true }).first()).four_digits).toBe('4242');
     ctx.emulator.clearRequests();
     expect((await okPageJson(ctx, setup.txId)).body).toMatchObject({ status: 1, details: { credit_card: '4242' } });
     expect(ctx.emulator.requests()).toEqual([]);
@@ -198,7 +208,7 @@ describe('card setups confirmed late', () => {
     await okPageJson(ctx, newer.txId); // the newer one is confirmed first
     ctx.emulator.releaseWebhooks(); // the older one only through its (late) webhook
     await ctx.emulator.settleWebhooks();
-    const cards = await ctx.db('cards').where({ aid: older.aid }).orderBy('id');
+    const cards = await ctx.db('cards').where({ customer_ref: String(older.aid) }).orderBy('id');
     expect(cards.map((c) => [c.four_digits, c.active])).toEqual([
       ['0000', true],
       ['4242', false],

@@ -9,7 +9,8 @@ import { installationId, type Db } from '../../app/db';
 import type { Clock } from '../../app/shared/clock';
 import type { Deps } from '../../app/shared/deps';
 import { createLogger } from '../../app/shared/logger';
-import { createStripeClient, createStripeGateway } from '../../app/stripe';
+import { createStripeAccounts, createStripeClient, keyedAccount } from '../../app/stripe';
+import { stripeAccountStore } from '../../app/payments';
 import { createTestDb, type TestDb } from './test-db';
 
 export const TEST_SECRET = 'test-shared-secret-0123456789';
@@ -94,12 +95,24 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
-  const gateway = createStripeGateway(
-    createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs, maxNetworkRetries: config.stripe.maxNetworkRetries }),
-    // STRIPE_WEBHOOK_SECRET (when a test sets one) is accepted next to the emulator's endpoint secret.
-    { webhookSecrets: [...config.stripe.webhookSecrets, endpoint.secret], idempotencyPrefix: await installationId(testDb.db) },
-  );
-  const deps: Deps = { db: testDb.db, stripe: gateway, clock, logger, config };
+  const stripeAccounts = createStripeAccounts({
+    defaultAccount: keyedAccount({
+      label: 'test default',
+      secretKey: stripeKey,
+      apiBase,
+      timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs,
+      maxNetworkRetries: config.stripe.maxNetworkRetries,
+      // STRIPE_WEBHOOK_SECRET (when a test sets one) is accepted next to the emulator's endpoint secret.
+      webhookSecrets: [...config.stripe.webhookSecrets, endpoint.secret],
+      idempotencyPrefix: await installationId(testDb.db),
+    }),
+    store: stripeAccountStore(testDb.db),
+    logger,
+  });
+  // As main.ts does at start: which account the key acts on is known before the first request.
+  await stripeAccounts.defaultAccount();
+  emulator.clearRequests();
+  const deps: Deps = { db: testDb.db, stripeAccounts, clock, logger, config };
   const handle = createApp(deps);
   server.on('request', handle.app);
   const stripe = createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });

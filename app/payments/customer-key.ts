@@ -1,0 +1,21 @@
+/**
+ * Whose customer, in which Stripe account: every payments row carries these three, and every
+ * lookup by a caller's id takes them, so no query can return another owner's row.
+ */
+export interface CustomerKey {
+  /** `billrun` for the BillRun installation, a merchant id for the Payment Hub. */
+  ownerId: string;
+  /** Our row id of the Stripe account the customer lives in (`stripe_accounts.id`). */
+  stripeAccount: number;
+  /** The owner's id for its customer (BillRun: the account's aid, as text). */
+  customerRef: string;
+}
+
+/** The key as the columns of the cards, handshakes and charges tables. */
+export const customerColumns = (key: CustomerKey) => ({ owner_id: key.ownerId, stripe_account: key.stripeAccount, customer_ref: key.customerRef });
+
+export const customerKeyOf = (row: { owner_id: string; stripe_account: unknown; customer_ref: string }): CustomerKey => ({
+  ownerId: row.owner_id,
+  stripeAccount: Number(row.stripe_account),
+  customerRef: row.customer_ref,
+});

@@ -1,0 +1,119 @@
+import { AppError } from '../shared/app-error';
+import type { Logger } from '../shared/logger';
+import { createStripeClient, createStripeGateway, type StripeClientOptions, type StripeGateway } from './stripe-gateway';
+
+/**
+ * Many Stripe accounts, one door each. A key is known to the registry; which Stripe account it
+ * acts on is asked of Stripe (`GET /v1/account`) and recorded as a row, so every row the core
+ * writes names the account its Stripe objects live in. A swapped key (sandbox -> test mode, a
+ * reset emulator) is then a different account, not a source of "no such customer" errors.
+ */
+
+/** The door to one Stripe account. `accountId` is our row id (`stripe_accounts.id`). */
+export interface StripeDoor {
+  accountId: number;
+  stripeAccountId: string;
+  gateway: StripeGateway;
+  /** Every secret that may sign this account's webhooks. */
+  webhookSecrets: readonly string[];
+}
+
+/** Where the registry keeps which Stripe accounts it has seen (a repository, injected). */
+export interface StripeAccountStore {
+  /**
+   * The row for a Stripe account, made on first sight. `claimLegacy` is asked when the account is
+   * new and a row from before accounts were recorded waits for its acct_ id; it answers whether
+   * that row's objects live in this account, in which case the row becomes this account's.
+   */
+  recordAccount(stripeAccountId: string, livemode: boolean, label: string, claimLegacy: (sampleCustomerId: string | undefined) => Promise<boolean>): Promise<number>;
+}
+
+export interface KeyedAccount {
+  /** How the account is named in logs and rows ("default", a vendor's name). Never the key. */
+  label: string;
+  gateway: StripeGateway;
+  livemode: boolean;
+  webhookSecrets: readonly string[];
+}
+
+export interface StripeAccounts {
+  /** The configured account (STRIPE_SECRET_KEY, or the sandbox emulator). */
+  defaultAccount(): Promise<StripeDoor>;
+  /** The door for a row's account. */
+  forAccount(accountId: number): Promise<StripeDoor>;
+  /** The door for a Stripe account id (acct_...), for webhooks addressed to it. */
+  forStripeAccount(stripeAccountId: string): Promise<StripeDoor | undefined>;
+  /**
+   * Asks Stripe again which account the default key acts on: after "no such customer" the key
+   * may have been swapped or the account reset under us. Returns the (possibly new) door.
+   */
+  refreshDefault(): Promise<StripeDoor>;
+  /** Adds an account known by its key (a vendor). Resolved with Stripe on first use. */
+  add(account: KeyedAccount): void;
+  /** The default key's door without asking Stripe which account it is (readiness checks). */
+  defaultGateway(): StripeGateway;
+}
+
+export function createStripeAccounts(options: { defaultAccount: KeyedAccount; store: StripeAccountStore; logger: Logger }): StripeAccounts {
+  const keyed: KeyedAccount[] = [options.defaultAccount];
+  /** What each keyed account resolved to; a failed resolution is forgotten so the next call retries. */
+  const resolving = new Map<KeyedAccount, Promise<StripeDoor>>();
+  const byId = new Map<number, StripeDoor>();
+
+  const resolve = (account: KeyedAccount): Promise<StripeDoor> => {
+    const known = resolving.get(account);
+    if (known) return known;
+    const attempt = (async () => {
+      const { id: stripeAccountId } = await account.gateway.retrieveAccount();
+      const accountId = await options.store.recordAccount(stripeAccountId, account.livemode, account.label, async (sample) =>
+        sample === undefined ? true : account.gateway.customerExists(sample),
+      );
+      const door: StripeDoor = { accountId, stripeAccountId, gateway: account.gateway, webhookSecrets: account.webhookSecrets };
+      byId.set(accountId, door);
+      options.logger.info({ label: account.label, stripeAccountId, accountId }, 'Stripe account resolved');
+      return door;
+    })();
+    resolving.set(account, attempt);
+    attempt.catch(() => resolving.delete(account));
+    return attempt;
+  };
+
+  const resolveAll = () => Promise.allSettled(keyed.map(resolve));
+
+  return {
+    defaultAccount: () => resolve(options.defaultAccount),
+    async forAccount(accountId) {
+      if (!byId.has(accountId)) await resolveAll();
+      const door = byId.get(accountId);
+      if (!door) throw new AppError('upstream_failed', `No key is configured for Stripe account ${accountId}`, { code: 'stripe_account_unknown' });
+      return door;
+    },
+    async forStripeAccount(stripeAccountId) {
+      const find = () => [...byId.values()].find((d) => d.stripeAccountId === stripeAccountId);
+      if (find()) return find();
+      await resolveAll();
+      return find();
+    },
+    async refreshDefault() {
+      const before = await resolve(options.defaultAccount).catch(() => undefined);
+      resolving.delete(options.defaultAccount);
+      const after = await resolve(options.defaultAccount);
+      if (before && before.accountId !== after.accountId) {
+        // The old account's rows stay as its history; they are no longer reachable with this key.
+        byId.delete(before.accountId);
+        options.logger.warn({ from: before.stripeAccountId, to: after.stripeAccountId }, 'the default Stripe key now acts on another Stripe account');
+      }
+      return after;
+    },
+    add(account) {
+      keyed.push(account);
+    },
+    defaultGateway: () => options.defaultAccount.gateway,
+  };
+}
+
+/** A keyed account: its stripe-node client (one per key, kept by the registry) and its door. */
+export function keyedAccount(options: StripeClientOptions & { label: string; webhookSecrets: readonly string[]; idempotencyPrefix?: string }): KeyedAccount {
+  const gateway = createStripeGateway(createStripeClient(options), { webhookSecrets: options.webhookSecrets, idempotencyPrefix: options.idempotencyPrefix });
+  return { label: options.label, gateway, livemode: options.secretKey.includes('_live_'), webhookSecrets: options.webhookSecrets };
+}
