@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { findActiveCard } from './card-repository';
-import { findChargeByReference, insertChargeOnce, type Channel, type Charge } from './charge-repository';
+import { findChargeByPaymentIntent, findChargeByReference, insertChargeOnce, type Channel, type Charge } from './charge-repository';
 import { submitCharge } from './charge-state';
 import type { CustomerKey } from './customer-key';
 import type { Money } from './money';
@@ -61,4 +61,11 @@ async function replayCharge(deps: Deps, charge: Charge, print: string): Promise<
     throw new AppError('conflict', 'This reference was already used for a different charge', { code: 'reference_reused' });
   }
   return charge.status === 'created' ? syncCharge(deps, charge) : charge;
+}
+
+/** An owner's charge by its PaymentIntent id or its reference; another owner's is simply not found. */
+export async function readCharge(deps: Pick<Deps, 'db'>, ownerId: string, id: { paymentIntentId: string } | { reference: string }): Promise<Charge> {
+  const charge = 'reference' in id ? await findChargeByReference(deps.db, ownerId, id.reference) : await findChargeByPaymentIntent(deps.db, { ownerId }, id.paymentIntentId);
+  if (!charge) throw new AppError('not_found', 'Unknown charge');
+  return charge;
 }

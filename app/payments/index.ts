@@ -1,6 +1,6 @@
 export { applyCardSetupState, settledOutcome, STRIPE_GATEWAY_NAME } from './card-setup-service';
 export type { SetupOutcome } from './card-setup-service';
-export { chargeSavedCard } from './charge-service';
+export { chargeSavedCard, readCharge } from './charge-service';
 export { applyPaymentState, submitCharge } from './charge-state';
 export type { ChargeRequest } from './charge-service';
 export { refundCharge } from './refund-service';

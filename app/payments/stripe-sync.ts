@@ -1,4 +1,5 @@
 import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSetupIntent, type ObservedPayment, type ObservedSetup } from '../stripe';
+import { isAppError } from '../shared/app-error';
 import { unixSeconds } from '../shared/clock';
 import type { Deps } from '../shared/deps';
 import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
@@ -114,8 +115,20 @@ export async function syncPaymentIntentById(deps: Deps, stripeAccount: number, p
   const gateway = await gatewayOf(deps, { stripeAccount });
   const bound = await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId);
   if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)));
-  if (hint !== undefined && !CHARGE_ID.test(hint?.charge_id ?? '')) return undefined;
-  const observed = observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId));
+  if (hint !== undefined) {
+    // The signed event names our charge: it must be an unbound charge of this account before Stripe is asked.
+    const named = CHARGE_ID.test(hint?.charge_id ?? '') ? await findCharge(deps.db, Number(hint?.charge_id)) : undefined;
+    if (!named || named.paymentIntentId || named.stripeAccount !== stripeAccount) return undefined;
+  }
+  let pi;
+  try {
+    pi = await gateway.retrievePaymentIntent(paymentIntentId);
+  } catch (err) {
+    // Not a PaymentIntent of this account (an event about another account's object): not ours.
+    if (isAppError(err) && err.kind === 'not_found') return undefined;
+    throw err;
+  }
+  const observed = observePaymentIntent(pi);
   const chargeId = observed.metadata.charge_id;
   if (!chargeId || !CHARGE_ID.test(chargeId)) return undefined;
   const candidate = await findCharge(deps.db, Number(chargeId));
