@@ -19,7 +19,8 @@ class StartupError extends Error {}
 /** A listen failure, explained with the port and the variable that sets it; other errors pass through. */
 function listenFailure(err: unknown, variable: string, port: number): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EADDRINUSE') return new StartupError(`port ${port} is already in use (${variable}=${port}): stop the process listening there or set ${variable} to a free port`);
+  if (code === 'EADDRINUSE')
+    return new StartupError(`port ${port} is already in use (${variable}=${port}): stop the process listening there or set ${variable} to a free port`);
   if (code === 'EACCES') return new StartupError(`port ${port} needs privileges this process does not have (${variable}=${port}): choose a port above 1023`);
   return err;
 }
@@ -86,7 +87,9 @@ async function main(): Promise<void> {
       throw listenFailure(err, 'EMULATOR_PORT', config.emulator.port);
     }
     if (config.database.url) {
-      logger.warn('SANDBOX MODE with DATABASE_URL: the Stripe emulator keeps its data in memory, so sandbox Stripe data (customers, saved cards, payments) does not survive a restart while the database does');
+      logger.warn(
+        'SANDBOX MODE with DATABASE_URL: the Stripe emulator keeps its data in memory, so sandbox Stripe data (customers, saved cards, payments) does not survive a restart while the database does',
+      );
     }
     secretKey = SANDBOX_KEY;
     apiBase = new URL(emulator.url);
@@ -115,7 +118,11 @@ async function main(): Promise<void> {
     logger,
   });
   // Learnt now so a swapped key shows in the log at start; a Stripe outage only delays it.
-  await stripeAccounts.defaultAccount().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Stripe account could not be read yet; retried on first use'));
+  await stripeAccounts
+    .defaultAccount()
+    .catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Stripe account could not be read yet; retried on first use'),
+    );
   const deps = { db, stripeAccounts, clock: systemClock, logger, config };
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
@@ -141,7 +148,9 @@ async function main(): Promise<void> {
   }
   logger.info({ url: config.publicBaseUrl, port: config.port, stripe: config.stripe.mode }, 'payment gateway listening');
   if (emulator) announceSandbox(logger, emulator);
-  process.stdout.write(`\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`);
+  process.stdout.write(
+    `\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -36,7 +36,15 @@ async function main(): Promise<void> {
   await migrateLatest(db);
   const logger = createLogger('silent');
   const stripeAccounts = createStripeAccounts({
-    defaultAccount: keyedAccount({ label: 'bench', secretKey: KEY, apiBase: config.stripe.apiBase as URL, timeoutMs: 10000, maxNetworkRetries: 2, webhookSecrets: [], idempotencyPrefix: await installationId(db) }),
+    defaultAccount: keyedAccount({
+      label: 'bench',
+      secretKey: KEY,
+      apiBase: config.stripe.apiBase as URL,
+      timeoutMs: 10000,
+      maxNetworkRetries: 2,
+      webhookSecrets: [],
+      idempotencyPrefix: await installationId(db),
+    }),
     store: stripeAccountStore(db),
     logger,
   });
@@ -50,7 +58,14 @@ async function main(): Promise<void> {
   let aid = 1;
   const oneSetup = async (): Promise<void> => {
     const data = signData(
-      JSON.stringify({ iframe: true, aid: aid++, name: 'StripeCheckout', _t_: String(unixSeconds(new Date())), ok_page: 'https://portal.example/ok', fail_page: 'https://portal.example/fail' }),
+      JSON.stringify({
+        iframe: true,
+        aid: aid++,
+        name: 'StripeCheckout',
+        _t_: String(unixSeconds(new Date())),
+        ok_page: 'https://portal.example/ok',
+        fail_page: 'https://portal.example/fail',
+      }),
       SECRET,
     );
     let t = performance.now();
@@ -81,9 +96,13 @@ async function main(): Promise<void> {
 
   const report = (name: string, xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
-    process.stdout.write(`${name.padEnd(12)} n=${s.length}  p50 ${fmt(percentile(s, 50))}  p95 ${fmt(percentile(s, 95))}  p99 ${fmt(percentile(s, 99))}  max ${fmt(s[s.length - 1])}\n`);
+    process.stdout.write(
+      `${name.padEnd(12)} n=${s.length}  p50 ${fmt(percentile(s, 50))}  p95 ${fmt(percentile(s, 95))}  p99 ${fmt(percentile(s, 99))}  max ${fmt(s[s.length - 1])}\n`,
+    );
   };
-  process.stdout.write(`\ncard setups: ${SETUPS} new accounts, concurrency ${CONCURRENCY}, database ${config.database.url ? 'PostgreSQL' : 'PGlite'}, Stripe = in-process emulator\n`);
+  process.stdout.write(
+    `\ncard setups: ${SETUPS} new accounts, concurrency ${CONCURRENCY}, database ${config.database.url ? 'PostgreSQL' : 'PGlite'}, Stripe = in-process emulator\n`,
+  );
   report('getRequest', getRequestMs);
   report('OkPage', okPageMs);
   process.stdout.write(`throughput   ${(SETUPS / wall).toFixed(1)} complete setups/s\n`);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseSharedSecrets, type SharedSecret } from './shared-secrets';
 
-
 export interface OAuthClient {
   clientId: string;
   clientSecret: string;
@@ -56,8 +55,7 @@ export const DEV_BILLRUN_SECRET = 'dev-only-billrun-secret';
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
-const intWithDefault = (def: number, min: number, max: number) =>
-  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(def));
+const intWithDefault = (def: number, min: number, max: number) => z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(def));
 
 const httpUrl = z.string().refine((v) => {
   try {
@@ -71,19 +69,22 @@ const httpUrl = z.string().refine((v) => {
 const envSchema = z.object({
   NODE_ENV: z.preprocess(blankToUndefined, z.enum(['development', 'test', 'production']).default('development')),
   PORT: intWithDefault(3000, 0, 65535),
-  LOG_LEVEL: z.preprocess(
-    blankToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   PUBLIC_BASE_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
   DATABASE_URL: z.preprocess(
     blankToUndefined,
-    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
   ),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('.data')),
   STRIPE_SECRET_KEY: z.preprocess(
     blankToUndefined,
-    z.string().regex(/^(sk|rk)_(test|live)_[0-9A-Za-z_]+$/, 'must look like sk_test_..., sk_live_... or rk_...').optional(),
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_[0-9A-Za-z_]+$/, 'must look like sk_test_..., sk_live_... or rk_...')
+      .optional(),
   ),
   STRIPE_API_BASE: z.preprocess(blankToUndefined, httpUrl.optional()),
   STRIPE_WEBHOOK_SECRET: optionalString,
@@ -162,9 +163,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     : production
       ? []
       : [{ key: DEV_BILLRUN_SECRET }];
-  const oauthClients = e.BILLRUN_OAUTH_CLIENTS
-    ? attempt('BILLRUN_OAUTH_CLIENTS', () => parseOAuthClients(e.BILLRUN_OAUTH_CLIENTS as string), [])
-    : [];
+  const oauthClients = e.BILLRUN_OAUTH_CLIENTS ? attempt('BILLRUN_OAUTH_CLIENTS', () => parseOAuthClients(e.BILLRUN_OAUTH_CLIENTS as string), []) : [];
   const allowedRedirectOrigins = e.ALLOWED_REDIRECT_ORIGINS
     ? attempt('ALLOWED_REDIRECT_ORIGINS', () => parseOrigins(e.ALLOWED_REDIRECT_ORIGINS as string), [])
     : [];
@@ -194,7 +193,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       mode: e.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox',
       secretKey: e.STRIPE_SECRET_KEY,
       apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
-      webhookSecrets: (e.STRIPE_WEBHOOK_SECRET ?? '').split(',').map((w) => w.trim()).filter((w) => w.length > 0),
+      webhookSecrets: (e.STRIPE_WEBHOOK_SECRET ?? '')
+        .split(',')
+        .map((w) => w.trim())
+        .filter((w) => w.length > 0),
       timeoutMs: e.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },

@@ -97,13 +97,7 @@ function authenticationFailed(si: StoredSetupIntent): EmulatorApiError {
  * Enters a card on the session's hosted page. Declines and failed authentication leave the
  * session open; invalid input, unknown or closed sessions throw.
  */
-export function submitCard(
-  store: Store,
-  runtime: EmulatorRuntime,
-  sessionId: string,
-  entry: CardEntry,
-  threeDSecure: ThreeDSecureChoice,
-): CardSubmission {
+export function submitCard(store: Store, runtime: EmulatorRuntime, sessionId: string, entry: CardEntry, threeDSecure: ThreeDSecureChoice): CardSubmission {
   const stored = requireOpenSession(store, sessionId);
   const si = sessionSetupIntent(store, stored);
   let resolved: ReturnType<typeof resolveCard>;
@@ -150,12 +144,7 @@ export function submitCard(
 }
 
 /** The answer to the hosted 3DS challenge for a session's pending card. */
-export function resolveSessionAuthentication(
-  store: Store,
-  runtime: EmulatorRuntime,
-  sessionId: string,
-  result: 'pass' | 'fail',
-): CardSubmission {
+export function resolveSessionAuthentication(store: Store, runtime: EmulatorRuntime, sessionId: string, result: 'pass' | 'fail'): CardSubmission {
   const stored = requireOpenSession(store, sessionId);
   const si = sessionSetupIntent(store, stored);
   if (stored.pendingAuthentication === null || si.api.status !== 'requires_action') {

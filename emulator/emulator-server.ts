@@ -16,15 +16,7 @@ import { moveHostedUrls } from './persistence';
 import { validateParams } from './params';
 import { maskSensitive } from './request-log';
 import { expandChargeField } from './resources/charges';
-import {
-  EmulatorApiError,
-  apiError,
-  connectOnly,
-  idempotencyInFlight,
-  idempotencyMismatch,
-  invalidRequest,
-  rateLimited,
-} from './stripe-errors';
+import { EmulatorApiError, apiError, connectOnly, idempotencyInFlight, idempotencyMismatch, invalidRequest, rateLimited } from './stripe-errors';
 import type { AccountOption, Emulator, EmulatorOptions, FaultSpec, LoggedRequest } from './types';
 
 /** The version stripe-node 23 pins; echoed when a request names none. */
@@ -168,14 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
   }
 
-  async function handleApi(
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    url: URL,
-    body: string,
-    requestId: string,
-  ): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL, body: string, requestId: string): Promise<void> {
     const path = url.pathname;
     const rawParams: Record<string, FormValue> = { ...parseQuery(url.search), ...(method === 'POST' ? parseForm(body) : {}) };
     const idempotencyKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;

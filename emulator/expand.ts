@@ -14,12 +14,7 @@ export function checkExpandPaths(paths: readonly string[], allowed: readonly str
   }
 }
 
-export function applyExpand(
-  body: Record<string, unknown>,
-  paths: readonly string[],
-  resolve: Resolver,
-  resolveField: FieldResolver = () => undefined,
-): void {
+export function applyExpand(body: Record<string, unknown>, paths: readonly string[], resolve: Resolver, resolveField: FieldResolver = () => undefined): void {
   // Shorter paths first so `setup_intent` is expanded before `setup_intent.payment_method`.
   const sorted = [...paths].sort((a, b) => a.split('.').length - b.split('.').length);
   for (const path of sorted) expandPath(body, path.split('.'), resolve, resolveField);

@@ -18,8 +18,7 @@ import { TEST_CARDS, luhnValid } from './test-cards';
 export type HostedAnswer = { status: number; html: string } | { status: 303; location: string };
 
 const TITLE = 'Stripe emulator — sandbox, no real money';
-const AUTH_FAILED =
-  'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
+const AUTH_FAILED = 'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -87,9 +86,7 @@ interface FormState {
 }
 
 function testCardHints(): string {
-  const rows = TEST_CARDS.map(
-    (c) => `<tr><td><code>${escapeHtml(c.number)}</code></td><td>${escapeHtml(c.summary)}</td></tr>`,
-  ).join('');
+  const rows = TEST_CARDS.map((c) => `<tr><td><code>${escapeHtml(c.number)}</code></td><td>${escapeHtml(c.summary)}</td></tr>`).join('');
   return `<details><summary class="muted">Test cards</summary><table>${rows}</table></details>`;
 }
 
@@ -292,4 +289,3 @@ function withQuery(returnUrl: string, si: Stripe.SetupIntent, status: string): s
   u.searchParams.set('redirect_status', status);
   return u.toString();
 }
-

@@ -35,11 +35,7 @@ export interface SavedIdempotencyEntry {
   answer: StoredAnswer;
 }
 
-export type IdempotencyCheck =
-  | { kind: 'new' }
-  | { kind: 'replay'; answer: StoredAnswer }
-  | { kind: 'in_flight' }
-  | { kind: 'mismatch'; firstPath: string };
+export type IdempotencyCheck = { kind: 'new' } | { kind: 'replay'; answer: StoredAnswer } | { kind: 'in_flight' } | { kind: 'mismatch'; firstPath: string };
 
 export class IdempotencyStore {
   private readonly entries = new Map<string, Entry>();

@@ -4,12 +4,7 @@
  * enums are checked, empty strings unset what can be unset.
  */
 import type { FormValue } from './form-parser';
-import {
-  parameterInvalid,
-  parameterInvalidEmpty,
-  parameterMissing,
-  parameterUnknown,
-} from './stripe-errors';
+import { parameterInvalid, parameterInvalidEmpty, parameterMissing, parameterUnknown } from './stripe-errors';
 
 export type ParamRule =
   | { kind: 'string'; emptyable: boolean }
@@ -42,16 +37,28 @@ export interface RangeInput {
 /** Metadata after parsing: `null` clears all keys, a `null` value unsets one key. */
 export type MetadataInput = Record<string, string | null> | null;
 
-type ValueOf<R> = R extends StringRule<infer E>
-  ? E extends true ? string | null : string
-  : R extends { kind: 'integer' } ? number
-  : R extends { kind: 'boolean' } ? boolean
-  : R extends EnumRule<infer V> ? V
-  : R extends ArrayRule<infer O> ? Array<ValueOf<O>>
-  : R extends ObjectRule<infer F, infer E> ? (E extends true ? Infer<F> | null : Infer<F>)
-  : R extends { kind: 'metadata' } ? MetadataInput
-  : R extends { kind: 'range' } ? RangeInput
-  : unknown;
+type ValueOf<R> =
+  R extends StringRule<infer E>
+    ? E extends true
+      ? string | null
+      : string
+    : R extends { kind: 'integer' }
+      ? number
+      : R extends { kind: 'boolean' }
+        ? boolean
+        : R extends EnumRule<infer V>
+          ? V
+          : R extends ArrayRule<infer O>
+            ? Array<ValueOf<O>>
+            : R extends ObjectRule<infer F, infer E>
+              ? E extends true
+                ? Infer<F> | null
+                : Infer<F>
+              : R extends { kind: 'metadata' }
+                ? MetadataInput
+                : R extends { kind: 'range' }
+                  ? RangeInput
+                  : unknown;
 
 export type Infer<S extends ParamSpec> = { -readonly [K in keyof S]?: ValueOf<S[K]> };
 
@@ -79,11 +86,7 @@ export const listParams = {
   expand: p.expand(),
 } as const;
 
-export function validateParams<S extends ParamSpec>(
-  raw: Record<string, FormValue>,
-  spec: S,
-  required: readonly string[] = [],
-): Infer<S> {
+export function validateParams<S extends ParamSpec>(raw: Record<string, FormValue>, spec: S, required: readonly string[] = []): Infer<S> {
   const out = checkObject(raw, spec, '') as Infer<S>;
   for (const name of required) {
     if ((out as Record<string, unknown>)[name] === undefined) throw parameterMissing(name);
@@ -154,7 +157,11 @@ function checkValue(value: FormValue, rule: ParamRule, param: string): unknown {
       for (const [k, v] of Object.entries(obj)) {
         const s = expectScalar(v, `${param}[${k}]`, 'string');
         if (k.length > 40) throw parameterInvalid(`${param}[${k}]`, `Metadata keys can be at most 40 characters long.`);
-        if (s.length > 500) throw parameterInvalid(`${param}[${k}]`, `Metadata values can have up to 500 characters, but you passed in a value that is ${s.length} characters long.`);
+        if (s.length > 500)
+          throw parameterInvalid(
+            `${param}[${k}]`,
+            `Metadata values can have up to 500 characters, but you passed in a value that is ${s.length} characters long.`,
+          );
         out[k] = s === '' ? null : s;
       }
       return out;

@@ -455,7 +455,13 @@ function validateAccountData(s: Record<string, unknown>, where: string, seen: Se
     'events',
     'evt_',
     false,
-    (e) => typeof e.type === 'string' && typeof e.created === 'number' && typeof e.pending_webhooks === 'number' && isObject(e.data) && isObject(e.data.object) && isObject(e.request),
+    (e) =>
+      typeof e.type === 'string' &&
+      typeof e.created === 'number' &&
+      typeof e.pending_webhooks === 'number' &&
+      isObject(e.data) &&
+      isObject(e.data.object) &&
+      isObject(e.request),
   );
   const idem = s.idempotency;
   need(Array.isArray(idem), `${where}idempotency must be an array`);
@@ -503,7 +509,10 @@ function validateState(raw: unknown): SavedState {
     need(!seen.has(account.id as string), `${where}id: duplicate account ${String(account.id)}`);
     seen.add(account.id as string);
     need(Number.isInteger(account.created), `${where}created must be an integer`);
-    need(account.keyHash === null || (typeof account.keyHash === 'string' && KEY_HASH.test(account.keyHash)), `${where}keyHash must be a SHA-256 (hex) or null`);
+    need(
+      account.keyHash === null || (typeof account.keyHash === 'string' && KEY_HASH.test(account.keyHash)),
+      `${where}keyHash must be a SHA-256 (hex) or null`,
+    );
     if (typeof account.keyHash === 'string') {
       need(!keyHashes.has(account.keyHash), `${where}keyHash: two accounts for one key`);
       keyHashes.add(account.keyHash);

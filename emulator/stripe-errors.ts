@@ -2,11 +2,7 @@
  * Stripe's error envelope, `{"error": {...}}`, and the errors the emulator throws to produce it.
  * Handlers throw EmulatorApiError; the server renders it with its status.
  */
-export type StripeErrorType =
-  | 'api_error'
-  | 'card_error'
-  | 'idempotency_error'
-  | 'invalid_request_error';
+export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
 export interface StripeErrorBody {
   type: StripeErrorType;
@@ -109,11 +105,7 @@ export function unauthorized(message: string): EmulatorApiError {
 }
 
 export function rateLimited(): EmulatorApiError {
-  return invalidRequest(
-    'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
-    { code: 'rate_limit' },
-    429,
-  );
+  return invalidRequest('Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit' }, 429);
 }
 
 export function apiError(message = 'An unknown error occurred.'): EmulatorApiError {

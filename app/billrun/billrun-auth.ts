@@ -25,7 +25,13 @@ function timestampOf(value: unknown): number | undefined {
  * whose `_t_` (when present) is inside the freshness window. A missing `_t_` is left to the
  * "Invalid arguments" check that comes later in BillRun's order.
  */
-export function authenticate(req: Request, config: Config, tree: (JsonNode & { kind: 'object' }) | undefined, values: Record<string, unknown> | undefined, now: Date): AuthResult {
+export function authenticate(
+  req: Request,
+  config: Config,
+  tree: (JsonNode & { kind: 'object' }) | undefined,
+  values: Record<string, unknown> | undefined,
+  now: Date,
+): AuthResult {
   const token = bearerToken(req);
   if (token && verifyToken(config, token, now)) return { ok: true, via: 'bearer' };
   if (!tree || !values) return { ok: false, reason: token ? 'invalid bearer token' : 'no data and no bearer token' };

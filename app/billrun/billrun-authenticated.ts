@@ -44,8 +44,7 @@ export function readAuthenticatedData(deps: Deps, req: Request, res: Response, o
 export const hasNoTimestamp = (values: Record<string, unknown>): boolean => values._t_ === undefined || values._t_ === null;
 
 export const isNumericAid = (v: unknown): boolean =>
-  (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) ||
-  (typeof v === 'string' && /^[0-9]{1,15}$/.test(v) && Number(v) > 0);
+  (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'string' && /^[0-9]{1,15}$/.test(v) && Number(v) > 0);
 
 /** Turns a service error into the client-safe message; unknown errors get an id for the log. */
 export function clientMessage(req: Request, err: unknown): string {
@@ -58,5 +57,3 @@ export function clientMessage(req: Request, err: unknown): string {
   req.log.error({ err, errorId }, 'unhandled error');
   return `Internal error (id ${errorId})`;
 }
-
-

@@ -90,11 +90,13 @@ export function createPaymentActions(deps: Deps) {
     const v = readAuthenticatedData(deps, req, res, { timestamp: 'checked-in-order' });
     if (!v) return;
     if (hasNoTimestamp(v)) return void res.json(thrownError(Messages.invalidArguments));
-    if (typeof v.transaction_id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(v.transaction_id)) return void res.json(thrownError('need to pass transaction_id'));
+    if (typeof v.transaction_id !== 'string' || !/^pi_[A-Za-z0-9_]{1,250}$/.test(v.transaction_id))
+      return void res.json(thrownError('need to pass transaction_id'));
     const reference = referenceOf(v.reference);
     if (!reference) return void res.json(thrownError('need to pass reference (1-255 printable characters)'));
     const amount = v.amount === undefined || v.amount === null || v.amount === '' ? undefined : v.amount;
-    if (amount !== undefined && typeof amount !== 'string' && typeof amount !== 'number') return void res.json(thrownError('Invalid amount: expected a positive decimal number'));
+    if (amount !== undefined && typeof amount !== 'string' && typeof amount !== 'number')
+      return void res.json(thrownError('Invalid amount: expected a positive decimal number'));
     try {
       const { refund, charge } = await refundCharge(deps, { ownerId: BILLRUN_OWNER, channel: 'billrun', reference, paymentIntentId: v.transaction_id, amount });
       const status = billrunRefundStatus(refund);

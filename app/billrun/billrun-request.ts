@@ -1,9 +1,7 @@
 import type { Request } from 'express';
 import { type JsonNode, parseJsonTree, toPlainValue } from './php-json';
 
-export type DataParam =
-  | { ok: true; tree: JsonNode & { kind: 'object' }; values: Record<string, unknown> }
-  | { ok: false; reason: 'missing' | 'malformed' };
+export type DataParam = { ok: true; tree: JsonNode & { kind: 'object' }; values: Record<string, unknown> } | { ok: false; reason: 'missing' | 'malformed' };
 
 /** A request parameter from the body (POST) or the query string (GET), like PHP's `$request->get()`. */
 export function param(req: Request, key: string): unknown {

@@ -48,7 +48,8 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     if (!isNumericAid(v.aid)) return void res.json(thrownError(Messages.numericAid));
     if (hasNoTimestamp(v)) return void res.json(thrownError(Messages.invalidArguments));
     if (typeof v.name !== 'string' || v.name === '') return void res.json(thrownError(Messages.gatewayName));
-    if (v.name.split('#')[0] !== STRIPE_GATEWAY_NAME) return void res.json(thrownError(`Unsupported payment gateway: only ${STRIPE_GATEWAY_NAME} is served here`));
+    if (v.name.split('#')[0] !== STRIPE_GATEWAY_NAME)
+      return void res.json(thrownError(`Unsupported payment gateway: only ${STRIPE_GATEWAY_NAME} is served here`));
     if (!INSTANCE_NAME.test(v.name)) return void res.json(thrownError('Invalid payment gateway instance name'));
 
     const iframe = phpTruthy(v.iframe);
@@ -186,7 +187,11 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     const handler = actions.get(action);
     if (!handler) return void res.status(404).json(thrownError('Unknown action'));
     // Money moves only on POST: a signed charge in a URL would sit in proxy logs and be prefetched.
-    if (MONEY_ACTIONS.has(action) && req.method !== 'POST') return void res.status(405).set('Allow', 'POST').json(thrownError(`${action} accepts POST only`));
+    if (MONEY_ACTIONS.has(action) && req.method !== 'POST')
+      return void res
+        .status(405)
+        .set('Allow', 'POST')
+        .json(thrownError(`${action} accepts POST only`));
     await handler(req, res);
   });
 
@@ -240,7 +245,8 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     // Express matches routes case-insensitively, so the path is compared the same way.
     const path = req.path.toLowerCase();
     if (path === '/oauth2/token') return void res.status(400).json({ error: 'invalid_request', error_description: 'The request body could not be read' });
-    if (path.startsWith('/paymentgateways/')) return void res.json(thrownError(clientMessage(req, new AppError('invalid_input', 'The request body could not be read'))));
+    if (path.startsWith('/paymentgateways/'))
+      return void res.json(thrownError(clientMessage(req, new AppError('invalid_input', 'The request body could not be read'))));
     next(err);
   });
 

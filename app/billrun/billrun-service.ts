@@ -77,11 +77,20 @@ async function ensureCustomer(deps: Deps, door: StripeDoor, aid: number, custome
   const name = [customer.firstName, customer.lastName].filter((p) => p && p.trim()).join(' ') || undefined;
   // Same aid and details -> same key: parallel first requests and our own retries get one customer.
   // (Stripe keeps idempotency keys per account, so a new account makes its own customer.)
-  const fingerprint = createHash('sha256').update(JSON.stringify([customer.email ?? '', name ?? ''])).digest('hex').slice(0, 16);
-  const created = await door.gateway.createCustomer({ metadata: { billrun_aid: String(aid) }, email: customer.email, name }, `billrun-customer-${aid}-${fingerprint}`);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([customer.email ?? '', name ?? '']))
+    .digest('hex')
+    .slice(0, 16);
+  const created = await door.gateway.createCustomer(
+    { metadata: { billrun_aid: String(aid) }, email: customer.email, name },
+    `billrun-customer-${aid}-${fingerprint}`,
+  );
   const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: customer.email ?? null });
   if (stored.stripeCustomerId !== created.id) {
-    deps.logger.warn({ aid, kept: stored.stripeCustomerId, orphan: created.id }, 'a parallel request mapped the account first; extra Stripe customer left unused');
+    deps.logger.warn(
+      { aid, kept: stored.stripeCustomerId, orphan: created.id },
+      'a parallel request mapped the account first; extra Stripe customer left unused',
+    );
   }
   return stored;
 }
@@ -128,7 +137,10 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
     if (!isAppError(err) || err.kind !== 'not_found') throw err;
     const current = await deps.stripeAccounts.refreshDefault();
     if (current.accountId === door.accountId) throw err;
-    deps.logger.warn({ aid: request.aid, from: door.stripeAccountId, to: current.stripeAccountId }, 'the Stripe account changed: the account gets a customer in the new one');
+    deps.logger.warn(
+      { aid: request.aid, from: door.stripeAccountId, to: current.stripeAccountId },
+      'the Stripe account changed: the account gets a customer in the new one',
+    );
     return startCardSetupIn(deps, current, request);
   }
 }
@@ -142,7 +154,10 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
   try {
     if (request.flow === 'custom') {
       const okPage = withQueryParam(request.okPage as string, 'txId', txId);
-      const si = await door.gateway.createSetupIntent({ customerId: account.stripeCustomerId, metadata: setupMetadata(txId, request.aid) }, `billrun-setupintent-${txId}`);
+      const si = await door.gateway.createSetupIntent(
+        { customerId: account.stripeCustomerId, metadata: setupMetadata(txId, request.aid) },
+        `billrun-setupintent-${txId}`,
+      );
       const key = await door.gateway.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
       // A SetupIntent never expires at Stripe: the handshake gets a Checkout session's lifetime so an
       // abandoned one is closed (and no longer read) instead of waiting forever; a late success still
@@ -150,21 +165,31 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
       const now = deps.clock.now();
       await markHandshakeOpen(deps.db, txId, { setupIntentId: si.id }, new Date(now.getTime() + CUSTOM_FLOW_LIFETIME_MS), now);
       log.info({ setupIntentId: si.id }, 'card setup started (custom flow)');
-      return { kind: 'custom', txId, setupIntentClientSecret: si.client_secret as string, ephemeralKey: key.secret, customerId: account.stripeCustomerId, okPage };
+      return {
+        kind: 'custom',
+        txId,
+        setupIntentClientSecret: si.client_secret as string,
+        ephemeralKey: key.secret,
+        customerId: account.stripeCustomerId,
+        okPage,
+      };
     }
 
     const base = deps.config.publicBaseUrl;
     const name = encodeURIComponent(request.instanceName);
     const successUrl =
-      request.flow === 'iframe'
-        ? withQueryParam(request.okPage as string, 'txId', txId)
-        : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
+      request.flow === 'iframe' ? withQueryParam(request.okPage as string, 'txId', txId) : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
     const cancelUrl =
-      request.flow === 'iframe'
-        ? withQueryParam(request.failPage as string, 'txId', txId)
-        : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
+      request.flow === 'iframe' ? withQueryParam(request.failPage as string, 'txId', txId) : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
     const session = await door.gateway.createSetupCheckoutSession(
-      { customerId: account.stripeCustomerId, successUrl, cancelUrl, clientReferenceId: txId, metadata: setupMetadata(txId, request.aid), expandSetupIntent: request.requestParameters },
+      {
+        customerId: account.stripeCustomerId,
+        successUrl,
+        cancelUrl,
+        clientReferenceId: txId,
+        metadata: setupMetadata(txId, request.aid),
+        expandSetupIntent: request.requestParameters,
+      },
       `billrun-checkout-${txId}`,
     );
     if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');

@@ -1,15 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SharedSecret } from '../../config';
-import {
-  type JsonNode,
-  type PhpArray,
-  parseJsonTree,
-  phpJsonDecode,
-  phpJsonEncodeValue,
-  phpToString,
-  phpUrlencode,
-  stringifyJsonTree,
-} from './php-json';
+import { type JsonNode, type PhpArray, parseJsonTree, phpJsonDecode, phpJsonEncodeValue, phpToString, phpUrlencode, stringifyJsonTree } from './php-json';
 
 /**
  * BillRun's request signature (`_sig_`), bit-compatible with `Billrun_Utils_Security` and

@@ -550,14 +550,7 @@ export function phpUrlencode(value: string): string {
   }
   let out = '';
   for (const byte of Buffer.from(value, 'utf8')) {
-    if (
-      (byte >= 0x30 && byte <= 0x39) ||
-      (byte >= 0x41 && byte <= 0x5a) ||
-      (byte >= 0x61 && byte <= 0x7a) ||
-      byte === 0x2d ||
-      byte === 0x2e ||
-      byte === 0x5f
-    ) {
+    if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x2e || byte === 0x5f) {
       out += String.fromCharCode(byte);
     } else if (byte === 0x20) {
       out += '+';

@@ -7,7 +7,6 @@ import { unixSeconds } from '../shared/clock';
 import { activeSecret, signData } from './billrun-signature';
 import { parseJsonTree } from './php-json';
 
-
 const HELP = `Usage: npm run sign -- '<data json>' [--query]
 
 Signs BillRun getRequest data: adds "_t_" (now, unix seconds) when missing and "_sig_" as the last key.

@@ -80,8 +80,7 @@ export async function inTransaction<T>(db: Db | Knex.Transaction, fn: (trx: Knex
   return db.transaction(fn);
 }
 
-const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction =>
-  (db as Knex.Transaction).isTransaction === true;
+const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction => (db as Knex.Transaction).isTransaction === true;
 
 /** Postgres' unique_violation: the constraint, not care, said no. */
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';

@@ -45,6 +45,8 @@ export async function backOff(db: Knex, queue: DueRows, id: string, now: Date): 
   const [row] = await db(queue.table).where(queue.idColumn, id).increment('check_failures', 1).returning('check_failures');
   const failures = Number(row?.check_failures ?? 1);
   const delayMs = Math.min(queue.backoff.baseMs * 2 ** (failures - 1), queue.backoff.maxMs);
-  await db(queue.table).where(queue.idColumn, id).update({ next_check_at: new Date(now.getTime() + delayMs) });
+  await db(queue.table)
+    .where(queue.idColumn, id)
+    .update({ next_check_at: new Date(now.getTime() + delayMs) });
   return { failures, delayMs };
 }

@@ -1,4 +1,15 @@
-export { createDb, migrateLatest, migrateRollbackAll, inTransaction, toSafeInt, toDate, isUniqueViolation, pingDatabase, dbKind, installationId } from './db-connection';
+export {
+  createDb,
+  migrateLatest,
+  migrateRollbackAll,
+  inTransaction,
+  toSafeInt,
+  toDate,
+  isUniqueViolation,
+  pingDatabase,
+  dbKind,
+  installationId,
+} from './db-connection';
 export type { Db, DbKind, DbOptions } from './db-connection';
 export { claimDueRows, clearFailures, backOff } from './due-rows';
 export type { DueRows } from './due-rows';

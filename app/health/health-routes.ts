@@ -34,7 +34,12 @@ async function timed(fn: () => Promise<unknown>): Promise<CheckResult> {
     return { status: 'ok', latency_ms: elapsed() };
   } catch (err) {
     // Only a short reason here (the endpoint is unauthenticated); the detail goes to the log.
-    const reason = isAppError(err) && err.code === 'stripe_auth' ? 'API key refused' : err instanceof Error && err.message.startsWith('no answer') ? 'timeout' : 'unreachable';
+    const reason =
+      isAppError(err) && err.code === 'stripe_auth'
+        ? 'API key refused'
+        : err instanceof Error && err.message.startsWith('no answer')
+          ? 'timeout'
+          : 'unreachable';
     return { status: 'fail', latency_ms: elapsed(), error: reason, detail: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);
@@ -52,14 +57,17 @@ export function createHealthRouter(deps: Deps, lifecycle: Lifecycle): Router {
   let stripeCheck: { at: number; result: Promise<CheckResult> } | undefined;
   const checkStripe = (): Promise<CheckResult> => {
     const now = Date.now();
-    if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS) stripeCheck = { at: now, result: timed(() => deps.stripeAccounts.defaultGateway().ping()) };
+    if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS)
+      stripeCheck = { at: now, result: timed(() => deps.stripeAccounts.defaultGateway().ping()) };
     return stripeCheck.result;
   };
 
   router.get('/health/ready', async (req, res) => {
     const [database, stripe] = await Promise.all([timed(() => pingDatabase(deps.db)), checkStripe()]);
     const all = { database, stripe: { ...stripe, mode: deps.config.stripe.mode } };
-    const failing = Object.entries(all).filter(([, c]) => c.status === 'fail').map(([name]) => name);
+    const failing = Object.entries(all)
+      .filter(([, c]) => c.status === 'fail')
+      .map(([name]) => name);
     if (lifecycle.shuttingDown) failing.push('shutting_down');
     const checks = Object.fromEntries(Object.entries(all).map(([name, { detail: _detail, ...shown }]) => [name, shown]));
     if (failing.length > 0) {

@@ -66,7 +66,9 @@ export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, strip
 }
 
 export async function findActiveCard(db: Knex | Knex.Transaction, key: CustomerKey): Promise<SavedCard | undefined> {
-  const row = await db<CardRow>('cards').where({ ...customerColumns(key), active: true }).first();
+  const row = await db<CardRow>('cards')
+    .where({ ...customerColumns(key), active: true })
+    .first();
   return row ? toCard(row) : undefined;
 }
 
@@ -89,7 +91,9 @@ export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, key: Cu
  */
 export async function reactivateCard(trx: Knex.Transaction, card: SavedCard, now: Date): Promise<SavedCard> {
   if (card.active) return card;
-  await trx('cards').where({ ...customerColumns(card), active: true }).update({ active: false, deactivated_at: now });
+  await trx('cards')
+    .where({ ...customerColumns(card), active: true })
+    .update({ active: false, deactivated_at: now });
   await trx('cards').where({ id: card.id }).update({ active: true, deactivated_at: null });
   return { ...card, active: true };
 }
@@ -100,7 +104,10 @@ export async function reactivateCard(trx: Knex.Transaction, card: SavedCard, now
  */
 export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, options: { active?: boolean } = {}): Promise<SavedCard> {
   const active = options.active ?? true;
-  if (active) await trx('cards').where({ ...customerColumns(card), active: true }).update({ active: false, deactivated_at: card.generateTokenTime });
+  if (active)
+    await trx('cards')
+      .where({ ...customerColumns(card), active: true })
+      .update({ active: false, deactivated_at: card.generateTokenTime });
   const [row] = await trx('cards')
     .insert({
       ...customerColumns(card),

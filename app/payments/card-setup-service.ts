@@ -51,11 +51,7 @@ function closedOutcome(handshake: Handshake): SetupOutcome | undefined {
  * reconciler all call this; the handshake row lock and the unique payment_method_id make any
  * order or number of calls end in one card and one final state.
  */
-export async function applyCardSetupState(
-  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
-  txId: string,
-  observed: ObservedSetup,
-): Promise<SetupOutcome> {
+export async function applyCardSetupState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, txId: string, observed: ObservedSetup): Promise<SetupOutcome> {
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
     const handshake = await findHandshake(trx, txId, { forUpdate: true });
@@ -100,7 +96,10 @@ export async function applyCardSetupState(
         const existing = await findCardByPaymentMethod(trx, handshake.stripeAccount, effective.card.paymentMethodId);
         if (existing && (existing.ownerId !== handshake.ownerId || existing.customerRef !== handshake.customerRef)) {
           const reason = 'The card is saved for another account';
-          deps.logger.error({ txId, customerRef: handshake.customerRef, otherCustomerRef: existing.customerRef }, 'payment method already belongs to another customer');
+          deps.logger.error(
+            { txId, customerRef: handshake.customerRef, otherCustomerRef: existing.customerRef },
+            'payment method already belongs to another customer',
+          );
           await finishHandshake(trx, txId, 'failed', now, reason);
           return { kind: 'failed', reason, handshake };
         }
@@ -111,19 +110,23 @@ export async function applyCardSetupState(
           ? newer
             ? existing
             : await reactivateCard(trx, existing, now)
-          : await insertActiveCard(trx, {
-            ...customerKeyFields(handshake),
-            gatewayName: STRIPE_GATEWAY_NAME,
-            instanceName: handshake.instanceName,
-            customerId: handshake.customerId,
-            paymentMethodId: effective.card.paymentMethodId,
-            handshakeTxId: txId,
-            brand: effective.card.brand,
-            fourDigits: effective.card.last4,
-            expMonth: effective.card.expMonth,
-            expYear: effective.card.expYear,
-            generateTokenTime: now,
-          }, { active: !newer });
+          : await insertActiveCard(
+              trx,
+              {
+                ...customerKeyFields(handshake),
+                gatewayName: STRIPE_GATEWAY_NAME,
+                instanceName: handshake.instanceName,
+                customerId: handshake.customerId,
+                paymentMethodId: effective.card.paymentMethodId,
+                handshakeTxId: txId,
+                brand: effective.card.brand,
+                fourDigits: effective.card.last4,
+                expMonth: effective.card.expMonth,
+                expYear: effective.card.expYear,
+                generateTokenTime: now,
+              },
+              { active: !newer },
+            );
         await completeHandshake(trx, txId, card.paymentMethodId, now);
         deps.logger.info({ txId, customerRef: handshake.customerRef, cardId: card.id, last4: card.fourDigits }, 'card saved');
         return { kind: 'completed', card, handshake: { ...handshake, state: 'completed', paymentMethodId: card.paymentMethodId } };

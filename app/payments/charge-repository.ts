@@ -82,7 +82,17 @@ const toCharge = (row: ChargeRow): Charge => ({
 
 export type NewCharge = Pick<
   Charge,
-  'channel' | 'reference' | 'requestFingerprint' | 'ownerId' | 'stripeAccount' | 'customerRef' | 'cardId' | 'customerId' | 'paymentMethodId' | 'amount' | 'currency'
+  | 'channel'
+  | 'reference'
+  | 'requestFingerprint'
+  | 'ownerId'
+  | 'stripeAccount'
+  | 'customerRef'
+  | 'cardId'
+  | 'customerId'
+  | 'paymentMethodId'
+  | 'amount'
+  | 'currency'
 > & {
   /** When the reconciler should look if nothing settles it first. */
   nextCheckAt: Date | null;
@@ -133,7 +143,9 @@ export async function findCharge(db: Knex | Knex.Transaction, id: number, option
 }
 
 export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, scope: RowScope, paymentIntentId: string): Promise<Charge | undefined> {
-  const row = await db<ChargeRow>('charges').where({ ...scopeColumns(scope), payment_intent_id: paymentIntentId }).first();
+  const row = await db<ChargeRow>('charges')
+    .where({ ...scopeColumns(scope), payment_intent_id: paymentIntentId })
+    .first();
   return row ? toCharge(row) : undefined;
 }
 
@@ -182,6 +194,7 @@ export async function failUnsubmittedCharge(db: Knex | Knex.Transaction, id: num
 
 /** Counts an on-session confirmation attempt once it was sent (the next attempt gets a new key). */
 export async function countAuthAttempt(db: Knex | Knex.Transaction, id: number, attempt: number): Promise<void> {
-  await db('charges').where({ id, auth_attempts: attempt }).update({ auth_attempts: attempt + 1 });
+  await db('charges')
+    .where({ id, auth_attempts: attempt })
+    .update({ auth_attempts: attempt + 1 });
 }
-

@@ -31,7 +31,11 @@ const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JS
 export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promise<Charge> {
   const { customer } = request;
   // The fingerprint keeps the shape it had with one owner (aid as a number) so earlier charges still replay.
-  const print = fingerprint([/^[0-9]{1,15}$/.test(customer.customerRef) ? Number(customer.customerRef) : customer.customerRef, request.amount.minor, request.amount.currency]);
+  const print = fingerprint([
+    /^[0-9]{1,15}$/.test(customer.customerRef) ? Number(customer.customerRef) : customer.customerRef,
+    request.amount.minor,
+    request.amount.currency,
+  ]);
   const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
   if (known) return replayCharge(deps, known, print);
 
@@ -65,7 +69,8 @@ async function replayCharge(deps: Deps, charge: Charge, print: string): Promise<
 
 /** An owner's charge by its PaymentIntent id or its reference; another owner's is simply not found. */
 export async function readCharge(deps: Pick<Deps, 'db'>, ownerId: string, id: { paymentIntentId: string } | { reference: string }): Promise<Charge> {
-  const charge = 'reference' in id ? await findChargeByReference(deps.db, ownerId, id.reference) : await findChargeByPaymentIntent(deps.db, { ownerId }, id.paymentIntentId);
+  const charge =
+    'reference' in id ? await findChargeByReference(deps.db, ownerId, id.reference) : await findChargeByPaymentIntent(deps.db, { ownerId }, id.paymentIntentId);
   if (!charge) throw new AppError('not_found', 'Unknown charge');
   return charge;
 }

@@ -24,7 +24,12 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
         currency: charge.currency,
         customerId: charge.customerId,
         paymentMethodId: charge.paymentMethodId,
-        metadata: { charge_id: String(charge.id), reference: charge.reference, channel: charge.channel, ...(charge.customerRef ? { customer_ref: charge.customerRef } : {}) },
+        metadata: {
+          charge_id: String(charge.id),
+          reference: charge.reference,
+          channel: charge.channel,
+          ...(charge.customerRef ? { customer_ref: charge.customerRef } : {}),
+        },
       },
       `charge-${charge.id}`,
     );
@@ -64,7 +69,10 @@ export async function applyPaymentState(deps: Pick<Deps, 'db' | 'clock' | 'logge
     const charge = await findCharge(trx, chargeId, { forUpdate: true });
     if (!charge) throw new AppError('not_found', 'Unknown charge');
     if (charge.paymentIntentId ? charge.paymentIntentId !== observed.paymentIntentId : !matchesCharge(charge, observed)) {
-      deps.logger.error({ chargeId, stored: charge.paymentIntentId, observed: observed.paymentIntentId }, 'a PaymentIntent that is not this charge claims it; ignored');
+      deps.logger.error(
+        { chargeId, stored: charge.paymentIntentId, observed: observed.paymentIntentId },
+        'a PaymentIntent that is not this charge claims it; ignored',
+      );
       return charge;
     }
     const status = observed.status;
@@ -84,7 +92,10 @@ export async function applyPaymentState(deps: Pick<Deps, 'db' | 'clock' | 'logge
     };
     await updateCharge(trx, chargeId, update, now);
     if (status !== charge.status) {
-      deps.logger.info({ chargeId, reference: charge.reference, from: charge.status, to: status, paymentIntentId: observed.paymentIntentId, failureCode: update.failureCode }, 'charge state changed');
+      deps.logger.info(
+        { chargeId, reference: charge.reference, from: charge.status, to: status, paymentIntentId: observed.paymentIntentId, failureCode: update.failureCode },
+        'charge state changed',
+      );
     }
     return { ...charge, ...update };
   });

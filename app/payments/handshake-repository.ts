@@ -117,7 +117,9 @@ export async function findHandshake(db: Knex | Knex.Transaction, txId: string, o
 
 export async function findHandshakeByStripeId(db: Knex | Knex.Transaction, stripeAccount: number, stripeId: string): Promise<Handshake | undefined> {
   const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
-  const row = await db<HandshakeRow>('handshakes').where({ stripe_account: stripeAccount, [column]: stripeId }).first();
+  const row = await db<HandshakeRow>('handshakes')
+    .where({ stripe_account: stripeAccount, [column]: stripeId })
+    .first();
   return row ? toHandshake(row) : undefined;
 }
 
@@ -169,7 +171,11 @@ export async function completeHandshake(db: Knex | Knex.Transaction, txId: strin
 }
 
 /** Still waiting on the customer: look again later, the longer the older the setup is. */
-export async function scheduleHandshakeCheck(db: Knex | Knex.Transaction, handshake: Pick<Handshake, 'txId' | 'createdAt' | 'expiresAt'>, now: Date): Promise<void> {
+export async function scheduleHandshakeCheck(
+  db: Knex | Knex.Transaction,
+  handshake: Pick<Handshake, 'txId' | 'createdAt' | 'expiresAt'>,
+  now: Date,
+): Promise<void> {
   await db('handshakes')
     .where({ tx_id: handshake.txId })
     .whereIn('state', ['creating', 'open'])
@@ -181,7 +187,10 @@ export async function findUnfinishedHandshakes(db: Knex | Knex.Transaction, key:
   const rows = await db<HandshakeRow>('handshakes')
     .where(customerColumns(key))
     .whereIn('state', ['creating', 'open'])
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'tx_id', order: 'desc' }])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'tx_id', order: 'desc' },
+    ])
     .limit(limit);
   return rows.map(toHandshake);
 }

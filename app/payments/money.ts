@@ -58,13 +58,21 @@ export function toMinorUnits(amount: unknown, currencyValue: unknown, options: {
   if (/[1-9]/.test(allDigits.slice(Math.max(minorPoint, 0)))) {
     throw new AppError('invalid_input', `Invalid amount: ${currency} has ${exponent === 0 ? 'no decimals' : `only ${exponent} decimals`}`, { code: 'amount' });
   }
-  const whole = minorPoint <= 0 ? '0' : allDigits.padEnd(minorPoint, '0').slice(0, minorPoint).replace(/^0+(?=\d)/, '');
-  const tooLarge = () => new AppError('invalid_input', `Amount too large: at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`, { code: 'amount_too_large' });
+  const whole =
+    minorPoint <= 0
+      ? '0'
+      : allDigits
+          .padEnd(minorPoint, '0')
+          .slice(0, minorPoint)
+          .replace(/^0+(?=\d)/, '');
+  const tooLarge = () =>
+    new AppError('invalid_input', `Amount too large: at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`, { code: 'amount_too_large' });
   if (whole.length > String(MAX_MINOR_UNITS).length) throw tooLarge();
   const minor = Number(whole);
   if (minor > MAX_MINOR_UNITS) throw tooLarge();
   const least = options.enforceMinimum === false ? 1 : minimum;
-  if (minor < least) throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(least, currency)} ${currency}`, { code: 'amount_too_small' });
+  if (minor < least)
+    throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(least, currency)} ${currency}`, { code: 'amount_too_small' });
   return { minor, currency };
 }
 

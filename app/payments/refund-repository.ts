@@ -106,7 +106,9 @@ export async function findRefundByReference(db: Knex | Knex.Transaction, ownerId
 }
 
 export async function findRefundByStripeId(db: Knex | Knex.Transaction, scope: RowScope, stripeRefundId: string): Promise<Refund | undefined> {
-  const row = await db<RefundRow>('refunds').where({ ...scopeColumns(scope), stripe_refund_id: stripeRefundId }).first();
+  const row = await db<RefundRow>('refunds')
+    .where({ ...scopeColumns(scope), stripe_refund_id: stripeRefundId })
+    .first();
   return row ? toRefund(row) : undefined;
 }
 

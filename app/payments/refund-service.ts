@@ -35,7 +35,9 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
   if (!charge || charge.channel !== request.channel) throw new AppError('not_found', 'Unknown transaction_id');
   // Refunds have no minimum, only the charge as a maximum.
   const requested = request.amount === undefined ? undefined : toMinorUnits(request.amount, charge.currency, { enforceMinimum: false }).minor;
-  const print = createHash('sha256').update(JSON.stringify([request.paymentIntentId, requested ?? 'rest'])).digest('hex');
+  const print = createHash('sha256')
+    .update(JSON.stringify([request.paymentIntentId, requested ?? 'rest']))
+    .digest('hex');
 
   const existing = await findRefundByReference(deps.db, request.ownerId, request.reference);
   if (existing) return replay(deps, existing, charge, print);
@@ -81,7 +83,8 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
 }
 
 async function replay(deps: Deps, refund: Refund, charge: Charge, print: string): Promise<RefundResult> {
-  if (refund.requestFingerprint !== print) throw new AppError('conflict', 'This reference was already used for a different refund', { code: 'reference_reused' });
+  if (refund.requestFingerprint !== print)
+    throw new AppError('conflict', 'This reference was already used for a different refund', { code: 'reference_reused' });
   if (refund.status !== 'created') return { refund, charge };
   // Looked up at Stripe first: a repeat must not refund again once the idempotency key expired.
   return { refund: await syncRefundRow(deps, refund), charge };

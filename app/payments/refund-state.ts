@@ -41,7 +41,12 @@ export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): 
 }
 
 /** The one way a Stripe Refund's state becomes our refund row (answer, webhook, reconciler). */
-export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, refundId: number, observed: ObservedRefund, knownCharge?: Charge): Promise<Refund> {
+export async function applyRefundState(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  refundId: number,
+  observed: ObservedRefund,
+  knownCharge?: Charge,
+): Promise<Refund> {
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
     const refund = await findRefund(trx, refundId, { forUpdate: true });
@@ -51,10 +56,18 @@ export async function applyRefundState(deps: Pick<Deps, 'db' | 'clock' | 'logger
       return refund;
     }
     if (!refundMayMove(refund.status, observed.status)) return refund;
-    const update = { status: observed.status, stripeRefundId: observed.refundId, failureReason: observed.failureReason, nextCheckAt: nextRefundCheck(observed.status, now) };
+    const update = {
+      status: observed.status,
+      stripeRefundId: observed.refundId,
+      failureReason: observed.failureReason,
+      nextCheckAt: nextRefundCheck(observed.status, now),
+    };
     await updateRefund(trx, refundId, update, now);
     if (refund.status !== observed.status) {
-      deps.logger.info({ refundId, chargeId: refund.chargeId, from: refund.status, to: observed.status, stripeRefundId: observed.refundId }, 'refund state changed');
+      deps.logger.info(
+        { refundId, chargeId: refund.chargeId, from: refund.status, to: observed.status, stripeRefundId: observed.refundId },
+        'refund state changed',
+      );
     }
     return { ...refund, status: update.status, stripeRefundId: update.stripeRefundId, failureReason: update.failureReason };
   });
@@ -72,7 +85,11 @@ const REFUND_ID = /^[0-9]{1,15}$/;
  * A Stripe refund we learn of from Stripe (webhook, reconciler): ours by id or metadata, or one
  * made outside the service (dashboard), recorded against its charge so our rows stay true.
  */
-export async function syncStripeRefund(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, stripeAccount: number, observed: ObservedRefund): Promise<Refund | undefined> {
+export async function syncStripeRefund(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  stripeAccount: number,
+  observed: ObservedRefund,
+): Promise<Refund | undefined> {
   const metadataId = observed.metadata.refund_id;
   const byMetadata = async () => {
     const found = metadataId && REFUND_ID.test(metadataId) ? await findRefund(deps.db, Number(metadataId)) : undefined;

@@ -7,7 +7,14 @@ import { applyPaymentState, submitCharge } from './charge-state';
 import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
 import { findActiveCard, type SavedCard } from './card-repository';
 import type { CustomerKey } from './customer-key';
-import { findHandshake, findHandshakeByStripeId, findUnfinishedHandshakes, finishHandshake, scheduleHandshakeCheck, type Handshake } from './handshake-repository';
+import {
+  findHandshake,
+  findHandshakeByStripeId,
+  findUnfinishedHandshakes,
+  finishHandshake,
+  scheduleHandshakeCheck,
+  type Handshake,
+} from './handshake-repository';
 import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
 import { applyRefundState, submitRefund, syncStripeRefund } from './refund-state';
 import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
@@ -25,7 +32,8 @@ export async function observeHandshake(deps: Pick<Deps, 'stripeAccounts'>, hands
   return observeSetupIntent(await gateway.retrieveSetupIntentWithCard(handshake.setupIntentId as string));
 }
 
-const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccount: number }) => (await deps.stripeAccounts.forAccount(row.stripeAccount)).gateway;
+const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccount: number }) =>
+  (await deps.stripeAccounts.forAccount(row.stripeAccount)).gateway;
 
 const CREATING_GIVE_UP_MS = 10 * 60_000;
 
@@ -59,7 +67,10 @@ export async function syncUnfinishedCardSetups(deps: Deps, customer: CustomerKey
       if ((await syncHandshake(deps, handshake))?.kind === 'completed') break;
     } catch (err) {
       failure ??= err;
-      deps.logger.warn({ txId: handshake.txId, customerRef: customer.customerRef, err: err instanceof Error ? err.message : String(err) }, 'could not read an unfinished card setup from Stripe');
+      deps.logger.warn(
+        { txId: handshake.txId, customerRef: customer.customerRef, err: err instanceof Error ? err.message : String(err) },
+        'could not read an unfinished card setup from Stripe',
+      );
     }
   }
   const card = await findActiveCard(deps.db, customer);
@@ -68,7 +79,12 @@ export async function syncUnfinishedCardSetups(deps: Deps, customer: CustomerKey
 }
 
 /** A Checkout Session or SetupIntent id (or the txId in its metadata) to our handshake, in the event's Stripe account only. */
-export async function syncHandshakeByStripeObject(deps: Deps, stripeAccount: number, stripeId: string, metadata: Record<string, string> | null | undefined): Promise<SetupOutcome | undefined> {
+export async function syncHandshakeByStripeObject(
+  deps: Deps,
+  stripeAccount: number,
+  stripeId: string,
+  metadata: Record<string, string> | null | undefined,
+): Promise<SetupOutcome | undefined> {
   const byMetadata = async () => {
     const found = metadata?.txId ? await findHandshake(deps.db, metadata.txId) : undefined;
     return found?.stripeAccount === stripeAccount ? found : undefined;
@@ -111,7 +127,12 @@ const CHARGE_ID = /^[0-9]{1,15}$/;
  * `hint` is the (signed) event's metadata: without a charge id there, a PaymentIntent we never
  * bound is not ours and Stripe is not asked.
  */
-export async function syncPaymentIntentById(deps: Deps, stripeAccount: number, paymentIntentId: string, hint?: Record<string, string> | null): Promise<Charge | undefined> {
+export async function syncPaymentIntentById(
+  deps: Deps,
+  stripeAccount: number,
+  paymentIntentId: string,
+  hint?: Record<string, string> | null,
+): Promise<Charge | undefined> {
   const gateway = await gatewayOf(deps, { stripeAccount });
   const bound = await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId);
   if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)));

@@ -2,12 +2,7 @@ import { stripeId, type StripeEvent } from '../stripe';
 import { findChargeByPaymentIntent } from './charge-repository';
 import { markStripeEventProcessed, recordStripeEvent } from './stripe-event-repository';
 import type { Deps } from '../shared/deps';
-import {
-  syncHandshakeByStripeObject,
-  syncPaymentIntentById,
-  syncRefundById,
-  syncRefundsOfPaymentIntent,
-} from './stripe-sync';
+import { syncHandshakeByStripeObject, syncPaymentIntentById, syncRefundById, syncRefundsOfPaymentIntent } from './stripe-sync';
 
 /** The fields of an event's object the handlers read; everything else is re-read from Stripe. */
 interface EventObject {
@@ -92,7 +87,11 @@ export interface WebhookResult {
  */
 export async function handleStripeEvent(deps: Deps, stripeAccount: number, event: StripeEvent): Promise<WebhookResult> {
   const object = event.data.object as unknown as EventObject;
-  const { alreadyProcessed } = await recordStripeEvent(deps.db, { stripeAccount, id: event.id, type: event.type, objectId: object.id ?? null }, deps.clock.now());
+  const { alreadyProcessed } = await recordStripeEvent(
+    deps.db,
+    { stripeAccount, id: event.id, type: event.type, objectId: object.id ?? null },
+    deps.clock.now(),
+  );
   if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
   // A Map, not an object: an event type such as `constructor` must not find Object's own members.
   const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;

@@ -2,14 +2,7 @@
  * The closed set of failure kinds. Each public protocol renders them its own way
  * (BillRun: HTTP 200 envelopes; Payment Hub: real statuses) on its own router.
  */
-export type ErrorKind =
-  | 'invalid_input'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'payment_failed'
-  | 'upstream_failed';
+export type ErrorKind = 'invalid_input' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payment_failed' | 'upstream_failed';
 
 export interface AppErrorOptions {
   cause?: unknown;

@@ -25,7 +25,12 @@ export interface StripeAccountStore {
    * new and a row from before accounts were recorded waits for its acct_ id; it answers whether
    * that row's objects live in this account, in which case the row becomes this account's.
    */
-  recordAccount(stripeAccountId: string, livemode: boolean, label: string, claimLegacy: (sampleCustomerId: string | undefined) => Promise<boolean>): Promise<number>;
+  recordAccount(
+    stripeAccountId: string,
+    livemode: boolean,
+    label: string,
+    claimLegacy: (sampleCustomerId: string | undefined) => Promise<boolean>,
+  ): Promise<number>;
 }
 
 export interface KeyedAccount {

@@ -145,10 +145,7 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
   return {
     createCustomer: ({ metadata, email, name }, idempotencyKey) =>
       call('customer creation', () =>
-        stripe.customers.create(
-          { metadata, ...(email ? { email } : {}), ...(name ? { name } : {}) },
-          { idempotencyKey: scoped(idempotencyKey) },
-        ),
+        stripe.customers.create({ metadata, ...(email ? { email } : {}), ...(name ? { name } : {}) }, { idempotencyKey: scoped(idempotencyKey) }),
       ),
 
     createSetupCheckoutSession: (input, idempotencyKey) =>
@@ -171,9 +168,7 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
       ),
 
     retrieveCheckoutSessionWithCard: (sessionId) =>
-      call('checkout session retrieval', () =>
-        stripe.checkout.sessions.retrieve(sessionId, { expand: ['setup_intent.payment_method'] }),
-      ),
+      call('checkout session retrieval', () => stripe.checkout.sessions.retrieve(sessionId, { expand: ['setup_intent.payment_method'] })),
 
     expireCheckoutSession: (sessionId, idempotencyKey) =>
       call('checkout session expiry', () => stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: scoped(idempotencyKey) })),
@@ -227,17 +222,26 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
 
     confirmOnSession: (paymentIntentId, input, idempotencyKey) =>
       paymentIntentOrDecline('payment confirmation', () =>
-        stripe.paymentIntents.confirm(paymentIntentId, { payment_method: input.paymentMethodId, return_url: input.returnUrl }, { idempotencyKey: scoped(idempotencyKey) }),
+        stripe.paymentIntents.confirm(
+          paymentIntentId,
+          { payment_method: input.paymentMethodId, return_url: input.returnUrl },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
       ),
 
     retrievePaymentIntent: (paymentIntentId) => call('payment retrieval', () => stripe.paymentIntents.retrieve(paymentIntentId)),
 
     listPaymentIntents: (customerId, createdGte) =>
-      call('payment listing', () => stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }).autoPagingToArray({ limit: 10000 })),
+      call('payment listing', () =>
+        stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }).autoPagingToArray({ limit: 10000 }),
+      ),
 
     createRefund: (input, idempotencyKey) =>
       call('refund', () =>
-        stripe.refunds.create({ payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata }, { idempotencyKey: scoped(idempotencyKey) }),
+        stripe.refunds.create(
+          { payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
       ),
 
     retrieveRefund: (refundId) => call('refund retrieval', () => stripe.refunds.retrieve(refundId)),

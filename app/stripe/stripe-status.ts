@@ -14,10 +14,7 @@ export interface CardDetails {
  * reduction serves OkPage, webhooks and the reconciler, so they cannot disagree.
  */
 export type ObservedSetup =
-  | { status: 'open' }
-  | { status: 'expired' }
-  | { status: 'failed'; reason: string }
-  | { status: 'complete'; customerId: string | null; card: CardDetails };
+  { status: 'open' } | { status: 'expired' } | { status: 'failed'; reason: string } | { status: 'complete'; customerId: string | null; card: CardDetails };
 
 /** The id of a Stripe reference, expanded or not. */
 export const stripeId = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
@@ -95,7 +92,15 @@ export function assertNever(value: never): never {
   throw new Error(`Unhandled Stripe status: ${String(value)}`);
 }
 
-const PAYMENT_INTENT_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded'] as const;
+const PAYMENT_INTENT_STATUSES = [
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+  'requires_capture',
+  'canceled',
+  'succeeded',
+] as const;
 type PaymentIntentStatus = (typeof PAYMENT_INTENT_STATUSES)[number];
 const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 type RefundStatus = (typeof REFUND_STATUSES)[number];

@@ -34,7 +34,10 @@ export type StripeEventHandler = (stripeAccount: number, event: StripeEvent) => 
 const ACCOUNT_PARAM = /^acct_[A-Za-z0-9]{1,64}$/;
 
 /** Stripe webhooks in: raw body (the signature covers the exact bytes), verified, recorded, applied. */
-export function createStripeWebhookRouter(deps: { stripeAccounts: Pick<StripeAccounts, 'defaultAccount' | 'forStripeAccount'> }, handleEvent: StripeEventHandler): Router {
+export function createStripeWebhookRouter(
+  deps: { stripeAccounts: Pick<StripeAccounts, 'defaultAccount' | 'forStripeAccount'> },
+  handleEvent: StripeEventHandler,
+): Router {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: '1mb' });
 

@@ -65,7 +65,10 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
     application_fee_amount: null,
     balance_transaction: null,
     billing_details: structuredClone(pm.api.billing_details),
-    calculated_statement_descriptor: `${STATEMENT_DESCRIPTOR}${pi.api.statement_descriptor_suffix ? `* ${pi.api.statement_descriptor_suffix}` : ''}`.slice(0, 22),
+    calculated_statement_descriptor: `${STATEMENT_DESCRIPTOR}${pi.api.statement_descriptor_suffix ? `* ${pi.api.statement_descriptor_suffix}` : ''}`.slice(
+      0,
+      22,
+    ),
     captured: succeeded,
     created: store.now(),
     currency: pi.api.currency,

@@ -201,7 +201,16 @@ const create = defineRoute({
       customer_account: null,
       customer_creation: null,
       customer_details: params.customer_email
-        ? { address: null, business_name: null, email: params.customer_email, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null }
+        ? {
+            address: null,
+            business_name: null,
+            email: params.customer_email,
+            individual_name: null,
+            name: null,
+            phone: null,
+            tax_exempt: 'none',
+            tax_ids: null,
+          }
         : null,
       customer_email: params.customer_email ?? null,
       discounts: null,
@@ -261,9 +270,7 @@ const expire = defineRoute({
   handle: ({ store, path }) => {
     const stored = requireSessionPath(store, path.id);
     if (stored.api.status !== 'open') {
-      throw invalidRequest(
-        `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${stored.api.status}".`,
-      );
+      throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${stored.api.status}".`);
     }
     expireSession(store, stored);
     return { body: serializeSession(stored) };

@@ -74,10 +74,9 @@ function applyDefaultPaymentMethod(store: Store, customer: Stripe.Customer, pmId
     });
   }
   if (pm.api.customer !== customer.id) {
-    throw invalidRequest(
-      `The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`,
-      { param: 'invoice_settings[default_payment_method]' },
-    );
+    throw invalidRequest(`The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`, {
+      param: 'invoice_settings[default_payment_method]',
+    });
   }
   customer.invoice_settings.default_payment_method = pmId;
 }
@@ -93,10 +92,9 @@ const create = defineRoute({
     const pm = params.payment_method !== undefined ? resolvePaymentMethodParam(store, params.payment_method) : undefined;
     const defaultPm = params.invoice_settings?.default_payment_method;
     if (defaultPm && defaultPm !== pm?.api.id) {
-      throw invalidRequest(
-        `The customer does not have a payment method with the ID ${defaultPm}. The payment method must be attached to the customer.`,
-        { param: 'invoice_settings[default_payment_method]' },
-      );
+      throw invalidRequest(`The customer does not have a payment method with the ID ${defaultPm}. The payment method must be attached to the customer.`, {
+        param: 'invoice_settings[default_payment_method]',
+      });
     }
     const customer: Stripe.Customer = {
       id: newId.customer(),
@@ -190,7 +188,13 @@ const list = defineRoute({
   handle: ({ store, params }) => {
     const live = [...store.customers.values()].filter((c): c is Stripe.Customer => !c.deleted);
     const matching = newestFirst(live).filter((c) => params.email === undefined || c.email === params.email);
-    return { body: paginate(matching.map((c) => structuredClone(c)), params, '/v1/customers') };
+    return {
+      body: paginate(
+        matching.map((c) => structuredClone(c)),
+        params,
+        '/v1/customers',
+      ),
+    };
   },
 });
 

@@ -196,7 +196,13 @@ function confirm(store: Store, runtime: EmulatorRuntime, pi: StoredPaymentIntent
   if (input.setupFutureUsage !== undefined) pi.api.setup_future_usage = input.setupFutureUsage;
   if (input.receiptEmail !== undefined) pi.api.receipt_email = input.receiptEmail;
   const attempt = decide(pm, input.offSession);
-  runtime.log('payment attempt', { payment_intent: pi.api.id, brand: pm.api.card?.brand, last4: pm.api.card?.last4, outcome: attempt.kind, off_session: input.offSession });
+  runtime.log('payment attempt', {
+    payment_intent: pi.api.id,
+    brand: pm.api.card?.brand,
+    last4: pm.api.card?.last4,
+    outcome: attempt.kind,
+    off_session: input.offSession,
+  });
   switch (attempt.kind) {
     case 'succeed':
       return succeed(store, pi, pm, false);
@@ -444,7 +450,10 @@ const create = defineRoute({
     const automaticPaymentMethods =
       params.allowed_payment_method_types !== undefined
         ? null
-        : { enabled: params.automatic_payment_methods?.enabled ?? true, allow_redirects: params.automatic_payment_methods?.allow_redirects ?? ('always' as const) };
+        : {
+            enabled: params.automatic_payment_methods?.enabled ?? true,
+            allow_redirects: params.automatic_payment_methods?.allow_redirects ?? ('always' as const),
+          };
     if (params.confirm) checkRedirectReturnUrl(automaticPaymentMethods, params.return_url);
 
     const pi = createPaymentIntent(store, {

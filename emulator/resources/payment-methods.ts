@@ -158,10 +158,9 @@ const detach = defineRoute({
   handle: ({ store, path }) => {
     const pm = resolvePaymentMethodPath(store, path.id);
     if (pm.api.customer === null) {
-      throw invalidRequest(
-        'The payment method you provided is not attached to a customer so detachment is impossible.',
-        { code: 'payment_method_unexpected_state' },
-      );
+      throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', {
+        code: 'payment_method_unexpected_state',
+      });
     }
     const customerId = typeof pm.api.customer === 'string' ? pm.api.customer : pm.api.customer.id;
     pm.api.customer = null;

@@ -59,10 +59,7 @@ export function createSetupIntent(store: Store, init: SetupIntentInit): StoredSe
   return stored;
 }
 
-export type SetupOutcome =
-  | { kind: 'succeeded' }
-  | { kind: 'requires_action' }
-  | { kind: 'declined'; decline: CardDecline };
+export type SetupOutcome = { kind: 'succeeded' } | { kind: 'requires_action' } | { kind: 'declined'; decline: CardDecline };
 
 export function challengeUrl(runtime: EmulatorRuntime, id: string): string {
   return `${runtime.publicUrl}/c/3ds/${id}`;
@@ -100,8 +97,7 @@ export function attemptSetup(store: Store, runtime: EmulatorRuntime, si: StoredS
   }
 }
 
-export const AUTHENTICATION_FAILED_MESSAGE =
-  'The latest attempt to set up the payment method has failed because authentication failed.';
+export const AUTHENTICATION_FAILED_MESSAGE = 'The latest attempt to set up the payment method has failed because authentication failed.';
 
 /** The result of the 3DS challenge for a SetupIntent in requires_action. */
 export function finishAuthentication(store: Store, si: StoredSetupIntent, result: 'pass' | 'fail'): 'succeeded' | 'failed' {
@@ -162,13 +158,7 @@ function checkPaymentMethodTypes(types: string[] | undefined, param: string): vo
 }
 
 /** Stripe's confirm: validates state and the PaymentMethod, then runs `attemptSetup`; declines are 402 with the SetupIntent. */
-function confirm(
-  store: Store,
-  runtime: EmulatorRuntime,
-  si: StoredSetupIntent,
-  paymentMethod: string | undefined,
-  returnUrl: string | undefined,
-): void {
+function confirm(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, paymentMethod: string | undefined, returnUrl: string | undefined): void {
   if (si.api.status === 'succeeded' || si.api.status === 'canceled') {
     const why = si.api.status === 'succeeded' ? 'it has already succeeded' : 'it has a status of canceled';
     throw invalidRequest(`You cannot confirm this SetupIntent because ${why}.`, { code: 'setup_intent_unexpected_state' });
@@ -226,10 +216,9 @@ const create = defineRoute({
   expandable: EXPANDABLE,
   handle: ({ store, runtime, params }) => {
     if (params.allowed_payment_method_types && params.automatic_payment_methods) {
-      throw invalidRequest(
-        'You may only specify one of these parameters: allowed_payment_method_types, automatic_payment_methods.',
-        { code: 'parameters_exclusive' },
-      );
+      throw invalidRequest('You may only specify one of these parameters: allowed_payment_method_types, automatic_payment_methods.', {
+        code: 'parameters_exclusive',
+      });
     }
     checkPaymentMethodTypes(params.allowed_payment_method_types, 'allowed_payment_method_types');
     const customer = params.customer !== undefined ? requireCustomerParam(store, params.customer).id : null;

@@ -6,7 +6,9 @@ const graph = readGraph('app');
 
 describe('architecture of app/', () => {
   test('when any file outside app/stripe/ is read, then none imports the Stripe SDK', () => {
-    const offenders = [...graph.edges].filter(([file, e]) => !file.startsWith('app/stripe/') && e.packages.some((p) => p === 'stripe' || p.startsWith('stripe/')));
+    const offenders = [...graph.edges].filter(
+      ([file, e]) => !file.startsWith('app/stripe/') && e.packages.some((p) => p === 'stripe' || p.startsWith('stripe/')),
+    );
     expect(offenders.map(([file]) => file)).toEqual([]);
   });
 
@@ -16,6 +18,16 @@ describe('architecture of app/', () => {
 
   test('when the import graph is walked, then the checker itself sees the edges it should (app.ts imports the BillRun door)', () => {
     expect(graph.edges.get('app/app.ts')?.files).toContain('app/billrun/index.ts');
-    expect(findCycles({ edges: new Map([['app/a.ts', { files: ['app/b.ts'], packages: [] }], ['app/b.ts', { files: ['app/a.ts'], packages: [] }]]) }, 'app')).toEqual([['app/a.ts', 'app/b.ts']]);
+    expect(
+      findCycles(
+        {
+          edges: new Map([
+            ['app/a.ts', { files: ['app/b.ts'], packages: [] }],
+            ['app/b.ts', { files: ['app/a.ts'], packages: [] }],
+          ]),
+        },
+        'app',
+      ),
+    ).toEqual([['app/a.ts', 'app/b.ts']]);
   });
 });

@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  activeSecret,
-  canonicalSignedText,
-  computeSignature,
-  type SharedSecret,
-  signData,
-  verifySignature,
-} from '../../app/billrun/billrun-signature';
+import { activeSecret, canonicalSignedText, computeSignature, type SharedSecret, signData, verifySignature } from '../../app/billrun/billrun-signature';
 import { type JsonNode, parseJsonTree } from '../../app/billrun/php-json';
 import { parseSharedSecrets } from '../../config';
 
@@ -22,9 +15,7 @@ interface Vector {
 }
 
 // Computed with PHP 8.2 (copy of shared/vectors/billrun-signature.json).
-const vectors: Vector[] = JSON.parse(
-  readFileSync(path.join(__dirname, '..', 'fixtures', 'billrun-signature.json'), 'utf8'),
-);
+const vectors: Vector[] = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'billrun-signature.json'), 'utf8'));
 // In these two vectors the data was changed after signing: their `canonical` is the text that was
 // signed, i.e. before the change, so it cannot equal the canonical text of the received data.
 const TAMPERED_AFTER_SIGNING = new Set(['tampered-aid', 'tampered-ok-page']);
@@ -33,8 +24,7 @@ const NOW = new Date('2026-01-15T12:00:00Z');
 const KEY = 'test-secret';
 const tree = (text: string): JsonNode => parseJsonTree(text);
 const canonical = (text: string): string => canonicalSignedText(tree(text));
-const verify = (text: string, secrets: readonly SharedSecret[] = [{ key: KEY }], now = NOW): boolean =>
-  verifySignature(tree(text), secrets, now);
+const verify = (text: string, secrets: readonly SharedSecret[] = [{ key: KEY }], now = NOW): boolean => verifySignature(tree(text), secrets, now);
 const BASE = '{"iframe":true,"aid":7,"name":"StripeCheckout","_t_":"1763700001","ok_page":"http://ok","fail_page":"http://fail"}';
 
 describe('BillRun signature vectors (PHP 8.2)', () => {
@@ -43,12 +33,9 @@ describe('BillRun signature vectors (PHP 8.2)', () => {
     expect(vectors.filter((v) => !v.valid).length).toBeGreaterThan(0);
   });
 
-  test.each(vectors.map((v) => [v.id, v] as const))(
-    'when vector %s is verified with its secret, then the answer is its "valid" field',
-    (_id, v) => {
-      expect(verifySignature(tree(v.data), [{ key: v.secret }], NOW)).toBe(v.valid);
-    },
-  );
+  test.each(vectors.map((v) => [v.id, v] as const))('when vector %s is verified with its secret, then the answer is its "valid" field', (_id, v) => {
+    expect(verifySignature(tree(v.data), [{ key: v.secret }], NOW)).toBe(v.valid);
+  });
 
   test.each(vectors.filter((v) => !TAMPERED_AFTER_SIGNING.has(v.id)).map((v) => [v.id, v] as const))(
     'when the canonical text of vector %s is built, then it equals the PHP text byte for byte',
@@ -81,7 +68,11 @@ describe('canonicalSignedText', () => {
     ['_sig_ is removed', '{"a":1,"_sig_":"x"}', '{"a":1}'],
     ['a duplicate _sig_ is removed entirely', '{"_sig_":"x","a":1,"_sig_":"y"}', '{"a":1}'],
     ['removing _sig_ leaves keys 0..n-1', '{"0":"a","_sig_":"x"}', '["a"]'],
-    ['the four fields are urlencoded', '{"return_url":"a b","name":"N#1","ok_page":"/ok","fail_page":"~"}', '{"return_url":"a+b","name":"N%231","ok_page":"%2Fok","fail_page":"%7E"}'],
+    [
+      'the four fields are urlencoded',
+      '{"return_url":"a b","name":"N#1","ok_page":"/ok","fail_page":"~"}',
+      '{"return_url":"a+b","name":"N%231","ok_page":"%2Fok","fail_page":"%7E"}',
+    ],
     ['other fields are not urlencoded', '{"type":"a b","note":"/"}', '{"type":"a b","note":"\\/"}'],
     ['nested fields of the same name are not urlencoded', '{"x":{"name":"a b"}}', '{"x":{"name":"a b"}}'],
     ['a null field is left null (isset)', '{"ok_page":null}', '{"ok_page":null}'],
@@ -151,8 +142,9 @@ describe('verifySignature', () => {
   });
 
   test('when the data is re-serialised differently but means the same to PHP, then it is still accepted', () => {
-    const reformatted = '{ "iframe" : true, "aid" : 7.0, "name" : "StripeCheckout", "_t_" : "1763700001",'
-      + ` "ok_page" : "http:\\/\\/ok", "fail_page" : "http:\\/\\/fail", "_sig_" : ${JSON.stringify(sig)} }`;
+    const reformatted =
+      '{ "iframe" : true, "aid" : 7.0, "name" : "StripeCheckout", "_t_" : "1763700001",' +
+      ` "ok_page" : "http:\\/\\/ok", "fail_page" : "http:\\/\\/fail", "_sig_" : ${JSON.stringify(sig)} }`;
 
     expect(verify(reformatted)).toBe(true);
   });

@@ -15,8 +15,10 @@ describe('adding txId to a client URL', () => {
     expect(withQueryParam(url, 'txId', '9488016758585159237')).toBe(expected);
   });
 
-  test('when a danger message is added, then it is BillRun\'s JSON, URL-encoded, after ? or &', () => {
-    expect(withDangerMessage('https://a/ret', 'No "card"')).toBe('https://a/ret?message=%7B%22content%22%3A%22No%20%5C%22card%5C%22%22%2C%22type%22%3A%22danger%22%7D');
+  test("when a danger message is added, then it is BillRun's JSON, URL-encoded, after ? or &", () => {
+    expect(withDangerMessage('https://a/ret', 'No "card"')).toBe(
+      'https://a/ret?message=%7B%22content%22%3A%22No%20%5C%22card%5C%22%22%2C%22type%22%3A%22danger%22%7D',
+    );
     expect(withDangerMessage('https://a/ret?tab=1', 'x')).toMatch(/^https:\/\/a\/ret\?tab=1&message=/);
   });
 });

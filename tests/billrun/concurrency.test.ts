@@ -36,7 +36,11 @@ describeOnPostgres('races on PostgreSQL', () => {
   test('when 20 first getRequests for one new aid arrive at once, then Stripe holds one customer for it', async () => {
     const aid = newAid();
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => request(ctx.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({ aid })) })),
+      Array.from({ length: 20 }, () =>
+        request(ctx.app)
+          .get('/paymentgateways/getRequest')
+          .query({ data: signed(getRequestFields({ aid })) }),
+      ),
     );
     expect(answers.map((a) => a.body.status)).toEqual(Array(20).fill(1));
     const customers = await ctx.stripe.customers.list({ limit: 100 });

@@ -97,7 +97,9 @@ describe('getRequest, more refusals', () => {
   test('when the freshness window is 0, then an old _t_ is accepted (BillRun behaviour)', async () => {
     const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: ctx.emulator.url, BILLRUN_SIGNATURE_MAX_AGE_S: '0' }));
     const lenient = createApp({ ...ctx.deps, config });
-    const res = await request(lenient.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({}, new Date('2025-11-21T00:00:00Z'))) });
+    const res = await request(lenient.app)
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields({}, new Date('2025-11-21T00:00:00Z'))) });
     lenient.session.close();
     expect(res.body.status).toBe(1);
   });
@@ -115,10 +117,16 @@ describe('getRequest, more refusals', () => {
   });
 
   test('when redirect origins are configured, then a page on another origin is refused', async () => {
-    const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: ctx.emulator.url, ALLOWED_REDIRECT_ORIGINS: 'https://portal.example' }));
+    const config = parseConfig(
+      testEnv({ STRIPE_SECRET_KEY: TEST_STRIPE_KEY, STRIPE_API_BASE: ctx.emulator.url, ALLOWED_REDIRECT_ORIGINS: 'https://portal.example' }),
+    );
     const strict = createApp({ ...ctx.deps, config });
-    const ok = await request(strict.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields()) });
-    const evil = await request(strict.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({ ok_page: 'https://evil.example/ok' })) });
+    const ok = await request(strict.app)
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields()) });
+    const evil = await request(strict.app)
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields({ ok_page: 'https://evil.example/ok' })) });
     strict.session.close();
     expect(ok.body.status).toBe(1);
     expect(evil.body).toEqual({ status: 0, details: { message: 'Invalid ok/fail page: it must be an http(s) URL on an allowed origin' } });
@@ -132,7 +140,10 @@ describe('getRequest success', () => {
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/c\/pay\/cs_test_/) } });
     expect(stripeCalls()).toEqual(['POST /v1/customers', 'POST /v1/checkout/sessions']);
 
-    const account = await ctx.db('customers').where({ external_ref: String(aid) }).first();
+    const account = await ctx
+      .db('customers')
+      .where({ external_ref: String(aid) })
+      .first();
     const customer = await ctx.stripe.customers.retrieve(account.stripe_customer_id);
     expect((customer as { metadata: Record<string, string> }).metadata).toEqual({ billrun_aid: String(aid) });
 
@@ -147,7 +158,13 @@ describe('getRequest success', () => {
     const res = await getRequest(signed(getRequestFields({ aid, ok_page: 'https://portal.example/ok?x=1', fail_page: 'https://portal.example/fail' })));
     const sessionId = res.body.details.url.split('/').pop();
     const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
-    expect(handshake).toMatchObject({ owner_id: 'billrun', customer_ref: expect.stringMatching(/^[0-9]+$/), instance_name: 'StripeCheckout', flow: 'iframe', state: 'open' });
+    expect(handshake).toMatchObject({
+      owner_id: 'billrun',
+      customer_ref: expect.stringMatching(/^[0-9]+$/),
+      instance_name: 'StripeCheckout',
+      flow: 'iframe',
+      state: 'open',
+    });
     expect(handshake.tx_id).toMatch(/^[0-9]{19}$/);
 
     const create = ctx.emulator.requests().find((r) => r.path === '/v1/checkout/sessions');
@@ -165,7 +182,12 @@ describe('getRequest success', () => {
   test('when request_parameters is set, then details.url carries the session with its SetupIntent expanded and the txId', async () => {
     const res = await getRequest(signed(getRequestFields({ request_parameters: true, amount: 10.5 })));
     const url = res.body.details.url;
-    expect(url).toEqual({ url: expect.stringContaining('/c/pay/cs_test_'), session_id: expect.stringMatching(/^cs_test_/), session: expect.any(Object), txId: expect.stringMatching(/^[0-9]{19}$/) });
+    expect(url).toEqual({
+      url: expect.stringContaining('/c/pay/cs_test_'),
+      session_id: expect.stringMatching(/^cs_test_/),
+      session: expect.any(Object),
+      txId: expect.stringMatching(/^[0-9]{19}$/),
+    });
     expect(url.session.id).toBe(url.session_id);
     expect(url.session.mode).toBe('setup');
     expect(url.session.setup_intent).toMatchObject({ object: 'setup_intent', id: expect.stringMatching(/^seti_/) });
@@ -185,7 +207,9 @@ describe('getRequest success', () => {
   });
 
   test('when iframe is falsy, then the browser is redirected to Checkout, with our OkPage as success URL and a session cookie', async () => {
-    const res = await getRequest(signed(getRequestFields({ iframe: '0', ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/account?tab=billing' })));
+    const res = await getRequest(
+      signed(getRequestFields({ iframe: '0', ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/account?tab=billing' })),
+    );
     expect(res.status).toBe(302);
     expect(res.headers.location).toMatch(/\/c\/pay\/cs_test_/);
     expect(res.headers['set-cookie']?.[0]).toMatch(/^pgw\.sid=.*HttpOnly.*SameSite=Lax/i);
@@ -198,7 +222,10 @@ describe('getRequest success', () => {
   });
 
   test('when the action name is written in another case and sent as a POST form, then it works the same', async () => {
-    const res = await request(ctx.app).post('/paymentgateways/getrequest').type('form').send({ data: signed(getRequestFields()) });
+    const res = await request(ctx.app)
+      .post('/paymentgateways/getrequest')
+      .type('form')
+      .send({ data: signed(getRequestFields()) });
     expect(res.body.status).toBe(1);
   });
 
@@ -209,7 +236,10 @@ describe('getRequest success', () => {
   });
 
   test('when a Bearer token from /oauth2/token is sent instead of _sig_, then the request is accepted', async () => {
-    const token = await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
+    const token = await request(ctx.app)
+      .post('/oauth2/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
     expect(token.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, access_token: expect.any(String) });
     const res = await request(ctx.app)
       .get('/paymentgateways/getRequest')
@@ -219,7 +249,10 @@ describe('getRequest success', () => {
   });
 
   test('when the OAuth client secret is wrong, then 401 invalid_client and no token', async () => {
-    const res = await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', client_id: TEST_OAUTH_CLIENT.client_id, client_secret: 'nope' });
+    const res = await request(ctx.app)
+      .post('/oauth2/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: TEST_OAUTH_CLIENT.client_id, client_secret: 'nope' });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ error: 'invalid_client', error_description: 'The client credentials are invalid' });
   });
@@ -242,13 +275,18 @@ describe('getRequest when Stripe fails', () => {
     const res = await getRequest(signed(getRequestFields({ aid })));
     expect(res.body).toEqual({ status: 0, details: { message: 'Stripe checkout session creation failed' } });
     expect(stripeCalls()).toEqual(Array(3).fill('POST /v1/checkout/sessions'));
-    const rows = await ctx.db('handshakes').where({ customer_ref: String(aid) }).orderBy('created_at');
+    const rows = await ctx
+      .db('handshakes')
+      .where({ customer_ref: String(aid) })
+      .orderBy('created_at');
     expect(rows.map((r) => r.state)).toEqual(['open', 'failed']);
   });
 
   test('when Stripe fails in the redirect flow, then the browser goes to the return URL with a danger message', async () => {
     ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/customers' });
-    const res = await getRequest(signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/account' })));
+    const res = await getRequest(
+      signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/account' })),
+    );
     expect(res.status).toBe(302);
     const location = new URL(res.headers.location);
     expect(location.origin + location.pathname).toBe('https://portal.example/account');

@@ -54,11 +54,14 @@ describe('1. names chosen by the request are never looked up in plain objects', 
     },
   );
 
-  test.each(['constructor', 'toString', '__proto__', 'CONSTRUCTOR', 'valueOf'])('when pay names the currency %s, then it is refused as unsupported', async (currency) => {
-    const res = await pay(ctx, { aid: newAid(), amount: '10.00', currency });
-    expect(res.body).toMatchObject({ status: 0, message: expect.stringMatching(/^Unsupported currency/) });
-    expect(await ctx.db('charges').where({ reference: res.body.details?.reference ?? '' })).toHaveLength(0);
-  });
+  test.each(['constructor', 'toString', '__proto__', 'CONSTRUCTOR', 'valueOf'])(
+    'when pay names the currency %s, then it is refused as unsupported',
+    async (currency) => {
+      const res = await pay(ctx, { aid: newAid(), amount: '10.00', currency });
+      expect(res.body).toMatchObject({ status: 0, message: expect.stringMatching(/^Unsupported currency/) });
+      expect(await ctx.db('charges').where({ reference: res.body.details?.reference ?? '' })).toHaveLength(0);
+    },
+  );
 
   test('when a Stripe parameter name is `constructor` at the emulator, then it is an unknown parameter and Object is untouched', async () => {
     const before = Object.getOwnPropertyNames(Object).sort();
@@ -81,16 +84,19 @@ describe('1. names chosen by the request are never looked up in plain objects', 
 });
 
 describe('2. a client mistake is a 4xx, never a 5xx', () => {
-  test.each(['%00', 'abc%00def', '%00'.repeat(40), `${'A'.repeat(31)}%00`])('when the 3-D Secure link token is %s, then 404 on GET, POST and return', async (token) => {
-    for (const res of [
-      await request(ctx.app).get(`/pay/authenticate/${token}`),
-      await request(ctx.app).post(`/pay/authenticate/${token}`),
-      await request(ctx.app).get(`/pay/authenticate/${token}/return`),
-    ]) {
-      expect(res.status).toBe(404);
-      expect(res.text).toContain('Link not valid');
-    }
-  });
+  test.each(['%00', 'abc%00def', '%00'.repeat(40), `${'A'.repeat(31)}%00`])(
+    'when the 3-D Secure link token is %s, then 404 on GET, POST and return',
+    async (token) => {
+      for (const res of [
+        await request(ctx.app).get(`/pay/authenticate/${token}`),
+        await request(ctx.app).post(`/pay/authenticate/${token}`),
+        await request(ctx.app).get(`/pay/authenticate/${token}/return`),
+      ]) {
+        expect(res.status).toBe(404);
+        expect(res.text).toContain('Link not valid');
+      }
+    },
+  );
 
   test.each([
     ['null', 'null'],
@@ -99,7 +105,10 @@ describe('2. a client mistake is a 4xx, never a 5xx', () => {
     ['an event without data', JSON.stringify({ id: 'evt_nodata', type: 'payment_intent.succeeded' })],
     ['an event whose object is null', JSON.stringify({ id: 'evt_nullobj', type: 'payment_intent.succeeded', data: { object: null } })],
     ['an id with a NUL byte', JSON.stringify({ id: 'evt_\u0000', type: 'invoice.paid', data: { object: { id: 'in_1' } } })],
-    ['a NUL byte in metadata', JSON.stringify({ id: 'evt_nulmeta', type: 'checkout.session.completed', data: { object: { id: 'cs_x', metadata: { txId: '1\u00002' } } } })],
+    [
+      'a NUL byte in metadata',
+      JSON.stringify({ id: 'evt_nulmeta', type: 'checkout.session.completed', data: { object: { id: 'cs_x', metadata: { txId: '1\u00002' } } } }),
+    ],
     ['an object id that is a number', JSON.stringify({ id: 'evt_numid', type: 'invoice.paid', data: { object: { id: 5 } } })],
   ])('when a correctly signed webhook body is %s, then 400 and nothing is recorded', async (_what, payload) => {
     const before = await ctx.db('stripe_events').count({ n: '*' }).first();
@@ -110,25 +119,39 @@ describe('2. a client mistake is a 4xx, never a 5xx', () => {
   });
 });
 
-describe('2b. every casing of a path gets its protocol\'s own answer', () => {
+describe("2b. every casing of a path gets its protocol's own answer", () => {
   test('when the body cannot be read on a mixed-case BillRun or OAuth path, then the same envelope as the lower-case path', async () => {
     for (const path of ['/paymentgateways/getRequest', '/PaymentGateways/getRequest']) {
       const res = await request(ctx.app).post(path).set('Content-Type', 'application/json').send('{');
-      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: expect.objectContaining({ status: 0, message: 'The request body could not be read' }) });
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 200,
+        body: expect.objectContaining({ status: 0, message: 'The request body could not be read' }),
+      });
     }
     for (const path of ['/oauth2/token', '/OAuth2/Token']) {
       const res = await request(ctx.app).post(path).set('Content-Type', 'application/json').send('{');
-      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 400, body: { error: 'invalid_request', error_description: 'The request body could not be read' } });
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'The request body could not be read' },
+      });
     }
   });
 });
 
 describe('3. the OAuth token is accepted only as issued', () => {
   const getRequestWith = (token: string) =>
-    request(ctx.app).get('/paymentgateways/getRequest').set('Authorization', `Bearer ${token}`).query({ data: JSON.stringify(getRequestFields({}, ctx.clock.now())) });
+    request(ctx.app)
+      .get('/paymentgateways/getRequest')
+      .set('Authorization', `Bearer ${token}`)
+      .query({ data: JSON.stringify(getRequestFields({}, ctx.clock.now())) });
 
   test('when the token is altered in any way that decodes to the same bytes, then "Failed to authenticate"', async () => {
-    const issued = await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
+    const issued = await request(ctx.app)
+      .post('/oauth2/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
     const token = issued.body.access_token as string;
     expect((await getRequestWith(token)).body.status).toBe(1);
 
@@ -161,18 +184,24 @@ describe('4. a signature never stands without a time', () => {
   ])('when signed list data has _t_ %s, then it is refused', async (_what, t) => {
     const fields: Record<string, unknown> = { name: 'StripeCheckout', _t_: t };
     if (t === undefined) delete fields._t_;
-    const res = await request(ctx.app).get('/paymentgateways/list').query({ data: signed(fields) });
+    const res = await request(ctx.app)
+      .get('/paymentgateways/list')
+      .query({ data: signed(fields) });
     expect(res.body).toEqual({ status: 0, code: 17577, message: 'Invalid arguments', display: { code: 999, desc: 'General error.' } });
   });
 
   test('when signed list data has a fresh _t_, then the gateway is described', async () => {
-    const res = await request(ctx.app).get('/paymentgateways/list').query({ data: signed({ name: 'StripeCheckout', _t_: nowS() }) });
+    const res = await request(ctx.app)
+      .get('/paymentgateways/list')
+      .query({ data: signed({ name: 'StripeCheckout', _t_: nowS() }) });
     expect(res.body).toMatchObject({ status: 1, details: [{ name: 'StripeCheckout' }] });
   });
 
   test('when signed list data has a stale _t_, then "Failed to authenticate"', async () => {
     const stale = String(Math.floor(ctx.clock.now().getTime() / 1000) - ctx.config.billrun.signatureMaxAgeS - 60);
-    const res = await request(ctx.app).get('/paymentgateways/list').query({ data: signed({ name: 'StripeCheckout', _t_: stale }) });
+    const res = await request(ctx.app)
+      .get('/paymentgateways/list')
+      .query({ data: signed({ name: 'StripeCheckout', _t_: stale }) });
     expect(res.body).toMatchObject({ status: 0, message: 'Failed to authenticate' });
   });
 });
@@ -184,7 +213,10 @@ describe('5. client pages with control characters are refused', () => {
     ['a NUL byte', 'https://portal.example/ok\u0000'],
     ['a DEL', 'https://portal.example/ok\u007f'],
   ])('when ok_page holds %s, then getRequest refuses it and Stripe hears nothing', async (_what, okPage) => {
-    const res = await request(ctx.app).post('/paymentgateways/getRequest').type('form').send({ data: signed(getRequestFields({ ok_page: okPage }, ctx.clock.now())) });
+    const res = await request(ctx.app)
+      .post('/paymentgateways/getRequest')
+      .type('form')
+      .send({ data: signed(getRequestFields({ ok_page: okPage }, ctx.clock.now())) });
     expect(res.body).toEqual({ status: 0, details: { message: 'Invalid ok/fail page: it must be an http(s) URL on an allowed origin' } });
     expect(ctx.emulator.requests().filter((r) => r.path === '/v1/checkout/sessions')).toHaveLength(0);
   });
@@ -201,7 +233,13 @@ describe('5. client pages with control characters are refused', () => {
   test('when Stripe (the emulator) is sent a success_url with a CR/LF, then it refuses it as Stripe does', async () => {
     const customer = await ctx.stripe.customers.create({});
     await expect(
-      ctx.stripe.checkout.sessions.create({ mode: 'setup', customer: customer.id, currency: 'usd', success_url: 'https://a.example/ok\r\nx', cancel_url: 'https://a.example/no' }),
+      ctx.stripe.checkout.sessions.create({
+        mode: 'setup',
+        customer: customer.id,
+        currency: 'usd',
+        success_url: 'https://a.example/ok\r\nx',
+        cancel_url: 'https://a.example/no',
+      }),
     ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', code: 'url_invalid', param: 'success_url' });
   });
 });

@@ -34,10 +34,15 @@ describe('what the logs hold', () => {
 
     const ok = await request(ctx.app).get('/paymentgateways/OkPage').query({ name: 'StripeCheckout', txId, redirect: '0' });
     expect(ok.body).toMatchObject({ status: 1, details: { credit_card: '4242', expiration_date: '122034' } });
-    const token = await request(ctx.app).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
+    const token = await request(ctx.app)
+      .post('/oauth2/token')
+      .type('form')
+      .send({ grant_type: 'client_credentials', ...TEST_OAUTH_CLIENT });
 
     // Error paths log more: a bad signature, Stripe failing, a redirect flow with data in the URL.
-    await request(ctx.app).get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({}, ctx.clock.now()), 'wrong-secret') });
+    await request(ctx.app)
+      .get('/paymentgateways/getRequest')
+      .query({ data: signed(getRequestFields({}, ctx.clock.now()), 'wrong-secret') });
     ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/checkout/sessions' });
     const failed = await request(ctx.app).get('/paymentgateways/getRequest').set('Authorization', `Bearer ${token.body.access_token}`).query({ data });
     expect(failed.body.status).toBe(0);
@@ -48,7 +53,18 @@ describe('what the logs hold', () => {
     expect(text).toContain('Stripe checkout session creation failed');
     expect(ctx.logs.length).toBeGreaterThan(5);
     expect(text).toContain(txId); // the log is useful: the txId is there to follow the flow
-    const secrets = ['4242424242424242', '4242 4242 4242 4242', '7391', TEST_STRIPE_KEY, TEST_SECRET, sig, JSON.parse(redirectData)._sig_, token.body.access_token, TEST_OAUTH_CLIENT.client_secret, ctx.config.session.secret];
+    const secrets = [
+      '4242424242424242',
+      '4242 4242 4242 4242',
+      '7391',
+      TEST_STRIPE_KEY,
+      TEST_SECRET,
+      sig,
+      JSON.parse(redirectData)._sig_,
+      token.body.access_token,
+      TEST_OAUTH_CLIENT.client_secret,
+      ctx.config.session.secret,
+    ];
     for (const forbidden of secrets) {
       expect(text).not.toContain(forbidden);
     }

@@ -72,7 +72,10 @@ describe('OkPage: the three-sided handshake', () => {
     const res = await okPageJson(ctx, second.txId);
     expect(res.body.details.credit_card).toBe('0000');
 
-    const rows = await ctx.db('cards').where({ customer_ref: String(aid) }).orderBy('id');
+    const rows = await ctx
+      .db('cards')
+      .where({ customer_ref: String(aid) })
+      .orderBy('id');
     expect(rows.map((r) => [r.four_digits, r.active])).toEqual([
       ['4242', false],
       ['0000', true],
@@ -203,7 +206,14 @@ describe('the custom (SDK) flow', () => {
     await ctx.stripe.setupIntents.confirm(setupIntentId, { payment_method: 'pm_card_visa' });
     const res = await okPageJson(ctx, txId);
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { credit_card: null, expiration_date: null, params: [] } });
-    expect((await ctx.db('cards').where({ customer_ref: String(aid), active: true }).first()).four_digits).toBe('4242');
+    expect(
+      (
+        await ctx
+          .db('cards')
+          .where({ customer_ref: String(aid), active: true })
+          .first()
+      ).four_digits,
+    ).toBe('4242');
   });
 
   test('when failPage comes first, then the SetupIntent is canceled at Stripe and cannot save a card later', async () => {
@@ -238,27 +248,42 @@ describe('the redirect (non-iframe) flow in a browser', () => {
     const aid = newAid();
     const start = await browser
       .get('/paymentgateways/getRequest')
-      .query({ data: signed(getRequestFields({ aid, iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/done' }, ctx.clock.now())) });
+      .query({
+        data: signed(
+          getRequestFields({ aid, iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/done' }, ctx.clock.now()),
+        ),
+      });
     expect(start.status).toBe(302);
     const sessionId = new URL(start.headers.location).pathname.split('/').pop() as string;
     const done = ctx.emulator.completeCheckoutSession(sessionId, VISA);
     const back = new URL(done.redirectUrl);
     expect(back.pathname).toBe('/paymentgateways/OkPage');
 
-    const stranger = await request(ctx.app).get(back.pathname + back.search).query({ redirect: '0' });
+    const stranger = await request(ctx.app)
+      .get(back.pathname + back.search)
+      .query({ redirect: '0' });
     expect(stranger.body).toEqual(failureBody('This card setup was started in another browser'));
 
     const ok = await browser.get(back.pathname + back.search);
     expect(ok.status).toBe(302);
     expect(ok.headers.location).toBe('https://portal.example/done');
-    expect((await ctx.db('cards').where({ customer_ref: String(aid) }).first()).four_digits).toBe('4242');
+    expect(
+      (
+        await ctx
+          .db('cards')
+          .where({ customer_ref: String(aid) })
+          .first()
+      ).four_digits,
+    ).toBe('4242');
   });
 
   test('when one browser starts two setups at once, then both txIds work in that browser', async () => {
     const browser = request.agent(ctx.app);
     await browser.get('/paymentgateways/success'); // no session yet: both starts race to create it
     const start = () =>
-      browser.get('/paymentgateways/getRequest').query({ data: signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined }, ctx.clock.now())) });
+      browser
+        .get('/paymentgateways/getRequest')
+        .query({ data: signed(getRequestFields({ iframe: false, ok_page: undefined, fail_page: undefined }, ctx.clock.now())) });
     const first = await start(); // the session cookie exists from here on
     const [a, b] = await Promise.all([start(), start()]);
     for (const res of [first, a, b]) {

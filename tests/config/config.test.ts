@@ -19,7 +19,11 @@ describe('configuration', () => {
       publicBaseUrl: 'http://localhost:3000',
       database: { url: undefined, dataDir: '.data' },
       stripe: { mode: 'sandbox', secretKey: undefined },
-      billrun: { signatureMaxAgeS: 300, sharedSecrets: [{ key: 'dev-only-billrun-secret' }], defaultReturnUrl: 'http://localhost:3000/paymentgateways/success' },
+      billrun: {
+        signatureMaxAgeS: 300,
+        sharedSecrets: [{ key: 'dev-only-billrun-secret' }],
+        defaultReturnUrl: 'http://localhost:3000/paymentgateways/success',
+      },
     });
     expect(Object.isFrozen(config.billrun)).toBe(true);
   });
@@ -36,7 +40,10 @@ describe('configuration', () => {
   test('when NODE_ENV is production without a Stripe key or a database, then start-up is refused with the reasons', () => {
     const problems = expectProblems({ NODE_ENV: 'production' });
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^STRIPE_SECRET_KEY: required in production/), expect.stringMatching(/^DATABASE_URL: required in production/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^STRIPE_SECRET_KEY: required in production/),
+        expect.stringMatching(/^DATABASE_URL: required in production/),
+      ]),
     );
   });
 

@@ -10,24 +10,58 @@ afterAll(async () => {
 });
 
 const tables = async (): Promise<string[]> => {
-  const res = await testDb.db.raw(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE 'knex_%' ORDER BY table_name`);
+  const res = await testDb.db.raw(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE 'knex_%' ORDER BY table_name`,
+  );
   return res.rows.map((r: { table_name: string }) => r.table_name);
 };
 
 describe('migrations', () => {
   test('when rolled all the way down and up again, then the schema comes back whole', async () => {
-    expect(await tables()).toEqual(['cards', 'charges', 'customers', 'handshakes', 'installation', 'owners', 'refunds', 'sessions', 'stripe_accounts', 'stripe_events']);
+    expect(await tables()).toEqual([
+      'cards',
+      'charges',
+      'customers',
+      'handshakes',
+      'installation',
+      'owners',
+      'refunds',
+      'sessions',
+      'stripe_accounts',
+      'stripe_events',
+    ]);
     await migrateRollbackAll(testDb.db);
     expect(await tables()).toEqual([]);
     await migrateLatest(testDb.db);
-    expect(await tables()).toEqual(['cards', 'charges', 'customers', 'handshakes', 'installation', 'owners', 'refunds', 'sessions', 'stripe_accounts', 'stripe_events']);
+    expect(await tables()).toEqual([
+      'cards',
+      'charges',
+      'customers',
+      'handshakes',
+      'installation',
+      'owners',
+      'refunds',
+      'sessions',
+      'stripe_accounts',
+      'stripe_events',
+    ]);
   });
 
   test('when a second active card is inserted for an account, then the database refuses it', async () => {
     const db = testDb.db;
     const customer = { owner_id: 'billrun', stripe_account: 1, customer_ref: '1' };
     await db('customers').insert({ owner_id: 'billrun', stripe_account: 1, external_ref: '1', stripe_customer_id: 'cus_a' });
-    const card = { ...customer, gateway_name: 'StripeCheckout', instance_name: 'StripeCheckout', customer_id: 'cus_a', four_digits: '4242', exp_month: 12, exp_year: 2030, card_expiration: '122030', active: true };
+    const card = {
+      ...customer,
+      gateway_name: 'StripeCheckout',
+      instance_name: 'StripeCheckout',
+      customer_id: 'cus_a',
+      four_digits: '4242',
+      exp_month: 12,
+      exp_year: 2030,
+      card_expiration: '122030',
+      active: true,
+    };
     await db('cards').insert({ ...card, payment_method_id: 'pm_1' });
     await expect(db('cards').insert({ ...card, payment_method_id: 'pm_2' })).rejects.toThrow(/cards_one_active_per_customer/);
     await expect(db('cards').insert({ ...card, payment_method_id: 'pm_1', active: false })).rejects.toThrow(/payment_method_id/);
@@ -36,7 +70,19 @@ describe('migrations', () => {
   test('when a txId is not 19 digits, then the database refuses the handshake', async () => {
     await testDb.db('customers').insert({ owner_id: 'billrun', stripe_account: 1, external_ref: '2', stripe_customer_id: 'cus_b' });
     await expect(
-      testDb.db('handshakes').insert({ tx_id: '12345', owner_id: 'billrun', stripe_account: 1, customer_ref: '2', instance_name: 'StripeCheckout', flow: 'iframe', request_t: '1', customer_id: 'cus_b', return_url: 'https://x' }),
+      testDb
+        .db('handshakes')
+        .insert({
+          tx_id: '12345',
+          owner_id: 'billrun',
+          stripe_account: 1,
+          customer_ref: '2',
+          instance_name: 'StripeCheckout',
+          flow: 'iframe',
+          request_t: '1',
+          customer_id: 'cus_b',
+          return_url: 'https://x',
+        }),
     ).rejects.toThrow(/handshakes_tx_id_format/);
   });
 });

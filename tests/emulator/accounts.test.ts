@@ -96,7 +96,10 @@ describe('emulator: one account per secret key', () => {
     await expectMissing(b.customers.del(cus), `No such customer: '${cus}'`);
     await expectMissing(b.customers.listPaymentMethods(cus), `No such customer: '${cus}'`);
     await expectMissing(b.paymentIntents.retrieve(inA.paymentIntent.id), `No such payment_intent: '${inA.paymentIntent.id}'`);
-    await expectMissing(b.paymentIntents.confirm(inA.paymentIntent.id, { payment_method: 'pm_card_visa' }), `No such payment_intent: '${inA.paymentIntent.id}'`);
+    await expectMissing(
+      b.paymentIntents.confirm(inA.paymentIntent.id, { payment_method: 'pm_card_visa' }),
+      `No such payment_intent: '${inA.paymentIntent.id}'`,
+    );
     await expectMissing(b.paymentIntents.cancel(inA.paymentIntent.id), `No such payment_intent: '${inA.paymentIntent.id}'`);
     await expectMissing(b.charges.retrieve(inA.charge), `No such charge: '${inA.charge}'`);
     await expectMissing(b.refunds.retrieve(inA.refund.id), `No such refund: '${inA.refund.id}'`);
@@ -111,14 +114,43 @@ describe('emulator: one account per secret key', () => {
     await expectMissing(b.ephemeralKeys.del(ephemeral.id), `No such ephemeral_key: '${ephemeral.id}'`);
 
     // Ids as parameters: 400 resource_missing on that parameter.
-    const charge = b.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus, payment_method: inA.paymentMethod, confirm: true, off_session: true, allowed_payment_method_types: ['card'] });
+    const charge = b.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: cus,
+      payment_method: inA.paymentMethod,
+      confirm: true,
+      off_session: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect(await rejectionOf(charge)).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'customer' });
     const ownCustomer = await b.customers.create({ email: 'b@example.com' });
-    const withForeignCard = b.paymentIntents.create({ amount: 1000, currency: 'usd', customer: ownCustomer.id, payment_method: inA.paymentMethod, confirm: true, off_session: true, allowed_payment_method_types: ['card'] });
-    expect(await rejectionOf(withForeignCard)).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'payment_method', message: `No such PaymentMethod: '${inA.paymentMethod}'` });
-    expect(await rejectionOf(b.refunds.create({ payment_intent: inA.paymentIntent.id }))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'payment_intent' });
+    const withForeignCard = b.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: ownCustomer.id,
+      payment_method: inA.paymentMethod,
+      confirm: true,
+      off_session: true,
+      allowed_payment_method_types: ['card'],
+    });
+    expect(await rejectionOf(withForeignCard)).toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'payment_method',
+      message: `No such PaymentMethod: '${inA.paymentMethod}'`,
+    });
+    expect(await rejectionOf(b.refunds.create({ payment_intent: inA.paymentIntent.id }))).toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'payment_intent',
+    });
     expect(await rejectionOf(b.refunds.create({ charge: inA.charge }))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'charge' });
-    expect(await rejectionOf(b.checkout.sessions.create({ mode: 'setup', currency: 'usd', customer: cus }))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'customer' });
+    expect(await rejectionOf(b.checkout.sessions.create({ mode: 'setup', currency: 'usd', customer: cus }))).toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'customer',
+    });
     expect(await rejectionOf(b.paymentMethods.attach('pm_card_visa', { customer: cus }))).toMatchObject({ code: 'resource_missing', param: 'customer' });
     expect(await rejectionOf(b.paymentMethods.list({ customer: cus }))).toMatchObject({ code: 'resource_missing', param: 'customer' });
     expect(await rejectionOf(b.customers.list({ starting_after: cus }))).toMatchObject({ code: 'resource_missing', param: 'starting_after' });
@@ -175,13 +207,29 @@ describe('emulator: one account per secret key', () => {
     expect((await control(emulator, `/_emulator/checkout/sessions/${viaControl.id}/complete`, { card: '4000002500003155' })).status).toBe(200);
     expect(emulator.cancelCheckoutSession((await createSetupSession(b, customer.id)).id).redirectUrl).toMatch(/^https:\/\/merchant\.example\/cancelled/);
 
-    const onSession = await b.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_threeDSecure2Required', confirm: true, return_url: 'https://merchant.example/back', allowed_payment_method_types: ['card'] });
+    const onSession = await b.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_threeDSecure2Required',
+      confirm: true,
+      return_url: 'https://merchant.example/back',
+      allowed_payment_method_types: ['card'],
+    });
     expect(onSession.status).toBe('requires_action');
     expect(emulator.authenticatePaymentIntent(onSession.id, 'pass').redirectUrl).toMatch(/redirect_status=succeeded/);
 
     emulator.setPaymentMode('processing');
     emulator.setRefundMode('pending');
-    const processing = await b.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, off_session: true, allowed_payment_method_types: ['card'] });
+    const processing = await b.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      off_session: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect(emulator.settlePaymentIntent(processing.id, 'succeeded')).toMatchObject({ status: 'succeeded' });
     const refund = await b.refunds.create({ payment_intent: processing.id });
     expect(emulator.settleRefund(refund.id, 'succeeded')).toMatchObject({ status: 'succeeded' });
@@ -225,7 +273,7 @@ describe('emulator: GET /v1/account', () => {
     expect(await a.accounts.retrieve(accountA.id)).toEqual(accountA);
   });
 
-  it("when a key names another account, by id or in the Stripe-Account header, then it is refused as for a platform without Connect", async () => {
+  it('when a key names another account, by id or in the Stripe-Account header, then it is refused as for a platform without Connect', async () => {
     const { a, b } = rig();
     const other = (await b.accounts.retrieve(null)).id;
     const byId = await rejectionOf(a.accounts.retrieve(other));
@@ -292,7 +340,10 @@ describe('emulator: resetting an account', () => {
     const before = (await a.accounts.retrieve(null)).id;
     const customer = await a.customers.create({ email: 'kept@example.com' });
     expect(await reset(emulator)).toMatchObject({ status: 401, json: { error: { message: expect.stringMatching(/^You did not provide an API key/) } } });
-    expect(await reset(emulator, 'sk_test_not_configured')).toMatchObject({ status: 401, json: { error: { message: 'Invalid API Key provided: sk_test_****ured' } } });
+    expect(await reset(emulator, 'sk_test_not_configured')).toMatchObject({
+      status: 401,
+      json: { error: { message: 'Invalid API Key provided: sk_test_****ured' } },
+    });
     expect((await a.accounts.retrieve(null)).id).toBe(before);
     expect(((await a.customers.retrieve(customer.id)) as Stripe.Customer).email).toBe('kept@example.com');
   });
@@ -344,16 +395,21 @@ describe('emulator: webhooks per account', () => {
       expect(receiverA.received.some((r) => r.event.data.object.id === inA.paymentIntent.id)).toBe(true);
       expect(receiverB.received.some((r) => r.event.data.object.id === inB.paymentIntent.id)).toBe(true);
 
-      for (const r of receiverA.received) expect(() => a.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointA.secret)).not.toThrow();
+      for (const r of receiverA.received)
+        expect(() => a.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointA.secret)).not.toThrow();
       for (const r of receiverB.received) {
         expect(() => b.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointB.secret as string)).not.toThrow();
-        expect(() => b.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointA.secret)).toThrow(Stripe.errors.StripeSignatureVerificationError);
+        expect(() => b.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointA.secret)).toThrow(
+          Stripe.errors.StripeSignatureVerificationError,
+        );
       }
       const accounts = new Map(emulator.deliveries().map((d) => [d.endpointId, d.account]));
-      expect(accounts).toEqual(new Map([
-        [endpointA.id, emulator.accountId(KEY_A)],
-        [endpointB.id, emulator.accountId(KEY_B)],
-      ]));
+      expect(accounts).toEqual(
+        new Map([
+          [endpointA.id, emulator.accountId(KEY_A)],
+          [endpointB.id, emulator.accountId(KEY_B)],
+        ]),
+      );
       // An endpoint belongs to its account: B does not see A's, and registering A's url for B makes B its own.
       expect((await b.webhookEndpoints.list()).data.map((e) => e.id)).toEqual([endpointB.id]);
       const sameUrlForB = emulator.addWebhookEndpoint(receiverA.url, undefined, { apiKey: KEY_B });
@@ -485,7 +541,9 @@ describe('emulator: accounts in the state file', () => {
       await b.customers.update(customerB.id, { name: 'Bea' });
       await second.settleWebhooks();
       expect(receiver.received.map((r) => r.event.type)).toEqual(['customer.updated']);
-      expect(() => b.webhooks.constructEvent(receiver.received[0].body, receiver.received[0].headers['stripe-signature'] as string, endpointB.secret)).not.toThrow();
+      expect(() =>
+        b.webhooks.constructEvent(receiver.received[0].body, receiver.received[0].headers['stripe-signature'] as string, endpointB.secret),
+      ).not.toThrow();
     } finally {
       await receiver.close();
     }
@@ -518,9 +576,19 @@ describe('emulator: accounts in the state file', () => {
     const after = await start([sandboxKey, KEY_B]);
     const sandbox = stripeClient(after, { key: sandboxKey });
     expect(((await sandbox.customers.retrieve(customer.id)) as Stripe.Customer).email).toBe('ada@example.com');
-    const pi = await sandbox.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: paymentMethod, off_session: true, confirm: true, allowed_payment_method_types: ['card'] });
+    const pi = await sandbox.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: paymentMethod,
+      off_session: true,
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect(pi.status).toBe('succeeded');
-    expect((await sandbox.customers.create({ email: 'replayed@example.com' }, { idempotencyKey: 'old-1' })).lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect((await sandbox.customers.create({ email: 'replayed@example.com' }, { idempotencyKey: 'old-1' })).lastResponse.headers['idempotent-replayed']).toBe(
+      'true',
+    );
     expect(after.addWebhookEndpoint('http://127.0.0.1:1/webhooks/stripe')).toEqual(endpoint);
     expect((await stripeClient(after, { key: KEY_B }).customers.list()).data).toEqual([]);
     const accountId = after.accountId(sandboxKey);

@@ -105,22 +105,19 @@ describe('emulator: setup-mode Checkout Sessions', () => {
     expect((si.payment_method as Stripe.PaymentMethod).card?.last4).toBe('4242');
   });
 
-  it.each([
-    ['4000002500003155'],
-    ['4000002760003184'],
-    ['4000000000003220'],
-    ['4000008400001629'],
-    ['4000000000001091'],
-  ])('when 3DS card %s passes the challenge, then the card is saved', async (card) => {
-    const stripe = stripeClient(emulator());
-    const customer = await createCustomer(stripe);
-    const session = await createSetupSession(stripe, customer.id);
-    const done = await control(emulator().url, `/_emulator/checkout/sessions/${session.id}/complete`, { card, three_d_secure: 'pass' });
-    expect(done.status).toBe(200);
-    const got = (await stripe.checkout.sessions.retrieve(session.id, { expand: ['setup_intent.payment_method'] })) as Expanded;
-    expect(got.setup_intent.status).toBe('succeeded');
-    expect(got.setup_intent.payment_method.card?.last4).toBe(card.slice(-4));
-  });
+  it.each([['4000002500003155'], ['4000002760003184'], ['4000000000003220'], ['4000008400001629'], ['4000000000001091']])(
+    'when 3DS card %s passes the challenge, then the card is saved',
+    async (card) => {
+      const stripe = stripeClient(emulator());
+      const customer = await createCustomer(stripe);
+      const session = await createSetupSession(stripe, customer.id);
+      const done = await control(emulator().url, `/_emulator/checkout/sessions/${session.id}/complete`, { card, three_d_secure: 'pass' });
+      expect(done.status).toBe(200);
+      const got = (await stripe.checkout.sessions.retrieve(session.id, { expand: ['setup_intent.payment_method'] })) as Expanded;
+      expect(got.setup_intent.status).toBe('succeeded');
+      expect(got.setup_intent.payment_method.card?.last4).toBe(card.slice(-4));
+    },
+  );
 
   it('when a 3DS card fails the challenge, then the session stays open and the SetupIntent records the failure', async () => {
     const stripe = stripeClient(emulator());

@@ -89,9 +89,7 @@ describe('emulator: ephemeral keys and balance', () => {
   });
 
   it('when an ephemeral key names an unknown customer, then it is a 400 resource_missing on customer', async () => {
-    const err = await rejectionOf(
-      stripeClient(emulator()).ephemeralKeys.create({ customer: 'cus_nobody' }, { apiVersion: '2026-10-28.endive' }),
-    );
+    const err = await rejectionOf(stripeClient(emulator()).ephemeralKeys.create({ customer: 'cus_nobody' }, { apiVersion: '2026-10-28.endive' }));
     expect(err.statusCode).toBe(400);
     expect(err.code).toBe('resource_missing');
     expect(err.param).toBe('customer');

@@ -12,7 +12,15 @@ describe('emulator: events', () => {
     emulator().completeCheckoutSession(session.id, '4242424242424242');
     const si = await stripe.setupIntents.retrieve((await stripe.checkout.sessions.retrieve(session.id)).setup_intent as string);
     const pi = await stripe.paymentIntents.create(
-      { amount: 1999, currency: 'usd', customer: customer.id, payment_method: si.payment_method as string, off_session: true, confirm: true, allowed_payment_method_types: ['card'] },
+      {
+        amount: 1999,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: si.payment_method as string,
+        off_session: true,
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      },
       { idempotencyKey: 'tx-events-1' },
     );
 
@@ -43,8 +51,24 @@ describe('emulator: events', () => {
   it('when events are filtered by type, types[], starting_after, and read by id, then the filters apply', async () => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
-    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
-    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
+    await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
+    await rejectionOf(
+      stripe.paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      }),
+    );
 
     const failed = await stripe.events.list({ type: 'payment_intent.payment_failed', limit: 1 });
     expect(failed.data[0].type).toBe('payment_intent.payment_failed');
@@ -87,7 +111,12 @@ describe('emulator: events', () => {
   it('when SetupIntents need 3DS or decline, then setup_intent.requires_action and setup_intent.setup_failed are recorded', async () => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
-    const challenged = await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_authenticationRequired', confirm: true, return_url: 'https://m.example/r' });
+    const challenged = await stripe.setupIntents.create({
+      customer: customer.id,
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+      return_url: 'https://m.example/r',
+    });
     await rejectionOf(stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa_chargeDeclined', confirm: true }));
     const types = (await stripe.events.list({ types: ['setup_intent.requires_action', 'setup_intent.setup_failed'], limit: 2 })).data;
     expect(types.map((e) => e.type)).toEqual(['setup_intent.setup_failed', 'setup_intent.requires_action']);

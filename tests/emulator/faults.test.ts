@@ -30,7 +30,11 @@ describe('emulator: injected faults', () => {
     const stripe = stripeClient(emulator(), { maxNetworkRetries: 2 });
     const customer = await stripe.customers.create({ email: 'retry@example.com' });
     expect(customer.id).toMatch(/^cus_/);
-    expect(emulator().requests().map((r) => r.status)).toEqual([500, 200]);
+    expect(
+      emulator()
+        .requests()
+        .map((r) => r.status),
+    ).toEqual([500, 200]);
   });
 
   it('when a 429 is injected, then stripe-node raises StripeRateLimitError without retrying', async () => {
@@ -98,12 +102,20 @@ describe('emulator: faults for one account', () => {
     expect((await mine.customers.list()).data).toEqual([]);
     expect(await rejectionOf(other.customers.list())).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     expect((await other.customers.list()).data).toEqual([]);
-    expect(emulator().requests().map((r) => [r.account, r.status])).toEqual([
+    expect(
+      emulator()
+        .requests()
+        .map((r) => [r.account, r.status]),
+    ).toEqual([
       [emulator().accountId(TEST_KEY), 200],
       [emulator().accountId('sk_test_other_account'), 429],
       [emulator().accountId('sk_test_other_account'), 200],
     ]);
-    const bad = await fetch(`${emulator().url}/_emulator/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'error_500', account: 'cus_123' }) });
+    const bad = await fetch(`${emulator().url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'error_500', account: 'cus_123' }),
+    });
     expect(bad.status).toBe(400);
   });
 });

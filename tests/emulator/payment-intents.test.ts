@@ -6,7 +6,17 @@ type PaymentErrorRaw = { payment_intent: Stripe.PaymentIntent; charge: string; p
 
 /** What the service sends for a merchant-initiated charge of a saved card. */
 function offSession(customer: string, paymentMethod: string, overrides: Partial<Stripe.PaymentIntentCreateParams> = {}): Stripe.PaymentIntentCreateParams {
-  return { amount: 1999, currency: 'usd', customer, payment_method: paymentMethod, off_session: true, confirm: true, allowed_payment_method_types: ['card'], metadata: { txId: 'tx-1' }, ...overrides };
+  return {
+    amount: 1999,
+    currency: 'usd',
+    customer,
+    payment_method: paymentMethod,
+    off_session: true,
+    confirm: true,
+    allowed_payment_method_types: ['card'],
+    metadata: { txId: 'tx-1' },
+    ...overrides,
+  };
 }
 
 describe('emulator: PaymentIntents off-session', () => {
@@ -72,7 +82,13 @@ describe('emulator: PaymentIntents off-session', () => {
     expect(raw.payment_method.id).toBe(paymentMethod);
 
     const failed = await stripe.charges.retrieve(raw.charge);
-    expect(failed).toMatchObject({ status: 'failed', paid: false, captured: false, failure_code: 'card_declined', failure_message: 'Your card has insufficient funds.' });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      paid: false,
+      captured: false,
+      failure_code: 'card_declined',
+      failure_message: 'Your card has insufficient funds.',
+    });
     const stored = await stripe.paymentIntents.retrieve(raw.payment_intent.id);
     expect(stored).toMatchObject({ status: 'requires_payment_method', payment_method: null, latest_charge: raw.charge, amount_received: 0 });
   });
@@ -88,7 +104,16 @@ describe('emulator: PaymentIntents off-session', () => {
   ])('when %s is charged, then it declines with %s / %s', async (magic, code, declineCode) => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
-    const err = await rejectionOf(stripe.paymentIntents.create({ amount: 500, currency: 'sgd', customer: customer.id, payment_method: magic, confirm: true, allowed_payment_method_types: ['card'] }));
+    const err = await rejectionOf(
+      stripe.paymentIntents.create({
+        amount: 500,
+        currency: 'sgd',
+        customer: customer.id,
+        payment_method: magic,
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      }),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect([err.code, err.decline_code]).toEqual([code, declineCode]);
   });
@@ -142,7 +167,13 @@ describe('emulator: PaymentIntents off-session', () => {
     const canceled = await stripe.paymentIntents.cancel(open.id, { cancellation_reason: 'abandoned' });
     expect(canceled).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
     expect(canceled.canceled_at).toBeGreaterThan(0);
-    const paid = await stripe.paymentIntents.create({ amount: 1000, currency: 'thb', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
+    const paid = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'thb',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect((await rejectionOf(stripe.paymentIntents.cancel(paid.id))).code).toBe('payment_intent_unexpected_state');
   });
 
@@ -155,8 +186,12 @@ describe('emulator: PaymentIntents off-session', () => {
     const tooLarge = await rejectionOf(stripe.paymentIntents.create({ amount: 100_000_000, currency: 'usd', customer: customer.id }));
     expect(tooLarge.code).toBe('amount_too_large');
     expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'xyz', customer: customer.id }))).param).toBe('currency');
-    expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, capture_method: 'manual' }))).param).toBe('capture_method');
-    const noCard = await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true, allowed_payment_method_types: ['card'] }));
+    expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, capture_method: 'manual' }))).param).toBe(
+      'capture_method',
+    );
+    const noCard = await rejectionOf(
+      stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true, allowed_payment_method_types: ['card'] }),
+    );
     expect(noCard.code).toBe('payment_intent_unexpected_state');
     expect((await stripe.paymentIntents.list({ customer: customer.id })).data).toHaveLength(0);
   });
@@ -170,7 +205,7 @@ describe('emulator: PaymentIntents off-session', () => {
     expect((await stripe.charges.list({ customer: other.id })).data).toHaveLength(0);
   });
 
-  it('when PaymentIntents are listed by customer and created[gte], then only that customer\'s recent ones come back, newest first', async () => {
+  it("when PaymentIntents are listed by customer and created[gte], then only that customer's recent ones come back, newest first", async () => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
     const first = await stripe.paymentIntents.create({ amount: 1000, currency: 'myr', customer: customer.id });
@@ -254,7 +289,11 @@ describe('emulator: PaymentIntents on-session with 3D Secure', () => {
     const { json, status } = await control(emulator(), `/_emulator/payment_intents/${pi.id}/three_d_secure`, { result: 'pass' });
     expect(status).toBe(200);
     expect(new URL(json.redirect_url).searchParams.get('redirect_status')).toBe('failed');
-    expect(json.payment_intent).toMatchObject({ id: pi.id, status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'generic_decline' } });
+    expect(json.payment_intent).toMatchObject({
+      id: pi.id,
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'card_declined', decline_code: 'generic_decline' },
+    });
     const charge = await stripe.charges.retrieve(json.payment_intent.latest_charge);
     expect(charge).toMatchObject({ status: 'failed', failure_code: 'card_declined' });
   });
@@ -271,7 +310,13 @@ describe('emulator: PaymentIntents on-session with 3D Secure', () => {
 
   it('when a PaymentIntent is not waiting for authentication, then authenticating it is refused', async () => {
     const stripe = stripeClient(emulator());
-    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
+    const pi = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect(() => emulator().authenticatePaymentIntent(pi.id, 'pass')).toThrow(EmulatorApiError);
     expect((await control(emulator(), `/_emulator/payment_intents/${pi.id}/three_d_secure`, { result: 'pass' })).status).toBe(400);
     expect((await control(emulator(), '/_emulator/payment_intents/pi_missing/three_d_secure', { result: 'pass' })).status).toBe(404);
@@ -310,7 +355,13 @@ describe('emulator: processing mode', () => {
     const stripe = stripeClient(emulator());
     const mode = await control(emulator(), '/_emulator/payment_mode', { mode: 'processing' });
     expect(mode.json).toEqual({ mode: 'processing' });
-    const pi = await stripe.paymentIntents.create({ amount: 3000, currency: 'php', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] });
+    const pi = await stripe.paymentIntents.create({
+      amount: 3000,
+      currency: 'php',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    });
     expect(pi.status).toBe('processing');
     const { status, json } = await control(emulator(), `/_emulator/payment_intents/${pi.id}/settle`, { outcome: 'failed' });
     expect(status).toBe(200);
@@ -321,7 +372,15 @@ describe('emulator: processing mode', () => {
 
   it('when a declining card is charged in processing mode, then it still declines at once', async () => {
     emulator().setPaymentMode('processing');
-    const err = await rejectionOf(stripeClient(emulator()).paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
+    const err = await rejectionOf(
+      stripeClient(emulator()).paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      }),
+    );
     expect(err.code).toBe('card_declined');
   });
 });
@@ -337,13 +396,19 @@ describe('emulator: a lost PaymentIntent answer', () => {
 
     const pi = await stripe.paymentIntents.create(offSession(customer.id, paymentMethod), { idempotencyKey: 'tx-777-charge' });
     expect(pi.status).toBe('succeeded');
-    expect(emulator().requests().map((r) => ({ key: r.idempotencyKey, fault: r.fault, replayed: r.replayed }))).toEqual([
+    expect(
+      emulator()
+        .requests()
+        .map((r) => ({ key: r.idempotencyKey, fault: r.fault, replayed: r.replayed })),
+    ).toEqual([
       { key: 'tx-777-charge', fault: 'drop_after_acting', replayed: false },
       { key: 'tx-777-charge', fault: undefined, replayed: true },
     ]);
     expect((await stripe.paymentIntents.list({ customer: customer.id })).data.map((p) => p.id)).toEqual([pi.id]);
     expect((await stripe.charges.list({ customer: customer.id })).data).toHaveLength(1);
-    const succeeded = (await stripe.events.list({ type: 'payment_intent.succeeded' })).data.filter((e) => (e.data.object as Stripe.PaymentIntent).customer === customer.id);
+    const succeeded = (await stripe.events.list({ type: 'payment_intent.succeeded' })).data.filter(
+      (e) => (e.data.object as Stripe.PaymentIntent).customer === customer.id,
+    );
     expect(succeeded).toHaveLength(1);
   });
 
@@ -351,7 +416,9 @@ describe('emulator: a lost PaymentIntent answer', () => {
     const stripe = stripeClient(emulator(), { maxNetworkRetries: 2 });
     const customer = await createCustomer(stripe);
     emulator().injectFault({ type: 'drop_after_acting', path: '/v1/payment_intents' });
-    const err = await rejectionOf(stripe.paymentIntents.create(offSession(customer.id, 'pm_card_visa_chargeDeclinedInsufficientFunds'), { idempotencyKey: 'tx-778-charge' }));
+    const err = await rejectionOf(
+      stripe.paymentIntents.create(offSession(customer.id, 'pm_card_visa_chargeDeclinedInsufficientFunds'), { idempotencyKey: 'tx-778-charge' }),
+    );
     expect(err.decline_code).toBe('insufficient_funds');
     expect((await stripe.paymentIntents.list({ customer: customer.id })).data).toHaveLength(1);
     expect((await stripe.charges.list({ customer: customer.id })).data).toHaveLength(1);

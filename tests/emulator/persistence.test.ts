@@ -81,7 +81,15 @@ describe('emulator: state file', () => {
       expect((await stripe.webhookEndpoints.list()).data).toHaveLength(1);
 
       // The saved card still behaves as its test card, and events are signed with the old secret.
-      const pi = await stripe.paymentIntents.create({ amount: 1999, currency: 'usd', customer: customer.id, payment_method: pm.id, off_session: true, confirm: true, allowed_payment_method_types: ['card'] });
+      const pi = await stripe.paymentIntents.create({
+        amount: 1999,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm.id,
+        off_session: true,
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      });
       expect(pi.status).toBe('succeeded');
       await emulator.settleWebhooks();
       const succeeded = receiver.received.find((r) => r.event.type === 'payment_intent.succeeded');
@@ -174,7 +182,10 @@ describe('emulator: state file', () => {
 
     // A card number sent where an id belongs comes back in the error message, which the idempotency layer keeps.
     const echo = await rejectionOf(
-      stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: '4000056655665556', confirm: true, allowed_payment_method_types: ['card'] }, { idempotencyKey: 'echo-1' }),
+      stripe.paymentIntents.create(
+        { amount: 1000, currency: 'usd', customer: customer.id, payment_method: '4000056655665556', confirm: true, allowed_payment_method_types: ['card'] },
+        { idempotencyKey: 'echo-1' },
+      ),
     );
     expect(echo.message).toContain('4000056655665556');
     await stop(emulator);
@@ -192,7 +203,14 @@ describe('emulator: state file', () => {
   it('when the stored error answer is replayed after a restart, then the card number stays masked and the replay is still a replay', async () => {
     const first = await start();
     const customer = await createCustomer(first.stripe);
-    const params = { amount: 1000, currency: 'usd', customer: customer.id, payment_method: '4000056655665556', confirm: true, allowed_payment_method_types: ['card'] };
+    const params = {
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: '4000056655665556',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+    };
     await rejectionOf(first.stripe.paymentIntents.create(params, { idempotencyKey: 'echo-2' }));
     await stop(first.emulator);
 

@@ -8,7 +8,15 @@ describe('emulator: refunds', () => {
 
   async function paid(stripe: Stripe, amount = 1000, currency = 'usd'): Promise<Stripe.PaymentIntent> {
     const customer = await stripe.customers.create({ email: 'refunds@example.com' });
-    return stripe.paymentIntents.create({ amount, currency, customer: customer.id, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'], off_session: true });
+    return stripe.paymentIntents.create({
+      amount,
+      currency,
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      allowed_payment_method_types: ['card'],
+      off_session: true,
+    });
   }
 
   it('when a payment is refunded in two parts, then both succeed and the charge counts them until fully refunded', async () => {

@@ -21,7 +21,15 @@ function useWebhookRig(options: EmulatorOptions = {}): () => { emulator: Emulato
 }
 
 async function chargeVisa(stripe: Stripe, customer: string): Promise<Stripe.PaymentIntent> {
-  return stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer, payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'], off_session: true });
+  return stripe.paymentIntents.create({
+    amount: 1000,
+    currency: 'usd',
+    customer,
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    allowed_payment_method_types: ['card'],
+    off_session: true,
+  });
 }
 
 describe('emulator: webhook endpoints API', () => {
@@ -29,8 +37,18 @@ describe('emulator: webhook endpoints API', () => {
 
   it('when an endpoint is created, then only the create answer shows its secret; it can be listed, disabled and deleted', async () => {
     const { stripe, receiver } = rig();
-    const created = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['payment_intent.succeeded', 'charge.refunded'], description: 'service' });
-    expect(created).toMatchObject({ object: 'webhook_endpoint', url: receiver.url, status: 'enabled', enabled_events: ['payment_intent.succeeded', 'charge.refunded'], description: 'service' });
+    const created = await stripe.webhookEndpoints.create({
+      url: receiver.url,
+      enabled_events: ['payment_intent.succeeded', 'charge.refunded'],
+      description: 'service',
+    });
+    expect(created).toMatchObject({
+      object: 'webhook_endpoint',
+      url: receiver.url,
+      status: 'enabled',
+      enabled_events: ['payment_intent.succeeded', 'charge.refunded'],
+      description: 'service',
+    });
     expect(created.id).toMatch(/^we_/);
     expect(created.secret).toMatch(/^whsec_/);
 
@@ -45,7 +63,9 @@ describe('emulator: webhook endpoints API', () => {
   it('when an endpoint is created without url or with a bad one, then it is refused', async () => {
     const { stripe } = rig();
     expect((await rejectionOf(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] }))).param).toBe('url');
-    expect((await rejectionOf(stripe.webhookEndpoints.create({ url: 'https://m.example/h', enabled_events: ['nonsense'] as never }))).param).toBe('enabled_events[0]');
+    expect((await rejectionOf(stripe.webhookEndpoints.create({ url: 'https://m.example/h', enabled_events: ['nonsense'] as never }))).param).toBe(
+      'enabled_events[0]',
+    );
   });
 });
 
@@ -98,7 +118,16 @@ describe('emulator: signed webhook delivery', () => {
     emulator.addWebhookEndpoint(receiver.url, ['payment_intent.succeeded', 'payment_intent.payment_failed']);
     const customer = await createCustomer(stripe);
     await chargeVisa(stripe, customer.id);
-    await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_chargeDeclined', confirm: true, allowed_payment_method_types: ['card'] }));
+    await rejectionOf(
+      stripe.paymentIntents.create({
+        amount: 1000,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+        allowed_payment_method_types: ['card'],
+      }),
+    );
     await emulator.settleWebhooks();
     expect(receiver.received.map((r) => r.event.type)).toEqual(['payment_intent.succeeded', 'payment_intent.payment_failed']);
   });
@@ -226,7 +255,9 @@ describe('emulator: signed webhook delivery', () => {
     expect(receiver.received.map((r) => r.event.type)).toEqual(['customer.created', 'payment_intent.created', 'charge.succeeded']);
     const lost = (await stripe.events.list({ type: 'payment_intent.succeeded', limit: 1 })).data[0];
     expect((lost.data.object as Stripe.PaymentIntent).id).toBe(pi.id);
-    expect(emulator.deliveries().filter((d) => d.eventId === lost.id)).toEqual([expect.objectContaining({ attempt: 1, status: null, error: expect.stringMatching(/lost/) })]);
+    expect(emulator.deliveries().filter((d) => d.eventId === lost.id)).toEqual([
+      expect.objectContaining({ attempt: 1, status: null, error: expect.stringMatching(/lost/) }),
+    ]);
 
     // The loss was used up: the next payment's success arrives.
     await chargeVisa(stripe, customer.id);

@@ -88,10 +88,27 @@ describe('card setups finished at Stripe that nobody reported', () => {
     const [card] = await activeCards(setup.aid);
     expect(card).toMatchObject({ four_digits: '4242', handshake_tx_id: setup.txId });
     const charge = await ctx.db('charges').where({ reference }).first();
-    expect(charge).toMatchObject({ status: 'succeeded', card_id: card.id, payment_method_id: card.payment_method_id, payment_intent_id: res.body.details.transaction_id });
+    expect(charge).toMatchObject({
+      status: 'succeeded',
+      card_id: card.id,
+      payment_method_id: card.payment_method_id,
+      payment_intent_id: res.body.details.transaction_id,
+    });
     expect(stripeCalls()).toEqual([`GET /v1/checkout/sessions/${setup.sessionId}`, 'POST /v1/payment_intents']);
-    const customer = (await ctx.db('customers').where({ external_ref: String(setup.aid) }).first()).stripe_customer_id;
-    expect(ctx.emulator.requests()[1].params).toMatchObject({ amount: '1999', currency: 'usd', customer, payment_method: card.payment_method_id, off_session: 'true', confirm: 'true' });
+    const customer = (
+      await ctx
+        .db('customers')
+        .where({ external_ref: String(setup.aid) })
+        .first()
+    ).stripe_customer_id;
+    expect(ctx.emulator.requests()[1].params).toMatchObject({
+      amount: '1999',
+      currency: 'usd',
+      customer,
+      payment_method: card.payment_method_id,
+      off_session: 'true',
+      confirm: 'true',
+    });
 
     // The webhooks held back arrive late and change nothing: one card, one charge.
     ctx.emulator.releaseWebhooks();
@@ -127,7 +144,12 @@ describe('card setups finished at Stripe that nobody reported', () => {
     const res = await pay(ctx, { aid: first.aid, amount: '5.00' });
 
     expect(res.body.details.message).toBe('The account has no saved card');
-    expect(stripeCalls()).toEqual(sessions.slice(1).reverse().map((id) => `GET /v1/checkout/sessions/${id}`));
+    expect(stripeCalls()).toEqual(
+      sessions
+        .slice(1)
+        .reverse()
+        .map((id) => `GET /v1/checkout/sessions/${id}`),
+    );
     expect(sessionReads(other.sessionId)).toHaveLength(0);
   });
 

@@ -20,7 +20,13 @@ afterEach(async () => {
 });
 
 const HOUR = 3600;
-const customerOf = async (aid: number): Promise<string> => (await ctx.db('customers').where({ external_ref: String(aid) }).first()).stripe_customer_id;
+const customerOf = async (aid: number): Promise<string> =>
+  (
+    await ctx
+      .db('customers')
+      .where({ external_ref: String(aid) })
+      .first()
+  ).stripe_customer_id;
 
 describe('no second charge, no lost refund', () => {
   test('when the answer was lost and BillRun repeats the bill after 25 h (no reconciler ran), then the recorded PaymentIntent is found and nothing is charged again', async () => {
@@ -51,7 +57,12 @@ describe('no second charge, no lost refund', () => {
       amount: 50,
       currency: 'jpy',
       customer: await customerOf(other.aid),
-      payment_method: (await ctx.db('cards').where({ customer_ref: String(other.aid) }).first()).payment_method_id,
+      payment_method: (
+        await ctx
+          .db('cards')
+          .where({ customer_ref: String(other.aid) })
+          .first()
+      ).payment_method_id,
       off_session: true,
       confirm: true,
       allowed_payment_method_types: ['card'],
@@ -90,7 +101,12 @@ describe('no second charge, no lost refund', () => {
     ctx.emulator.clearRequests();
     const rest = await credit(ctx, { transaction_id: pi.id });
     expect(rest.body.details).toMatchObject({ status: 'Completed', amount: '14.00' });
-    expect(ctx.emulator.requests().filter((r) => r.path === '/v1/refunds').every((r) => r.status === 200)).toBe(true);
+    expect(
+      ctx.emulator
+        .requests()
+        .filter((r) => r.path === '/v1/refunds')
+        .every((r) => r.status === 200),
+    ).toBe(true);
   });
 
   test('when Stripe answers "same key, other parameters", then the outcome counts as unknown, not as a refusal', () => {
@@ -122,7 +138,18 @@ describe('webhook endpoint edge cases', () => {
     ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'GET', path: `/v1/payment_intents/${pi}` });
     ctx.emulator.settlePaymentIntent(pi, 'succeeded');
     await ctx.emulator.settleWebhooks();
-    const succeeded = ctx.emulator.deliveries().filter((d) => d.type === 'payment_intent.succeeded' && ctx.emulator.events().some((e) => (e as { id: string; data: { object: { id: string } } }).id === d.eventId && (e as { data: { object: { id: string } } }).data.object.id === pi));
+    const succeeded = ctx.emulator
+      .deliveries()
+      .filter(
+        (d) =>
+          d.type === 'payment_intent.succeeded' &&
+          ctx.emulator
+            .events()
+            .some(
+              (e) =>
+                (e as { id: string; data: { object: { id: string } } }).id === d.eventId && (e as { data: { object: { id: string } } }).data.object.id === pi,
+            ),
+      );
     expect(succeeded.map((d) => d.status)).toEqual([500, 200]);
     expect((await ctx.db('charges').where({ payment_intent_id: pi }).first()).status).toBe('succeeded');
   });

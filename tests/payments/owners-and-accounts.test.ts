@@ -37,7 +37,14 @@ beforeAll(async () => {
   const acctB = ctx.emulator.accountId(KEY_B);
   endpointB = ctx.emulator.addWebhookEndpoint(`${ctx.baseUrl}/webhooks/stripe/${acctB}`, ['*'], { apiKey: KEY_B });
   ctx.deps.stripeAccounts.add(
-    keyedAccount({ label: 'vendor B', secretKey: KEY_B, apiBase: ctx.config.stripe.apiBase as URL, timeoutMs: 10000, maxNetworkRetries: 0, webhookSecrets: [endpointB.secret] }),
+    keyedAccount({
+      label: 'vendor B',
+      secretKey: KEY_B,
+      apiBase: ctx.config.stripe.apiBase as URL,
+      timeoutMs: 10000,
+      maxNetworkRetries: 0,
+      webhookSecrets: [endpointB.secret],
+    }),
   );
   doorA = await ctx.deps.stripeAccounts.defaultAccount();
   doorB = (await ctx.deps.stripeAccounts.forStripeAccount(acctB)) as StripeDoor;
@@ -60,10 +67,28 @@ async function customerWithCard(ownerId: string, door: StripeDoor, stripe: Strip
   const key: CustomerKey = { ownerId, stripeAccount: door.accountId, customerRef: `cust-${randomInt(1e9)}` };
   const customer = await stripe.customers.create({ metadata: { customer_ref: key.customerRef } });
   await insertCustomerIfAbsent(ctx.db, { ...key, stripeCustomerId: customer.id, email: null });
-  const session = await stripe.checkout.sessions.create({ mode: 'setup', customer: customer.id, currency: 'usd', success_url: 'https://shop.example/ok', cancel_url: 'https://shop.example/no' });
+  const session = await stripe.checkout.sessions.create({
+    mode: 'setup',
+    customer: customer.id,
+    currency: 'usd',
+    success_url: 'https://shop.example/ok',
+    cancel_url: 'https://shop.example/no',
+  });
   const txId = newTxId();
   const now = ctx.clock.now();
-  await insertHandshake(ctx.db, { txId, ...key, instanceName: 'StripeCheckout', flow: 'iframe', requestT: '1', customerId: customer.id, okPage: null, failPage: null, returnUrl: 'https://shop.example', browserBinding: null, createdAt: now });
+  await insertHandshake(ctx.db, {
+    txId,
+    ...key,
+    instanceName: 'StripeCheckout',
+    flow: 'iframe',
+    requestT: '1',
+    customerId: customer.id,
+    okPage: null,
+    failPage: null,
+    returnUrl: 'https://shop.example',
+    browserBinding: null,
+    createdAt: now,
+  });
   await markHandshakeOpen(ctx.db, txId, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), now);
   ctx.emulator.completeCheckoutSession(session.id, '4242424242424242');
   const outcome = await syncHandshake(ctx.deps, (await findHandshake(ctx.db, txId))!);
@@ -87,18 +112,22 @@ describe('owners', () => {
     expect((await ctx.stripe.paymentIntents.retrieve(b.paymentIntentId as string)).amount).toBe(2000);
   });
 
-  test('when owner A names owner B\'s charge or customer by any id, then it is not found and nothing moves', async () => {
+  test("when owner A names owner B's charge or customer by any id, then it is not found and nothing moves", async () => {
     const alpha = await customerWithCard('mer_alpha', doorA, ctx.stripe);
     const beta = await customerWithCard('mer_beta', doorA, ctx.stripe);
     const reference = `order-${randomInt(1e9)}`;
     const bCharge = await chargeSavedCard(ctx.deps, { channel: 'hub', reference, customer: beta, amount: usd('30.00') });
     ctx.emulator.clearRequests();
 
-    await expect(refundCharge(ctx.deps, { ownerId: 'mer_alpha', channel: 'hub', reference: newReference(), paymentIntentId: bCharge.paymentIntentId as string })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(
+      refundCharge(ctx.deps, { ownerId: 'mer_alpha', channel: 'hub', reference: newReference(), paymentIntentId: bCharge.paymentIntentId as string }),
+    ).rejects.toMatchObject({ kind: 'not_found' });
     await expect(readCharge(ctx.deps, 'mer_alpha', { paymentIntentId: bCharge.paymentIntentId as string })).rejects.toMatchObject({ kind: 'not_found' });
     await expect(readCharge(ctx.deps, 'mer_alpha', { reference })).rejects.toMatchObject({ kind: 'not_found' });
     // B's customer reference under A's name is a customer A does not have: no card to charge.
-    await expect(chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: { ...beta, ownerId: 'mer_alpha' }, amount: usd('5.00') })).rejects.toMatchObject({ code: 'no_card' });
+    await expect(
+      chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: { ...beta, ownerId: 'mer_alpha' }, amount: usd('5.00') }),
+    ).rejects.toMatchObject({ code: 'no_card' });
     expect(ctx.emulator.requests().filter((r) => r.method === 'POST')).toEqual([]);
     expect(await ctx.db('refunds').where({ charge_id: bCharge.id })).toHaveLength(0);
     expect((await readCharge(ctx.deps, 'mer_beta', { reference })).id).toBe(bCharge.id);
@@ -130,7 +159,7 @@ describe('two Stripe accounts on one service', () => {
     expect(eventsB.some((e) => /^charge \d+: succeeded$/.test(e.outcome))).toBe(true);
   });
 
-  test('when both accounts\' answers and webhooks are lost, then the reconciler settles each with its own key', async () => {
+  test("when both accounts' answers and webhooks are lost, then the reconciler settles each with its own key", async () => {
     const { aid } = await accountWithCard(ctx);
     const vendor = await customerWithCard('mer_alpha', doorB, stripeB);
     ctx.emulator.setPaymentMode('processing');
@@ -152,7 +181,7 @@ describe('two Stripe accounts on one service', () => {
     expect((await ctx.db('charges').where({ payment_intent_id: paidA.body.details.transaction_id }).first()).status).toBe('succeeded');
   });
 
-  test('when an event about account B\'s PaymentIntent is signed with account A\'s secret, then no row of B changes', async () => {
+  test("when an event about account B's PaymentIntent is signed with account A's secret, then no row of B changes", async () => {
     const vendor = await customerWithCard('mer_alpha', doorB, stripeB);
     ctx.emulator.setPaymentMode('processing');
     const chargeB = await chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: vendor, amount: usd('27.00') });
@@ -168,12 +197,27 @@ describe('two Stripe accounts on one service', () => {
     const signedA = ctx.stripe.webhooks.generateTestHeaderString({ payload, secret: ctx.webhookSecret });
     const atDefault = await request(ctx.app).post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', signedA).send(payload);
     expect(atDefault.status).toBe(200);
-    const atB = await request(ctx.app).post(`/webhooks/stripe/${doorB.stripeAccountId}`).set('Content-Type', 'application/json').set('Stripe-Signature', signedA).send(payload);
+    const atB = await request(ctx.app)
+      .post(`/webhooks/stripe/${doorB.stripeAccountId}`)
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', signedA)
+      .send(payload);
     expect(atB.status).toBe(400);
-    const unknown = await request(ctx.app).post('/webhooks/stripe/acct_nobodyhere').set('Content-Type', 'application/json').set('Stripe-Signature', signedA).send(payload);
+    const unknown = await request(ctx.app)
+      .post('/webhooks/stripe/acct_nobodyhere')
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', signedA)
+      .send(payload);
     expect(unknown.status).toBe(404);
     expect((await ctx.db('charges').where({ id: chargeB.id }).first()).status).toBe('processing');
-    expect((await ctx.db('stripe_events').where({ id: JSON.parse(payload).id }).first()).outcome).toBe('ignored: no charge of ours');
+    expect(
+      (
+        await ctx
+          .db('stripe_events')
+          .where({ id: JSON.parse(payload).id })
+          .first()
+      ).outcome,
+    ).toBe('ignored: no charge of ours');
   });
 });
 
@@ -181,7 +225,10 @@ describe('the key now acts on another Stripe account', () => {
   // Last in the file: it resets the default account every test above used.
   test('when the emulator account is reset and getRequest comes for a known aid, then a new customer is made in the new account, the flow completes, and the old card stays as history', async () => {
     const { aid } = await accountWithCard(ctx);
-    const oldCustomer = await ctx.db('customers').where({ owner_id: 'billrun', external_ref: String(aid) }).first();
+    const oldCustomer = await ctx
+      .db('customers')
+      .where({ owner_id: 'billrun', external_ref: String(aid) })
+      .first();
     const { accountId: newAcct } = ctx.emulator.resetAccount(TEST_STRIPE_KEY);
 
     const setup = await startIframeSetup(ctx, { aid });
@@ -192,10 +239,16 @@ describe('the key now acts on another Stripe account', () => {
     const door = await ctx.deps.stripeAccounts.defaultAccount();
     expect(door.stripeAccountId).toBe(newAcct);
     expect(door.accountId).not.toBe(doorA.accountId);
-    const customers = await ctx.db('customers').where({ owner_id: 'billrun', external_ref: String(aid) }).orderBy('id');
+    const customers = await ctx
+      .db('customers')
+      .where({ owner_id: 'billrun', external_ref: String(aid) })
+      .orderBy('id');
     expect(customers.map((c) => Number(c.stripe_account))).toEqual([doorA.accountId, door.accountId]);
     expect(customers[1].stripe_customer_id).not.toBe(oldCustomer.stripe_customer_id);
-    const cards = await ctx.db('cards').where({ customer_ref: String(aid) }).orderBy('id');
+    const cards = await ctx
+      .db('cards')
+      .where({ customer_ref: String(aid) })
+      .orderBy('id');
     expect(cards.map((c) => [Number(c.stripe_account), c.four_digits, c.active])).toEqual([
       [doorA.accountId, '4242', true],
       [door.accountId, '4444', true],

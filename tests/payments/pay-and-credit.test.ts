@@ -59,7 +59,10 @@ describe('pay: charging the saved card', () => {
   test('when the card needs authentication off-session (3184), then Pending with a link to our 3-D Secure page', async () => {
     const { aid } = await accountWithCard(ctx, '4000002760003184');
     const res = await pay(ctx, { aid, amount: '25.00' });
-    expect(res.body.details).toMatchObject({ status: 'Pending', authentication_url: expect.stringMatching(/^http:\/\/gateway\.test\/pay\/authenticate\/[A-Za-z0-9_-]{32}$/) });
+    expect(res.body.details).toMatchObject({
+      status: 'Pending',
+      authentication_url: expect.stringMatching(/^http:\/\/gateway\.test\/pay\/authenticate\/[A-Za-z0-9_-]{32}$/),
+    });
     expect((await ctx.db('charges').where({ reference: res.body.details.reference }).first()).status).toBe('requires_action');
   });
 
@@ -103,7 +106,10 @@ describe('pay: charging the saved card', () => {
   });
 
   test('when the signature is wrong, then "Failed to authenticate"', async () => {
-    const res = await request(ctx.app).post('/paymentgateways/pay').type('form').send({ data: '{"aid":1,"amount":"10","currency":"USD","reference":"x","_t_":"1","_sig_":"00"}' });
+    const res = await request(ctx.app)
+      .post('/paymentgateways/pay')
+      .type('form')
+      .send({ data: '{"aid":1,"amount":"10","currency":"USD","reference":"x","_t_":"1","_sig_":"00"}' });
     expect(res.body.message).toBe('Failed to authenticate');
   });
 });
@@ -148,6 +154,9 @@ describe('credit: refunds', () => {
     expect((await credit(ctx, { transaction_id: 'pi_doesnotexist' })).body).toEqual({ status: 0, details: { message: 'Unknown transaction_id' } });
     const { aid } = await accountWithCard(ctx, '4000000000009995');
     const declined = await pay(ctx, { aid, amount: '10.00' });
-    expect((await credit(ctx, { transaction_id: declined.body.details.transaction_id })).body).toEqual({ status: 0, details: { message: 'Only a completed charge can be refunded' } });
+    expect((await credit(ctx, { transaction_id: declined.body.details.transaction_id })).body).toEqual({
+      status: 0,
+      details: { message: 'Only a completed charge can be refunded' },
+    });
   });
 });

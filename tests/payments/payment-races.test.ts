@@ -27,7 +27,12 @@ if (!onPostgres) {
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
     expect(answers[0].body.details).toMatchObject({ status: 'Completed', transaction_id: expect.stringMatching(/^pi_/) });
     expect(await ctx.db('charges').where({ reference })).toHaveLength(1);
-    const customer = (await ctx.db('customers').where({ external_ref: String(aid) }).first()).stripe_customer_id;
+    const customer = (
+      await ctx
+        .db('customers')
+        .where({ external_ref: String(aid) })
+        .first()
+    ).stripe_customer_id;
     const intents = await ctx.stripe.paymentIntents.list({ customer, limit: 100 });
     expect(intents.data).toHaveLength(1);
   });

@@ -21,7 +21,12 @@ const MIN = 60;
 describe('the reconciler', () => {
   test('when Stripe charged but every answer was lost (and its webhooks too), then the reconciler completes the charge without a second one', async () => {
     const { aid } = await accountWithCard(ctx);
-    const customer = (await ctx.db('customers').where({ external_ref: String(aid) }).first()).stripe_customer_id;
+    const customer = (
+      await ctx
+        .db('customers')
+        .where({ external_ref: String(aid) })
+        .first()
+    ).stripe_customer_id;
     ctx.emulator.loseWebhooks(20);
     // Stripe acts, then the connection drops; stripe-node's two retries (same key) are dropped too.
     ctx.emulator.injectFault({ type: 'drop_after_acting', count: 3, method: 'POST', path: '/v1/payment_intents' });
@@ -44,7 +49,12 @@ describe('the reconciler', () => {
 
   test('when the charge request never reached Stripe, then the reconciler sends it once with the same key', async () => {
     const { aid } = await accountWithCard(ctx);
-    const customer = (await ctx.db('customers').where({ external_ref: String(aid) }).first()).stripe_customer_id;
+    const customer = (
+      await ctx
+        .db('customers')
+        .where({ external_ref: String(aid) })
+        .first()
+    ).stripe_customer_id;
     ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/payment_intents' });
     const reference = newReference();
     expect((await pay(ctx, { aid, amount: '16.00', reference })).body.details.status).toBe('Pending');
@@ -65,7 +75,14 @@ describe('the reconciler', () => {
     ctx.clock.advance(16 * MIN);
     await reconcileOnce(ctx.deps);
     expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
-    expect((await ctx.db('cards').where({ customer_ref: String(setup.aid) }).first()).four_digits).toBe('4242');
+    expect(
+      (
+        await ctx
+          .db('cards')
+          .where({ customer_ref: String(setup.aid) })
+          .first()
+      ).four_digits,
+    ).toBe('4242');
     expect((await okPageJson(ctx, setup.txId)).body.details.credit_card).toBe('4242');
   });
 

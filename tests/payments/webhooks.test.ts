@@ -25,7 +25,11 @@ const eventRows = (objectId: string) => ctx.db('stripe_events').where({ object_i
 describe('Stripe webhooks in', () => {
   test('when the signature is wrong or missing, then 400 and nothing is recorded', async () => {
     const body = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_x' } } });
-    const bad = await request(ctx.app).post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`).send(body);
+    const bad = await request(ctx.app)
+      .post('/webhooks/stripe')
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`)
+      .send(body);
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: 'Invalid webhook signature' });
     const missing = await request(ctx.app).post('/api/v1/hook/stripe').set('Content-Type', 'application/json').send(body);
@@ -49,7 +53,11 @@ describe('Stripe webhooks in', () => {
     const app = createApp({ ...ctx.deps, stripeAccounts: rotating });
     const send = (secret: string, id: string) => {
       const payload = JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } });
-      return request(app.app).post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret })).send(payload);
+      return request(app.app)
+        .post('/webhooks/stripe')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret }))
+        .send(payload);
     };
     const old = await send('whsec_old_secret', 'evt_rotation_old');
     const stranger = await send('whsec_unknown', 'evt_rotation_stranger');
@@ -68,7 +76,10 @@ describe('Stripe webhooks in', () => {
     await credit(ctx, { transaction_id: pi, amount: '5.00' });
     await ctx.emulator.settleWebhooks();
 
-    const events = await ctx.db('stripe_events').whereIn('type', ['payment_intent.succeeded', 'charge.refunded', 'refund.created']).andWhere('object_id', 'like', '%');
+    const events = await ctx
+      .db('stripe_events')
+      .whereIn('type', ['payment_intent.succeeded', 'charge.refunded', 'refund.created'])
+      .andWhere('object_id', 'like', '%');
     const ours = events.filter((e) => e.outcome && !e.outcome.startsWith('ignored'));
     expect(ours.length).toBeGreaterThanOrEqual(3);
     expect(ours.every((e) => e.deliveries === 2 && e.processed_at !== null)).toBe(true);
@@ -84,7 +95,14 @@ describe('Stripe webhooks in', () => {
     ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
     await ctx.emulator.settleWebhooks();
     expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
-    expect((await ctx.db('cards').where({ customer_ref: String(setup.aid), active: true }).first()).four_digits).toBe('4242');
+    expect(
+      (
+        await ctx
+          .db('cards')
+          .where({ customer_ref: String(setup.aid), active: true })
+          .first()
+      ).four_digits,
+    ).toBe('4242');
     ctx.emulator.clearRequests();
     expect((await okPageJson(ctx, setup.txId)).body).toMatchObject({ status: 1, details: { credit_card: '4242' } });
     expect(ctx.emulator.requests()).toEqual([]);
@@ -208,7 +226,10 @@ describe('card setups confirmed late', () => {
     await okPageJson(ctx, newer.txId); // the newer one is confirmed first
     ctx.emulator.releaseWebhooks(); // the older one only through its (late) webhook
     await ctx.emulator.settleWebhooks();
-    const cards = await ctx.db('cards').where({ customer_ref: String(older.aid) }).orderBy('id');
+    const cards = await ctx
+      .db('cards')
+      .where({ customer_ref: String(older.aid) })
+      .orderBy('id');
     expect(cards.map((c) => [c.four_digits, c.active])).toEqual([
       ['0000', true],
       ['4242', false],

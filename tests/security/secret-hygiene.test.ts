@@ -299,7 +299,9 @@ describe('secrets stay out of the log and the database', () => {
 
   test('when the flows, signed webhooks typed constructor/__proto__/null and the fuzz have run, then no secret, key or token (nor a serialised object) is in any table', async () => {
     const { dump, rows } = await tableRows();
-    expect([...dump.keys()]).toEqual(expect.arrayContaining(['customers', 'cards', 'charges', 'handshakes', 'refunds', 'sessions', 'stripe_events', 'stripe_accounts', 'owners']));
+    expect([...dump.keys()]).toEqual(
+      expect.arrayContaining(['customers', 'cards', 'charges', 'handshakes', 'refunds', 'sessions', 'stripe_events', 'stripe_accounts', 'owners']),
+    );
     expect(dump.get('stripe_events')?.length).toBeGreaterThan(10);
     // PGlite writes an object bound to a text column as "[object Object]" where PostgreSQL writes
     // its JSON: either way an object (the dependencies, say) ended up where text belongs.

@@ -28,7 +28,13 @@ export const okPageJson = (ctx: TestContext, txId: string) =>
 /** An account with a saved card, through the real flow (getRequest, Checkout, OkPage). */
 export async function accountWithCard(ctx: TestContext, card = '4242424242424242'): Promise<{ aid: number; txId: string }> {
   const setup = await startIframeSetup(ctx);
-  ctx.emulator.completeCheckoutSession(setup.sessionId, card, card.endsWith('3155') || card.endsWith('3184') || card.endsWith('3220') || card.endsWith('1629') || card.endsWith('1091') ? { threeDSecure: 'pass' } : undefined);
+  ctx.emulator.completeCheckoutSession(
+    setup.sessionId,
+    card,
+    card.endsWith('3155') || card.endsWith('3184') || card.endsWith('3220') || card.endsWith('1629') || card.endsWith('1091')
+      ? { threeDSecure: 'pass' }
+      : undefined,
+  );
   const ok = await okPageJson(ctx, setup.txId);
   if (ok.body.status !== 1) throw new Error(`card not saved: ${JSON.stringify(ok.body)}`);
   return { aid: setup.aid, txId: setup.txId };

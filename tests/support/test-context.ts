@@ -76,7 +76,10 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
   const logger = createLogger(logLevelOf(options.env), { write: (line: string) => void logs.push(line) });
   const testDb = await createTestDb(logger);
   // The emulator writes into the same capture, as it does into the service log in sandbox mode.
-  const emulator = await startEmulator({ apiKey: [stripeKey, ...(options.otherStripeKeys ?? [])], log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })) });
+  const emulator = await startEmulator({
+    apiKey: [stripeKey, ...(options.otherStripeKeys ?? [])],
+    log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })),
+  });
   // Configured like a deployment pointed at a Stripe-compatible host (STRIPE_API_BASE).
   const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: stripeKey, STRIPE_API_BASE: emulator.url, ...options.env }));
   let offsetMs = 0;
