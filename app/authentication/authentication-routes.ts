@@ -51,14 +51,12 @@ export function createAuthenticationRouter(deps: Deps): Router {
         return void res.status(status).type('html').send(html);
       }
       const amount = `${formatMinor(charge.amount, charge.currency)} ${charge.currency}`;
-      res
-        .type('html')
-        .send(
-          page('Confirm your payment', `Your bank asks you to confirm a payment of ${amount}.`, {
-            label: 'Continue to your bank',
-            path: req.originalUrl.split('?')[0],
-          }),
-        );
+      res.type('html').send(
+        page('Confirm your payment', `Your bank asks you to confirm a payment of ${amount}.`, {
+          label: 'Continue to your bank',
+          path: req.originalUrl.split('?')[0],
+        }),
+      );
     } catch (err) {
       fail(req, res, err);
     }

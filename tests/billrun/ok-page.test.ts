@@ -246,13 +246,11 @@ describe('the redirect (non-iframe) flow in a browser', () => {
   test('when the same browser comes back from Checkout, then OkPage saves the card and sends it to the return URL; another browser is refused', async () => {
     const browser = request.agent(ctx.app);
     const aid = newAid();
-    const start = await browser
-      .get('/paymentgateways/getRequest')
-      .query({
-        data: signed(
-          getRequestFields({ aid, iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/done' }, ctx.clock.now()),
-        ),
-      });
+    const start = await browser.get('/paymentgateways/getRequest').query({
+      data: signed(
+        getRequestFields({ aid, iframe: false, ok_page: undefined, fail_page: undefined, return_url: 'https://portal.example/done' }, ctx.clock.now()),
+      ),
+    });
     expect(start.status).toBe(302);
     const sessionId = new URL(start.headers.location).pathname.split('/').pop() as string;
     const done = ctx.emulator.completeCheckoutSession(sessionId, VISA);

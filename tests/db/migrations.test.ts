@@ -70,19 +70,17 @@ describe('migrations', () => {
   test('when a txId is not 19 digits, then the database refuses the handshake', async () => {
     await testDb.db('customers').insert({ owner_id: 'billrun', stripe_account: 1, external_ref: '2', stripe_customer_id: 'cus_b' });
     await expect(
-      testDb
-        .db('handshakes')
-        .insert({
-          tx_id: '12345',
-          owner_id: 'billrun',
-          stripe_account: 1,
-          customer_ref: '2',
-          instance_name: 'StripeCheckout',
-          flow: 'iframe',
-          request_t: '1',
-          customer_id: 'cus_b',
-          return_url: 'https://x',
-        }),
+      testDb.db('handshakes').insert({
+        tx_id: '12345',
+        owner_id: 'billrun',
+        stripe_account: 1,
+        customer_ref: '2',
+        instance_name: 'StripeCheckout',
+        flow: 'iframe',
+        request_t: '1',
+        customer_id: 'cus_b',
+        return_url: 'https://x',
+      }),
     ).rejects.toThrow(/handshakes_tx_id_format/);
   });
 });
