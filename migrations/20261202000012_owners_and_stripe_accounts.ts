@@ -21,9 +21,11 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('stripe_accounts', (t) => {
     t.bigIncrements('id').primary();
-    // Null until the service learns it (GET /v1/account) for the legacy row.
-    t.string('stripe_account_id', 255).unique();
+    // Null until the service learns it (GET /v1/account) for the legacy row. One Stripe account has
+    // a test mode and a live mode with separate objects: each is its own row.
+    t.string('stripe_account_id', 255);
     t.boolean('livemode');
+    t.unique(['stripe_account_id', 'livemode']);
     t.string('label', 200).notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
@@ -64,6 +66,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE charges ADD CONSTRAINT charges_owner_reference_unique UNIQUE (owner_id, reference)');
   await knex.raw('ALTER TABLE charges DROP CONSTRAINT charges_payment_intent_id_unique');
   await knex.raw('ALTER TABLE charges ADD CONSTRAINT charges_account_payment_intent_unique UNIQUE (stripe_account, payment_intent_id)');
+  // An owner's refund names its charge by PaymentIntent id.
+  await knex.raw('CREATE INDEX charges_owner_payment_intent_index ON charges (owner_id, payment_intent_id)');
 
   await addOwnerAndAccount(knex, 'refunds');
   await knex.raw('ALTER TABLE refunds DROP CONSTRAINT refunds_channel_reference_unique');
@@ -89,11 +93,14 @@ async function addOwnerAndAccount(knex: Knex, table: string): Promise<void> {
   await knex.raw(`CREATE INDEX ${table}_owner_index ON ${table} (owner_id)`);
 }
 
-/** Back to one owner and one Stripe account: rows of other owners or accounts cannot be kept. */
+/**
+ * Back to one owner and one Stripe account. Refused while rows of other owners or accounts exist:
+ * going down must not delete money history.
+ */
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`DELETE FROM refunds WHERE owner_id <> 'billrun' OR stripe_account <> ${LEGACY_ACCOUNT}`);
-  for (const table of ['charges', 'cards', 'handshakes', 'customers']) {
-    await knex.raw(`DELETE FROM ${table} WHERE owner_id <> 'billrun' OR stripe_account <> ${LEGACY_ACCOUNT}`);
+  for (const table of ['refunds', 'charges', 'cards', 'handshakes', 'customers']) {
+    const other = await knex(table).whereNot({ owner_id: 'billrun' }).orWhereNot({ stripe_account: LEGACY_ACCOUNT }).first('owner_id');
+    if (other) throw new Error(`${table} holds rows of other owners or Stripe accounts: they would be lost going down; move or delete them first`);
   }
   await knex.raw(`DELETE FROM stripe_events WHERE stripe_account <> ${LEGACY_ACCOUNT}`);
 

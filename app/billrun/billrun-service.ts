@@ -202,6 +202,12 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
   }
 }
 
+/** A handshake of BillRun's: card setups of other owners (Payment Hub merchants) are unknown here. */
+async function findBillrunHandshake(deps: Deps, txId: string): Promise<Handshake | undefined> {
+  const handshake = await findHandshake(deps.db, txId);
+  return handshake?.ownerId === BILLRUN_OWNER ? handshake : undefined;
+}
+
 export interface HandshakeLookup {
   txId: string;
   /** The `name` the caller sent, when it sent one. */
@@ -212,7 +218,7 @@ export interface HandshakeLookup {
 
 /** Finds the handshake and checks the caller may act on it. */
 async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await findHandshake(deps.db, lookup.txId);
+  const handshake = await findBillrunHandshake(deps, lookup.txId);
   if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
   if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
   // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
@@ -289,6 +295,6 @@ export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Prom
 
 /** Where a redirect-mode answer sends the customer for this txId, when it is known. */
 export async function returnUrlFor(deps: Deps, txId: string): Promise<string> {
-  const handshake = await findHandshake(deps.db, txId);
+  const handshake = await findBillrunHandshake(deps, txId);
   return handshake?.returnUrl ?? deps.config.billrun.defaultReturnUrl;
 }

@@ -58,7 +58,14 @@ export function createHealthRouter(deps: Deps, lifecycle: Lifecycle): Router {
   const checkStripe = (): Promise<CheckResult> => {
     const now = Date.now();
     if (!stripeCheck || now - stripeCheck.at > STRIPE_CHECK_CACHE_MS)
-      stripeCheck = { at: now, result: timed(() => deps.stripeAccounts.defaultGateway().ping()) };
+      stripeCheck = {
+        at: now,
+        result: timed(async () => {
+          // Which account the key acts on must be known (cached once it is), and the key must read.
+          await deps.stripeAccounts.defaultAccount();
+          await deps.stripeAccounts.defaultGateway().ping();
+        }),
+      };
     return stripeCheck.result;
   };
 

@@ -43,6 +43,8 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
   if (existing) return replay(deps, existing, charge, print);
   if (charge.status !== 'succeeded') throw new AppError('invalid_input', 'Only a completed charge can be refunded', { code: 'charge_not_completed' });
 
+  // A charge whose Stripe account has no key here cannot be refunded: say so before reserving.
+  await deps.stripeAccounts.forAccount(charge.stripeAccount);
   const now = deps.clock.now();
   let refund: Refund;
   try {

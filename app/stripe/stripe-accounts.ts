@@ -13,6 +13,8 @@ import { createStripeClient, createStripeGateway, type StripeClientOptions, type
 export interface StripeDoor {
   accountId: number;
   stripeAccountId: string;
+  /** Test and live mode of one account are apart: their objects and events never mix. */
+  livemode: boolean;
   gateway: StripeGateway;
   /** Every secret that may sign this account's webhooks. */
   webhookSecrets: readonly string[];
@@ -22,15 +24,10 @@ export interface StripeDoor {
 export interface StripeAccountStore {
   /**
    * The row for a Stripe account, made on first sight. `claimLegacy` is asked when the account is
-   * new and a row from before accounts were recorded waits for its acct_ id; it answers whether
-   * that row's objects live in this account, in which case the row becomes this account's.
+   * new and a row from before accounts were recorded waits for its acct_ id, with a few of that
+   * row's customers; it answers whether they live in this account (then the row becomes its).
    */
-  recordAccount(
-    stripeAccountId: string,
-    livemode: boolean,
-    label: string,
-    claimLegacy: (sampleCustomerId: string | undefined) => Promise<boolean>,
-  ): Promise<number>;
+  recordAccount(stripeAccountId: string, livemode: boolean, label: string, claimLegacy: (sampleCustomerIds: string[]) => Promise<boolean>): Promise<number>;
 }
 
 export interface KeyedAccount {
@@ -70,10 +67,12 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
     if (known) return known;
     const attempt = (async () => {
       const { id: stripeAccountId } = await account.gateway.retrieveAccount();
-      const accountId = await options.store.recordAccount(stripeAccountId, account.livemode, account.label, async (sample) =>
-        sample === undefined ? true : account.gateway.customerExists(sample),
-      );
-      const door: StripeDoor = { accountId, stripeAccountId, gateway: account.gateway, webhookSecrets: account.webhookSecrets };
+      const accountId = await options.store.recordAccount(stripeAccountId, account.livemode, account.label, async (samples) => {
+        if (samples.length === 0) return true;
+        for (const sample of samples) if (await account.gateway.customerExists(sample)) return true;
+        return false;
+      });
+      const door: StripeDoor = { accountId, stripeAccountId, livemode: account.livemode, gateway: account.gateway, webhookSecrets: account.webhookSecrets };
       byId.set(accountId, door);
       options.logger.info({ label: account.label, stripeAccountId, accountId }, 'Stripe account resolved');
       return door;
@@ -118,7 +117,7 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
 }
 
 /** A keyed account: its stripe-node client (one per key, kept by the registry) and its door. */
-export function keyedAccount(options: StripeClientOptions & { label: string; webhookSecrets: readonly string[]; idempotencyPrefix?: string }): KeyedAccount {
+export function keyedAccount(options: StripeClientOptions & { label: string; webhookSecrets: readonly string[]; idempotencyPrefix: string }): KeyedAccount {
   const gateway = createStripeGateway(createStripeClient(options), { webhookSecrets: options.webhookSecrets, idempotencyPrefix: options.idempotencyPrefix });
   return { label: options.label, gateway, livemode: options.secretKey.includes('_live_'), webhookSecrets: options.webhookSecrets };
 }

@@ -93,7 +93,7 @@ export interface StripeGateway {
   ping(): Promise<void>;
   /** The Stripe account this key acts on (`GET /v1/account`). */
   retrieveAccount(): Promise<StripeAccountIdentity>;
-  /** Whether this key's account holds the customer (false for resource_missing or deleted). */
+  /** Whether this key's account holds (or held: deleted ones count) the customer; false for resource_missing. */
   customerExists(customerId: string): Promise<boolean>;
 }
 
@@ -275,8 +275,9 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
 
     customerExists: async (customerId) => {
       try {
-        const customer = await stripe.customers.retrieve(customerId);
-        return !('deleted' in customer && customer.deleted === true);
+        // A deleted customer still proves the account held it.
+        await stripe.customers.retrieve(customerId);
+        return true;
       } catch (err) {
         const mapped = toAppError(err, 'customer retrieval');
         if (mapped.kind === 'not_found') return false;

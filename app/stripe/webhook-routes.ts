@@ -72,7 +72,11 @@ export function createStripeWebhookRouter(
       res.status(isAppError(err) && err.kind === 'forbidden' ? 503 : 400).json({ error: message });
       return;
     }
-    const problem = eventShapeProblem(event, body);
+    const problem =
+      eventShapeProblem(event, body) ??
+      (typeof event.livemode === 'boolean' && event.livemode !== door.livemode
+        ? `A ${event.livemode ? 'live' : 'test'}-mode event for a ${door.livemode ? 'live' : 'test'}-mode account`
+        : undefined);
     if (problem) {
       req.log.warn({ reason: problem }, 'webhook refused');
       res.status(400).json({ error: problem });

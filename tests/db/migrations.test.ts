@@ -83,4 +83,11 @@ describe('migrations', () => {
       }),
     ).rejects.toThrow(/handshakes_tx_id_format/);
   });
+
+  test('when rows of another owner exist, then going down below owners is refused rather than deleting them', async () => {
+    await testDb.db('owners').insert({ id: 'mer_keep', kind: 'merchant', name: 'keep' });
+    await testDb.db('customers').insert({ owner_id: 'mer_keep', stripe_account: 1, external_ref: 'c1', stripe_customer_id: 'cus_keep' });
+    await expect(migrateRollbackAll(testDb.db)).rejects.toThrow(/customers holds rows of other owners/);
+    expect(await testDb.db('customers').where({ owner_id: 'mer_keep' })).toHaveLength(1);
+  });
 });

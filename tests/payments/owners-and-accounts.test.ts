@@ -15,6 +15,7 @@ import {
   toMinorUnits,
   type CustomerKey,
 } from '../../app/payments';
+import { installationId } from '../../app/db';
 import { createStripeClient, keyedAccount, type StripeDoor } from '../../app/stripe';
 import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
 import { newReference, pay } from '../support/payment-requests';
@@ -44,6 +45,7 @@ beforeAll(async () => {
       timeoutMs: 10000,
       maxNetworkRetries: 0,
       webhookSecrets: [endpointB.secret],
+      idempotencyPrefix: await installationId(ctx.db),
     }),
   );
   doorA = await ctx.deps.stripeAccounts.defaultAccount();
@@ -131,6 +133,10 @@ describe('owners', () => {
     expect(ctx.emulator.requests().filter((r) => r.method === 'POST')).toEqual([]);
     expect(await ctx.db('refunds').where({ charge_id: bCharge.id })).toHaveLength(0);
     expect((await readCharge(ctx.deps, 'mer_beta', { reference })).id).toBe(bCharge.id);
+    // BillRun's OkPage knows BillRun's card setups only, whatever txId it is handed.
+    const merchantSetup = await ctx.db('handshakes').where({ owner_id: 'mer_beta' }).first();
+    const okPage = await okPageJson(ctx, merchantSetup.tx_id);
+    expect(okPage.body).toEqual({ status: 0, details: { message: 'Unknown transaction' } });
     // A has a card of its own all along: owning one does not open B's.
     expect(await findActiveCard(ctx.db, alpha)).toMatchObject({ ownerId: 'mer_alpha', fourDigits: '4242' });
   });
@@ -209,6 +215,15 @@ describe('two Stripe accounts on one service', () => {
       .set('Stripe-Signature', signedA)
       .send(payload);
     expect(unknown.status).toBe(404);
+    // A live-mode event for a test-mode account (same acct_ id, other objects) is refused too.
+    const live = JSON.stringify({ ...JSON.parse(payload), id: `evt_live_${randomInt(1e9)}`, livemode: true });
+    const liveAtB = await request(ctx.app)
+      .post(`/webhooks/stripe/${doorB.stripeAccountId}`)
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload: live, secret: endpointB.secret }))
+      .send(live);
+    expect(liveAtB.status).toBe(400);
+    expect(liveAtB.body.error).toMatch(/live-mode event for a test-mode account/);
     expect((await ctx.db('charges').where({ id: chargeB.id }).first()).status).toBe('processing');
     expect(
       (

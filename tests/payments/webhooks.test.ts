@@ -46,6 +46,7 @@ describe('Stripe webhooks in', () => {
         timeoutMs: 5000,
         maxNetworkRetries: 0,
         webhookSecrets: ['whsec_new_secret', 'whsec_old_secret'],
+        idempotencyPrefix: 'rotation-test',
       }),
       store: stripeAccountStore(ctx.db),
       logger: ctx.deps.logger,
