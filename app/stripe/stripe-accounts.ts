@@ -56,6 +56,8 @@ export interface StripeAccounts {
   defaultGateway(): StripeGateway;
 }
 
+const FAILED_LOOKUP_HOLD_MS = 5000;
+
 export function createStripeAccounts(options: { defaultAccount: KeyedAccount; store: StripeAccountStore; logger: Logger }): StripeAccounts {
   const keyed: KeyedAccount[] = [options.defaultAccount];
   /** What each keyed account resolved to; a failed resolution is forgotten so the next call retries. */
@@ -78,7 +80,8 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       return door;
     })();
     resolving.set(account, attempt);
-    attempt.catch(() => resolving.delete(account));
+    // A failure is kept a few seconds: during an outage every request must not ask Stripe again.
+    attempt.catch(() => setTimeout(() => resolving.get(account) === attempt && resolving.delete(account), FAILED_LOOKUP_HOLD_MS).unref());
     return attempt;
   };
 
