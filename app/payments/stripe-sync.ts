@@ -38,7 +38,15 @@ const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccoun
 const CREATING_GIVE_UP_MS = 10 * 60_000;
 
 export async function syncHandshake(deps: Deps, handshake: Handshake): Promise<SetupOutcome | undefined> {
-  const observed = await observeHandshake(deps, handshake);
+  let observed;
+  try {
+    observed = await observeHandshake(deps, handshake);
+  } catch (err) {
+    // An account without a key here can never be read again: its setups end at their expiry.
+    const pastExpiry = handshake.expiresAt !== null && deps.clock.now() >= handshake.expiresAt;
+    if (isAppError(err) && err.code === 'stripe_account_unknown' && pastExpiry) return applyCardSetupState(deps, handshake.txId, { status: 'expired' });
+    throw err;
+  }
   if (!observed) {
     // getRequest died before Stripe answered: the customer never got a URL, so it never opens.
     if (handshake.state === 'creating' && deps.clock.now().getTime() - handshake.createdAt.getTime() > CREATING_GIVE_UP_MS) {

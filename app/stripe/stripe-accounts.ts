@@ -92,7 +92,13 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
     async forAccount(accountId) {
       if (!byId.has(accountId)) await resolveAll();
       const door = byId.get(accountId);
-      if (!door) throw new AppError('upstream_failed', `No key is configured for Stripe account ${accountId}`, { code: 'stripe_account_unknown' });
+      if (!door) {
+        // The message reaches clients: it names no internal id (the log has it through details).
+        throw new AppError('upstream_failed', 'This was made in a Stripe account the service no longer has a key for', {
+          code: 'stripe_account_unknown',
+          details: { accountId },
+        });
+      }
       return door;
     },
     async forStripeAccount(stripeAccountId) {

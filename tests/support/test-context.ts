@@ -57,10 +57,6 @@ export const testEnv = (overrides: Record<string, string> = {}): Record<string, 
   ...overrides,
 });
 
-/**
- * The whole service for one test file: its own database, the emulator over real HTTP driven by
- * the real stripe client, and the app ready for supertest.
- */
 export interface TestContextOptions {
   env?: Record<string, string>;
   stripeTimeoutMs?: number;
@@ -70,6 +66,10 @@ export interface TestContextOptions {
   otherStripeKeys?: string[];
 }
 
+/**
+ * The whole service for one test file: its own database, the emulator over real HTTP driven by
+ * the real stripe client, and the app ready for supertest.
+ */
 export async function startTestContext(options: TestContextOptions = {}): Promise<TestContext> {
   const stripeKey = options.stripeKey ?? TEST_STRIPE_KEY;
   const logs: string[] = [];
@@ -80,6 +80,46 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
     apiKey: [stripeKey, ...(options.otherStripeKeys ?? [])],
     log: (msg, fields) => void logs.push(JSON.stringify({ component: 'emulator', msg, ...fields })),
   });
+  const ctx = await startServiceOn({
+    db: testDb.db,
+    dbKind: testDb.kind,
+    emulator,
+    stripeKey,
+    env: options.env,
+    stripeTimeoutMs: options.stripeTimeoutMs,
+    logs,
+  });
+  emulator.clearRequests();
+  return {
+    ...ctx,
+    close: async () => {
+      await ctx.close();
+      await emulator.close();
+      await testDb.close();
+    },
+  };
+}
+
+export interface ServiceOnOptions {
+  db: Db;
+  dbKind: TestDb['kind'];
+  emulator: Emulator;
+  /** The key the service uses, one the emulator accepts. */
+  stripeKey: string;
+  env?: Record<string, string>;
+  stripeTimeoutMs?: number;
+  /** Where log lines go (shared with the emulator's, when the caller captures those too). */
+  logs?: string[];
+}
+
+/**
+ * The service wired as main.ts wires it, on a given database and emulator. Its `close` ends only
+ * what it started (the server, the session store): the database and the emulator stay the caller's.
+ */
+export async function startServiceOn(options: ServiceOnOptions): Promise<TestContext> {
+  const { db, emulator, stripeKey } = options;
+  const logs = options.logs ?? [];
+  const logger = createLogger(logLevelOf(options.env), { write: (line: string) => void logs.push(line) });
   // Configured like a deployment pointed at a Stripe-compatible host (STRIPE_API_BASE).
   const config = parseConfig(testEnv({ STRIPE_SECRET_KEY: stripeKey, STRIPE_API_BASE: emulator.url, ...options.env }));
   let offsetMs = 0;
@@ -99,7 +139,7 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`);
+  const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`, undefined, { apiKey: stripeKey });
   const stripeAccounts = createStripeAccounts({
     defaultAccount: keyedAccount({
       label: 'test default',
@@ -109,23 +149,22 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
       maxNetworkRetries: config.stripe.maxNetworkRetries,
       // STRIPE_WEBHOOK_SECRET (when a test sets one) is accepted next to the emulator's endpoint secret.
       webhookSecrets: [...config.stripe.webhookSecrets, endpoint.secret],
-      idempotencyPrefix: await installationId(testDb.db),
+      idempotencyPrefix: await installationId(db),
     }),
-    store: stripeAccountStore(testDb.db),
+    store: stripeAccountStore(db),
     logger,
   });
   // As main.ts does at start: which account the key acts on is known before the first request.
   await stripeAccounts.defaultAccount();
-  emulator.clearRequests();
-  const deps: Deps = { db: testDb.db, stripeAccounts, clock, logger, config };
+  const deps: Deps = { db, stripeAccounts, clock, logger, config };
   const handle = createApp(deps);
   server.on('request', handle.app);
   const stripe = createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
   return {
     app: handle.app,
     handle,
-    db: testDb.db,
-    dbKind: testDb.kind,
+    db,
+    dbKind: options.dbKind,
     emulator,
     stripe,
     config,
@@ -138,10 +177,8 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
       // Let webhook deliveries in flight finish their work before the parts they use go away.
       await emulator.settleWebhooks();
       handle.session.close();
-      await emulator.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await testDb.close();
     },
   };
 }
