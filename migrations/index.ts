@@ -36,13 +36,20 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261202000012_owners_and_stripe_accounts', ownersAndStripeAccounts],
 ];
 
-/** A knex MigrationSource over the list above. */
-export const migrationSource: Knex.MigrationSource<string> = {
-  getMigrations: async () => migrations.map(([name]) => name),
-  getMigrationName: (name) => name,
-  getMigration: async (name) => {
-    const found = migrations.find(([n]) => n === name);
-    if (!found) throw new Error(`Unknown migration ${name}`);
-    return found[1];
-  },
-};
+/**
+ * A knex MigrationSource over a list of migrations (the list above, or the start of it for a
+ * database as an older release left it). Names are those knex records in knex_migrations.
+ */
+export function migrationSourceOf(list: typeof migrations): Knex.MigrationSource<string> {
+  return {
+    getMigrations: async () => list.map(([name]) => name),
+    getMigrationName: (name) => name,
+    getMigration: async (name) => {
+      const found = list.find(([n]) => n === name);
+      if (!found) throw new Error(`Unknown migration ${name}`);
+      return found[1];
+    },
+  };
+}
+
+export const migrationSource: Knex.MigrationSource<string> = migrationSourceOf(migrations);

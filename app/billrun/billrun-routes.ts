@@ -223,11 +223,11 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     const address = `address:${req.ip ?? 'unknown'}`;
     const client = clientId ? `client:${clientId.slice(0, 200)}` : undefined;
     // Checked before the secret, so a locked-out guesser learns nothing, even from a right guess.
-    const limited = [address, client].map((key) => (key ? oauthFailures.check(key, now) : { allowed: true as const })).find((c) => !c.allowed);
-    if (limited && !limited.allowed) {
-      req.log.warn({ retryAfterS: limited.retryAfterS }, 'OAuth client authentication refused: too many failed attempts');
-      res.setHeader('Retry-After', String(limited.retryAfterS));
-      return void res.status(429).json({ error: 'too_many_attempts', error_description: `Too many failed attempts; retry in ${limited.retryAfterS} s` });
+    const retryAfterS = oauthFailures.retryAfter(client ? [address, client] : [address], now);
+    if (retryAfterS !== undefined) {
+      req.log.warn({ retryAfterS }, 'OAuth client authentication refused: too many failed attempts');
+      res.setHeader('Retry-After', String(retryAfterS));
+      return void res.status(429).json({ error: 'too_many_attempts', error_description: `Too many failed attempts; retry in ${retryAfterS} s` });
     }
     if (!clientId || !clientSecret || !checkClientCredentials(config, clientId, clientSecret)) {
       req.log.info('OAuth client authentication failed');

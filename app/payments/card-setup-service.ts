@@ -3,11 +3,10 @@ import type { Knex } from 'knex';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { inTransaction } from '../db';
+import { customerKey } from './customer-key';
 import { findCustomer } from './customer-repository';
 import { findCardByPaymentMethod, hasActiveCardFromLaterSetup, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
 import { completeHandshake, findHandshake, finishHandshake, type Handshake } from './handshake-repository';
-
-const customerKeyFields = (h: Handshake) => ({ ownerId: h.ownerId, stripeAccount: h.stripeAccount, customerRef: h.customerRef });
 
 export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
 
@@ -113,7 +112,7 @@ export async function applyCardSetupState(deps: Pick<Deps, 'db' | 'clock' | 'log
           : await insertActiveCard(
               trx,
               {
-                ...customerKeyFields(handshake),
+                ...customerKey(handshake),
                 gatewayName: STRIPE_GATEWAY_NAME,
                 instanceName: handshake.instanceName,
                 customerId: handshake.customerId,

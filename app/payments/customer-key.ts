@@ -11,6 +11,9 @@ export interface CustomerKey {
   customerRef: string;
 }
 
+/** Just the key of a row that carries one (a handshake, a card). */
+export const customerKey = (k: CustomerKey): CustomerKey => ({ ownerId: k.ownerId, stripeAccount: k.stripeAccount, customerRef: k.customerRef });
+
 /** The key as the columns of the cards, handshakes and charges tables. */
 export const customerColumns = (key: CustomerKey) => ({ owner_id: key.ownerId, stripe_account: key.stripeAccount, customer_ref: key.customerRef });
 

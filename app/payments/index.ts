@@ -15,7 +15,7 @@ export { toMinorUnits, formatMinor } from './money';
 export type { Money, Currency } from './money';
 export * from './customer-repository';
 export type { CustomerKey } from './customer-key';
-export { recordStripeAccount, stripeAccountStore } from './stripe-account-repository';
+export { stripeAccountStore } from './stripe-account-repository';
 export * from './card-repository';
 export * from './charge-repository';
 export * from './refund-repository';

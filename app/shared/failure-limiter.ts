@@ -15,6 +15,8 @@ export interface FailureLimiterOptions {
 export interface FailureLimiter {
   /** Whether `key` may try now; when not, how many seconds until it may. */
   check(key: string, now: Date): { allowed: true } | { allowed: false; retryAfterS: number };
+  /** The first of `keys` that may not try now, as seconds to wait; undefined when all may. */
+  retryAfter(keys: readonly string[], now: Date): number | undefined;
   recordFailure(key: string, now: Date): void;
   /** A success forgets the key's failures. */
   reset(key: string): void;
@@ -38,6 +40,13 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
       if (times.length < options.maxFailures) return { allowed: true };
       const freeAt = times[times.length - options.maxFailures] + options.windowMs;
       return { allowed: false, retryAfterS: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)) };
+    },
+    retryAfter(keys, now) {
+      for (const key of keys) {
+        const verdict = this.check(key, now);
+        if (!verdict.allowed) return verdict.retryAfterS;
+      }
+      return undefined;
     },
     recordFailure(key, now) {
       const times = recent(key, now.getTime());

@@ -16,35 +16,15 @@ const tables = async (): Promise<string[]> => {
   return res.rows.map((r: { table_name: string }) => r.table_name);
 };
 
+const ALL_TABLES = ['cards', 'charges', 'customers', 'handshakes', 'installation', 'owners', 'refunds', 'sessions', 'stripe_accounts', 'stripe_events'];
+
 describe('migrations', () => {
   test('when rolled all the way down and up again, then the schema comes back whole', async () => {
-    expect(await tables()).toEqual([
-      'cards',
-      'charges',
-      'customers',
-      'handshakes',
-      'installation',
-      'owners',
-      'refunds',
-      'sessions',
-      'stripe_accounts',
-      'stripe_events',
-    ]);
+    expect(await tables()).toEqual(ALL_TABLES);
     await migrateRollbackAll(testDb.db);
     expect(await tables()).toEqual([]);
     await migrateLatest(testDb.db);
-    expect(await tables()).toEqual([
-      'cards',
-      'charges',
-      'customers',
-      'handshakes',
-      'installation',
-      'owners',
-      'refunds',
-      'sessions',
-      'stripe_accounts',
-      'stripe_events',
-    ]);
+    expect(await tables()).toEqual(ALL_TABLES);
   });
 
   test('when a second active card is inserted for an account, then the database refuses it', async () => {

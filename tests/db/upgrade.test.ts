@@ -6,10 +6,10 @@ import { installationId, migrateLatest, type Db } from '../../app/db';
 import { createStripeClient } from '../../app/stripe';
 import { newAid } from '../support/billrun-requests';
 import { okPageJson, startIframeSetup } from '../support/card-setup';
-import { createUnmigratedTestDb, migrationsUpTo } from '../support/existing-db';
 import { credit, newReference, pay } from '../support/payment-requests';
 import { startServiceOn, type TestContext } from '../support/test-context';
-import type { TestDb } from '../support/test-db';
+import { createTestDb, type TestDb } from '../support/test-db';
+import { migrations, migrationSourceOf } from '../../migrations';
 
 /**
  * A database of the single-owner, single-Stripe-account release (migrations 1-11), full of rows
@@ -17,6 +17,8 @@ import type { TestDb } from '../support/test-db';
  */
 
 const LAST_SINGLE_ACCOUNT_MIGRATION = '20261121000011_add_check_failures';
+/** The migrations a database had before owners and Stripe accounts: as the previous release left it. */
+const SINGLE_ACCOUNT_SCHEMA = migrationSourceOf(migrations.slice(0, migrations.findIndex(([name]) => name === LAST_SINGLE_ACCOUNT_MIGRATION) + 1));
 const OWNERS_MIGRATION = '20261202000012_owners_and_stripe_accounts';
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';
@@ -249,9 +251,9 @@ afterEach(async () => {
 
 /** A database at migration 11 holding `fillSingleAccountRows`, then upgraded: the applied migrations are returned. */
 async function upgradedDatabase(stripeKeys: string[]): Promise<{ db: Db; legacy: LegacyRows; applied: string[] }> {
-  testDb = await createUnmigratedTestDb();
+  testDb = await createTestDb(undefined, { migrated: false });
   const db = testDb.db;
-  await db.migrate.latest({ migrationSource: migrationsUpTo(LAST_SINGLE_ACCOUNT_MIGRATION) });
+  await db.migrate.latest({ migrationSource: SINGLE_ACCOUNT_SCHEMA });
   emulator = await startEmulator({ apiKey: stripeKeys });
   const stripeBefore = createStripeClient({ secretKey: stripeKeys[0], apiBase: new URL(emulator.url), timeoutMs: 10000, maxNetworkRetries: 0 });
   const legacy = await fillSingleAccountRows(db, stripeBefore, emulator, stripeKeys[0]);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { reconcileOnce } from '../../app/payments';
 import { getRequestFields, signed } from '../support/billrun-requests';
-import { okPageJson, startIframeSetup } from '../support/card-setup';
+import { okPageJson, startIframeSetup, stripeCustomerOf } from '../support/card-setup';
 import { newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
 
@@ -95,12 +95,7 @@ describe('card setups finished at Stripe that nobody reported', () => {
       payment_intent_id: res.body.details.transaction_id,
     });
     expect(stripeCalls()).toEqual([`GET /v1/checkout/sessions/${setup.sessionId}`, 'POST /v1/payment_intents']);
-    const customer = (
-      await ctx
-        .db('customers')
-        .where({ external_ref: String(setup.aid) })
-        .first()
-    ).stripe_customer_id;
+    const customer = await stripeCustomerOf(ctx, setup.aid);
     expect(ctx.emulator.requests()[1].params).toMatchObject({
       amount: '1999',
       currency: 'usd',

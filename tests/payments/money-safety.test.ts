@@ -2,7 +2,7 @@ import request from 'supertest';
 import { reconcileOnce } from '../../app/payments';
 import { isDefiniteRefusal } from '../../app/payments/stripe-failure';
 import { AppError } from '../../app/shared/app-error';
-import { accountWithCard } from '../support/card-setup';
+import { accountWithCard, stripeCustomerOf } from '../support/card-setup';
 import { signed } from '../support/billrun-requests';
 import { credit, newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
@@ -20,13 +20,7 @@ afterEach(async () => {
 });
 
 const HOUR = 3600;
-const customerOf = async (aid: number): Promise<string> =>
-  (
-    await ctx
-      .db('customers')
-      .where({ external_ref: String(aid) })
-      .first()
-  ).stripe_customer_id;
+const customerOf = (aid: number): Promise<string> => stripeCustomerOf(ctx, aid);
 
 describe('no second charge, no lost refund', () => {
   test('when the answer was lost and BillRun repeats the bill after 25 h (no reconciler ran), then the recorded PaymentIntent is found and nothing is charged again', async () => {

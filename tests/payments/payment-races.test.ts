@@ -1,4 +1,4 @@
-import { accountWithCard } from '../support/card-setup';
+import { accountWithCard, stripeCustomerOf } from '../support/card-setup';
 import { credit, newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
 
@@ -27,12 +27,7 @@ if (!onPostgres) {
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
     expect(answers[0].body.details).toMatchObject({ status: 'Completed', transaction_id: expect.stringMatching(/^pi_/) });
     expect(await ctx.db('charges').where({ reference })).toHaveLength(1);
-    const customer = (
-      await ctx
-        .db('customers')
-        .where({ external_ref: String(aid) })
-        .first()
-    ).stripe_customer_id;
+    const customer = await stripeCustomerOf(ctx, aid);
     const intents = await ctx.stripe.paymentIntents.list({ customer, limit: 100 });
     expect(intents.data).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { reconcileOnce } from '../../app/payments';
-import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
+import { accountWithCard, okPageJson, startIframeSetup, stripeCustomerOf } from '../support/card-setup';
 import { credit, newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
 
@@ -21,12 +21,7 @@ const MIN = 60;
 describe('the reconciler', () => {
   test('when Stripe charged but every answer was lost (and its webhooks too), then the reconciler completes the charge without a second one', async () => {
     const { aid } = await accountWithCard(ctx);
-    const customer = (
-      await ctx
-        .db('customers')
-        .where({ external_ref: String(aid) })
-        .first()
-    ).stripe_customer_id;
+    const customer = await stripeCustomerOf(ctx, aid);
     ctx.emulator.loseWebhooks(20);
     // Stripe acts, then the connection drops; stripe-node's two retries (same key) are dropped too.
     ctx.emulator.injectFault({ type: 'drop_after_acting', count: 3, method: 'POST', path: '/v1/payment_intents' });
@@ -49,12 +44,7 @@ describe('the reconciler', () => {
 
   test('when the charge request never reached Stripe, then the reconciler sends it once with the same key', async () => {
     const { aid } = await accountWithCard(ctx);
-    const customer = (
-      await ctx
-        .db('customers')
-        .where({ external_ref: String(aid) })
-        .first()
-    ).stripe_customer_id;
+    const customer = await stripeCustomerOf(ctx, aid);
     ctx.emulator.injectFault({ type: 'error_500', count: 3, method: 'POST', path: '/v1/payment_intents' });
     const reference = newReference();
     expect((await pay(ctx, { aid, amount: '16.00', reference })).body.details.status).toBe('Pending');

@@ -39,3 +39,13 @@ export async function accountWithCard(ctx: TestContext, card = '4242424242424242
   if (ok.body.status !== 1) throw new Error(`card not saved: ${JSON.stringify(ok.body)}`);
   return { aid: setup.aid, txId: setup.txId };
 }
+
+/** The Stripe customer id a BillRun account is mapped to (in the default Stripe account). */
+export async function stripeCustomerOf(ctx: TestContext, aid: number): Promise<string> {
+  const door = await ctx.deps.stripeAccounts.defaultAccount();
+  const row = await ctx
+    .db('customers')
+    .where({ owner_id: 'billrun', stripe_account: door.accountId, external_ref: String(aid) })
+    .first();
+  return row.stripe_customer_id;
+}

@@ -10,13 +10,15 @@ export interface TestDb {
 
 /**
  * A database of the test file's own: a copy of the migrated template on PostgreSQL, or a fresh
- * in-memory PGlite (about 3 s to initialise, so one per file, not per test).
+ * in-memory PGlite (about 3 s to initialise, so one per file, not per test). `migrated: false`
+ * gives an empty one (no migration applied), for tests of what an upgrade does to older rows.
  */
-export async function createTestDb(logger?: DbOptions['logger']): Promise<TestDb> {
+export async function createTestDb(logger?: DbOptions['logger'], options: { migrated?: boolean } = {}): Promise<TestDb> {
+  const migrated = options.migrated ?? true;
   const url = serverUrl();
   if (!url) {
     const db = createDb({ pgliteDataDir: 'memory://', logger });
-    await migrateLatest(db);
+    if (migrated) await migrateLatest(db);
     return { db, kind: 'pglite', close: () => db.destroy() };
   }
   const template = process.env[TEMPLATE_ENV];
@@ -26,7 +28,7 @@ export async function createTestDb(logger?: DbOptions['logger']): Promise<TestDb
   const admin = adminConnection(url);
   for (let attempt = 0; ; attempt++) {
     try {
-      await admin.raw(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
+      await admin.raw(`CREATE DATABASE ${quoteIdent(name)}${migrated ? ` TEMPLATE ${quoteIdent(template)}` : ''}`);
       break;
     } catch (err) {
       // Two files copying the template at the same moment: PostgreSQL lets one through at a time.
