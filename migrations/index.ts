@@ -11,6 +11,7 @@ import * as createInstallation from './20261121000009_create_installation';
 import * as addChargeAuthAttempts from './20261121000010_add_charge_auth_attempts';
 import * as addCheckFailures from './20261121000011_add_check_failures';
 import * as ownersAndStripeAccounts from './20261202000012_owners_and_stripe_accounts';
+import * as cardSetups from './20261203000013_card_setups';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261121000010_add_charge_auth_attempts', addChargeAuthAttempts],
   ['20261121000011_add_check_failures', addCheckFailures],
   ['20261202000012_owners_and_stripe_accounts', ownersAndStripeAccounts],
+  ['20261203000013_card_setups', cardSetups],
 ];
 
 /**

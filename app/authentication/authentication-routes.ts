@@ -1,8 +1,7 @@
 import { Router, type Request, type Response } from 'express';
-import { formatMinor, type Charge } from '../payments';
+import { describeAuthentication, finishAuthentication, formatMinor, startAuthentication, type Charge } from '../payments';
 import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { describeAuthentication, finishAuthentication, startAuthentication } from './authentication-service';
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -3,7 +3,6 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { AppError } from '../shared/app-error';
 import { createFailureLimiter } from '../shared/failure-limiter';
 import type { Deps } from '../shared/deps';
-import { STRIPE_GATEWAY_NAME } from '../payments';
 import { formBody, jsonBody } from '../http/body-parsers';
 import { clientMessage, hasNoTimestamp, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
 import { createPaymentActions } from './billrun-payments';
@@ -11,7 +10,17 @@ import { checkClientCredentials, issueToken } from './billrun-oauth';
 import { param, stringParam } from './billrun-request';
 import { cancelCardSetup, confirmCardSetup, returnUrlFor, startCardSetup, type CardSetupRequest, type HandshakeLookup } from './billrun-service';
 import { isTxId } from './billrun-txid';
-import { checkClientUrl, failure, Messages, phpTruthy, success, thrownError, withDangerMessage } from './billrun-wire';
+import {
+  billrunCardExpiration,
+  checkClientUrl,
+  failure,
+  Messages,
+  phpTruthy,
+  STRIPE_GATEWAY_NAME,
+  success,
+  thrownError,
+  withDangerMessage,
+} from './billrun-wire';
 
 const MONEY_ACTIONS = new Set(['pay', 'credit']);
 
@@ -141,7 +150,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     const { card, handshake } = await confirmCardSetup(deps, lookup);
     const custom = handshake.flow === 'custom';
     return {
-      json: success({ credit_card: custom ? null : card.fourDigits, expiration_date: custom ? null : card.cardExpiration, params: [] }),
+      json: success({ credit_card: custom ? null : card.fourDigits, expiration_date: custom ? null : billrunCardExpiration(card), params: [] }),
       redirectTo: handshake.returnUrl,
     };
   });

@@ -1,25 +1,21 @@
-import { createHash } from 'node:crypto';
-import type { CheckoutSession, ObservedSetup, StripeDoor } from '../stripe';
+import type { CheckoutSession, StripeDoor } from '../stripe';
 import { isUniqueViolation } from '../db';
 import { AppError, isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
-  applyCardSetupState,
-  findCustomer,
-  findHandshake,
-  finishHandshake,
-  insertCustomerIfAbsent,
-  insertHandshake,
-  markHandshakeOpen,
-  observeHandshake,
-  settledOutcome,
+  beginCardSetup,
+  cancelCardSetup as cancelCoreCardSetup,
+  confirmCardSetup as confirmCoreCardSetup,
+  ensureCustomer,
+  openCheckoutSetup,
+  openSetupIntentSetup,
+  type CardSetup,
   type Customer,
   type CustomerKey,
-  type Handshake,
-  type HandshakeFlow,
   type SavedCard,
   type SetupOutcome,
 } from '../payments';
+import { findHandshake, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
 import { newTxId } from './billrun-txid';
 import { withQueryParam } from './billrun-wire';
 
@@ -43,10 +39,7 @@ export type CardSetupStart =
   | { kind: 'checkout'; txId: string; url: string; session: CheckoutSession }
   | { kind: 'custom'; txId: string; setupIntentClientSecret: string; ephemeralKey: string; customerId: string; okPage: string };
 
-/** How long a custom-flow (SetupIntent) card setup stays open: as long as a Checkout session's default. */
-const CUSTOM_FLOW_LIFETIME_MS = 24 * 60 * 60_000;
-
-/** On the session and its SetupIntent, so a setup_intent.succeeded event alone leads back to the handshake. */
+/** BillRun's names on the session and its SetupIntent (the core adds its card setup id). */
 const setupMetadata = (txId: string, aid: number): Record<string, string> => ({ txId, billrun_aid: String(aid) });
 
 const MESSAGES = {
@@ -70,51 +63,31 @@ export const billrunCustomer = (aid: number, door: Pick<StripeDoor, 'accountId'>
 });
 
 /** The Stripe customer for a BillRun account in this Stripe account: ours if we have it, else created once. */
-async function ensureCustomer(deps: Deps, door: StripeDoor, aid: number, customer: CardSetupRequest['customer']): Promise<Customer> {
-  const key = billrunCustomer(aid, door);
-  const known = await findCustomer(deps.db, key);
-  if (known) return known;
+async function billrunStripeCustomer(deps: Deps, door: StripeDoor, aid: number, customer: CardSetupRequest['customer']): Promise<Customer> {
   const name = [customer.firstName, customer.lastName].filter((p) => p && p.trim()).join(' ') || undefined;
-  // Same aid and details -> same key: parallel first requests and our own retries get one customer.
-  // (Stripe keeps idempotency keys per account, so a new account makes its own customer.)
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([customer.email ?? '', name ?? '']))
-    .digest('hex')
-    .slice(0, 16);
-  const created = await door.gateway.createCustomer(
-    { metadata: { billrun_aid: String(aid) }, email: customer.email, name },
-    `billrun-customer-${aid}-${fingerprint}`,
-  );
-  const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: customer.email ?? null });
-  if (stored.stripeCustomerId !== created.id) {
-    deps.logger.warn(
-      { aid, kept: stored.stripeCustomerId, orphan: created.id },
-      'a parallel request mapped the account first; extra Stripe customer left unused',
-    );
-  }
-  return stored;
+  return ensureCustomer(deps, door, billrunCustomer(aid, door), { email: customer.email, name, metadata: { billrun_aid: String(aid) } });
 }
 
-async function insertNewHandshake(deps: Deps, request: CardSetupRequest, account: Customer, returnUrl: string): Promise<string> {
+/** The core's card setup and BillRun's handshake naming it, recorded together. */
+async function beginHandshake(deps: Deps, request: CardSetupRequest, customer: Customer, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
   for (let attempt = 0; ; attempt++) {
     const txId = newTxId();
     try {
-      await insertHandshake(deps.db, {
-        txId,
-        ownerId: account.ownerId,
-        stripeAccount: account.stripeAccount,
-        customerRef: account.customerRef,
-        instanceName: request.instanceName,
-        flow: request.flow,
-        requestT: request.requestT,
-        customerId: account.stripeCustomerId,
-        okPage: request.okPage ?? null,
-        failPage: request.failPage ?? null,
-        returnUrl,
-        browserBinding: request.browserBinding ?? null,
-        createdAt: deps.clock.now(),
-      });
-      return txId;
+      const setup = await beginCardSetup(deps, customer, (trx, setup) =>
+        insertHandshake(trx, {
+          txId,
+          cardSetupId: setup.id,
+          instanceName: request.instanceName,
+          flow: request.flow,
+          requestT: request.requestT,
+          okPage: request.okPage ?? null,
+          failPage: request.failPage ?? null,
+          returnUrl,
+          browserBinding: request.browserBinding ?? null,
+          createdAt: setup.createdAt,
+        }),
+      );
+      return { txId, setup };
     } catch (err) {
       // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
       if (attempt >= 2 || !isUniqueViolation(err)) throw err;
@@ -146,66 +119,33 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 }
 
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
-  const account = await ensureCustomer(deps, door, request.aid, request.customer);
+  const customer = await billrunStripeCustomer(deps, door, request.aid, request.customer);
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
-  const txId = await insertNewHandshake(deps, request, account, returnUrl);
-  const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow });
+  const { txId, setup } = await beginHandshake(deps, request, customer, returnUrl);
+  const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id });
+  const metadata = setupMetadata(txId, request.aid);
 
-  try {
-    if (request.flow === 'custom') {
-      const okPage = withQueryParam(request.okPage as string, 'txId', txId);
-      const si = await door.gateway.createSetupIntent(
-        { customerId: account.stripeCustomerId, metadata: setupMetadata(txId, request.aid) },
-        `billrun-setupintent-${txId}`,
-      );
-      const key = await door.gateway.createEphemeralKey(account.stripeCustomerId, `billrun-ephemeralkey-${txId}`);
-      // A SetupIntent never expires at Stripe: the handshake gets a Checkout session's lifetime so an
-      // abandoned one is closed (and no longer read) instead of waiting forever; a late success still
-      // arrives by webhook and overrules the local expiry.
-      const now = deps.clock.now();
-      await markHandshakeOpen(deps.db, txId, { setupIntentId: si.id }, new Date(now.getTime() + CUSTOM_FLOW_LIFETIME_MS), now);
-      log.info({ setupIntentId: si.id }, 'card setup started (custom flow)');
-      return {
-        kind: 'custom',
-        txId,
-        setupIntentClientSecret: si.client_secret as string,
-        ephemeralKey: key.secret,
-        customerId: account.stripeCustomerId,
-        okPage,
-      };
-    }
-
-    const base = deps.config.publicBaseUrl;
-    const name = encodeURIComponent(request.instanceName);
-    const successUrl =
-      request.flow === 'iframe' ? withQueryParam(request.okPage as string, 'txId', txId) : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
-    const cancelUrl =
-      request.flow === 'iframe' ? withQueryParam(request.failPage as string, 'txId', txId) : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
-    const session = await door.gateway.createSetupCheckoutSession(
-      {
-        customerId: account.stripeCustomerId,
-        successUrl,
-        cancelUrl,
-        clientReferenceId: txId,
-        metadata: setupMetadata(txId, request.aid),
-        expandSetupIntent: request.requestParameters,
-      },
-      `billrun-checkout-${txId}`,
-    );
-    if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');
-    await markHandshakeOpen(deps.db, txId, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), deps.clock.now());
-    log.info({ checkoutSessionId: session.id }, 'card setup started');
-    return { kind: 'checkout', txId, url: session.url, session };
-  } catch (err) {
-    await finishHandshake(deps.db, txId, 'failed', deps.clock.now(), err instanceof Error ? err.message : 'failed');
-    throw err;
+  if (request.flow === 'custom') {
+    const opened = await openSetupIntentSetup(deps, setup, { metadata });
+    log.info('handshake started');
+    return { kind: 'custom', txId, ...opened, customerId: customer.stripeCustomerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
   }
-}
 
-/** A handshake of BillRun's: card setups of other owners (Payment Hub merchants) are unknown here. */
-async function findBillrunHandshake(deps: Deps, txId: string): Promise<Handshake | undefined> {
-  const handshake = await findHandshake(deps.db, txId);
-  return handshake?.ownerId === BILLRUN_OWNER ? handshake : undefined;
+  const base = deps.config.publicBaseUrl;
+  const name = encodeURIComponent(request.instanceName);
+  const successUrl =
+    request.flow === 'iframe' ? withQueryParam(request.okPage as string, 'txId', txId) : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
+  const cancelUrl =
+    request.flow === 'iframe' ? withQueryParam(request.failPage as string, 'txId', txId) : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
+  const session = await openCheckoutSetup(deps, setup, {
+    successUrl,
+    cancelUrl,
+    clientReferenceId: txId,
+    metadata,
+    expandSetupIntent: request.requestParameters,
+  });
+  log.info('handshake started');
+  return { kind: 'checkout', txId, url: session.url as string, session };
 }
 
 export interface HandshakeLookup {
@@ -216,9 +156,9 @@ export interface HandshakeLookup {
   browserBinding?: string;
 }
 
-/** Finds the handshake and checks the caller may act on it. */
+/** Finds the handshake and its card setup, and checks the caller may act on it. */
 async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await findBillrunHandshake(deps, lookup.txId);
+  const handshake = await findHandshake(deps.db, lookup.txId);
   if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
   if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
   // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
@@ -228,8 +168,14 @@ async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Hands
   return handshake;
 }
 
-async function observe(deps: Deps, handshake: Handshake): Promise<ObservedSetup> {
-  return (await observeHandshake(deps, handshake)) ?? { status: 'open' };
+/** A core answer about the card setup; one that is not BillRun's (it cannot be) is an unknown transaction. */
+async function ofBillrun<T>(act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (err) {
+    if (isAppError(err) && err.kind === 'not_found') throw new AppError('not_found', MESSAGES.unknownTx);
+    throw err;
+  }
 }
 
 export interface ConfirmedCard {
@@ -238,10 +184,10 @@ export interface ConfirmedCard {
 }
 
 /** Raises the error a client sees for every outcome but a saved card. */
-function requireCompleted(outcome: SetupOutcome): ConfirmedCard {
+function requireCompleted(outcome: SetupOutcome): SavedCard {
   switch (outcome.kind) {
     case 'completed':
-      return { card: outcome.card, handshake: outcome.handshake };
+      return outcome.card;
     case 'pending':
       throw new AppError('conflict', MESSAGES.notFinished);
     case 'cancelled':
@@ -255,46 +201,25 @@ function requireCompleted(outcome: SetupOutcome): ConfirmedCard {
 
 /**
  * OkPage, the three-sided handshake: one Stripe call (the session with SetupIntent and
- * PaymentMethod expanded) proves the card was saved for this customer, then the shared apply path
+ * PaymentMethod expanded) proves the card was saved for this customer, then the core's apply path
  * records it once. A repeated OkPage answers from our rows without calling Stripe.
  */
 export async function confirmCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<ConfirmedCard> {
   const handshake = await loadHandshake(deps, lookup);
-  const settled = await settledOutcome(deps, handshake);
-  if (settled) return requireCompleted(settled);
-  if (handshake.state === 'creating') throw new AppError('conflict', MESSAGES.notFinished);
-
-  return requireCompleted(await applyCardSetupState(deps, handshake.txId, await observe(deps, handshake)));
+  const outcome = await ofBillrun(() => confirmCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId));
+  return { card: requireCompleted(outcome), handshake };
 }
 
-/** failPage: the customer left Checkout. Expire the session so it cannot complete later. */
+/** failPage: the customer left Checkout. The session is expired so it cannot complete later. */
 export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
   const handshake = await loadHandshake(deps, lookup);
-  const settled = await settledOutcome(deps, handshake);
-  if (settled?.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
-  if (settled) return handshake;
-
-  if (handshake.checkoutSessionId || handshake.setupIntentId) {
-    try {
-      // Close the Stripe side first so the card cannot be saved after we call it cancelled.
-      const { gateway } = await deps.stripeAccounts.forAccount(handshake.stripeAccount);
-      if (handshake.checkoutSessionId) await gateway.expireCheckoutSession(handshake.checkoutSessionId, `billrun-expire-${handshake.txId}`);
-      else await gateway.cancelSetupIntent(handshake.setupIntentId as string, `billrun-cancel-${handshake.txId}`);
-    } catch (err) {
-      // Stripe refuses to close what is no longer open: it completed or expired meanwhile.
-      if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
-      const outcome = await applyCardSetupState(deps, handshake.txId, await observe(deps, handshake));
-      if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
-      return outcome.handshake;
-    }
-  }
-  await finishHandshake(deps.db, handshake.txId, 'cancelled', deps.clock.now(), 'cancelled by the customer');
-  deps.logger.info({ txId: handshake.txId, aid: handshake.customerRef }, 'card setup cancelled');
-  return { ...handshake, state: 'cancelled' };
+  const outcome = await ofBillrun(() => cancelCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, 'cancelled by the customer'));
+  if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
+  return handshake;
 }
 
 /** Where a redirect-mode answer sends the customer for this txId, when it is known. */
 export async function returnUrlFor(deps: Deps, txId: string): Promise<string> {
-  const handshake = await findBillrunHandshake(deps, txId);
+  const handshake = await findHandshake(deps.db, txId);
   return handshake?.returnUrl ?? deps.config.billrun.defaultReturnUrl;
 }

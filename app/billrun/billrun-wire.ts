@@ -25,6 +25,12 @@ export interface SuccessBody<T> {
 
 export const BILLRUN_ERROR_CODE = 17577;
 
+/** The payment gateway BillRun knows this service as (its `name`, before any `#instance`). */
+export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
+
+/** A card's expiry as BillRun writes it: exp_month then exp_year, no zero padding (April 2030 -> "42030"). */
+export const billrunCardExpiration = (card: { expMonth: number; expYear: number }): string => `${card.expMonth}${card.expYear}`;
+
 export const thrownError = (message: string): ThrownErrorBody => ({
   status: 0,
   code: BILLRUN_ERROR_CODE,

@@ -5,17 +5,14 @@ import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key
 /** A saved card (the active one per customer, plus history). */
 export interface SavedCard extends CustomerKey {
   id: number;
-  gatewayName: string;
-  instanceName: string;
   customerId: string;
   paymentMethodId: string;
-  handshakeTxId: string | null;
+  /** The card setup that saved it. */
+  cardSetupId: number | null;
   brand: string | null;
   fourDigits: string;
   expMonth: number;
   expYear: number;
-  /** exp_month then exp_year without zero padding (April 2030 -> "42030"), as BillRun writes it. */
-  cardExpiration: string;
   active: boolean;
   generateTokenTime: Date;
 }
@@ -25,16 +22,13 @@ interface CardRow {
   owner_id: string;
   stripe_account: unknown;
   customer_ref: string;
-  gateway_name: string;
-  instance_name: string;
   customer_id: string;
   payment_method_id: string;
-  handshake_tx_id: string | null;
+  card_setup_id: unknown;
   brand: string | null;
   four_digits: string;
   exp_month: number;
   exp_year: number;
-  card_expiration: string;
   active: boolean;
   generate_token_time: Date | string;
 }
@@ -42,23 +36,18 @@ interface CardRow {
 const toCard = (row: CardRow): SavedCard => ({
   id: toSafeInt(row.id),
   ...customerKeyOf(row),
-  gatewayName: row.gateway_name,
-  instanceName: row.instance_name,
   customerId: row.customer_id,
   paymentMethodId: row.payment_method_id,
-  handshakeTxId: row.handshake_tx_id,
+  cardSetupId: row.card_setup_id === null ? null : toSafeInt(row.card_setup_id),
   brand: row.brand,
   fourDigits: row.four_digits,
   expMonth: Number(row.exp_month),
   expYear: Number(row.exp_year),
-  cardExpiration: row.card_expiration,
   active: row.active,
   generateTokenTime: toDate(row.generate_token_time),
 });
 
-export const cardExpiration = (expMonth: number, expYear: number): string => `${expMonth}${expYear}`;
-
-export type NewCard = Omit<SavedCard, 'id' | 'active' | 'cardExpiration'>;
+export type NewCard = Omit<SavedCard, 'id' | 'active'>;
 
 export async function findCardByPaymentMethod(db: Knex | Knex.Transaction, stripeAccount: number, paymentMethodId: string): Promise<SavedCard | undefined> {
   const row = await db<CardRow>('cards').where({ stripe_account: stripeAccount, payment_method_id: paymentMethodId }).first();
@@ -75,12 +64,12 @@ export async function findActiveCard(db: Knex | Knex.Transaction, key: CustomerK
 /** Whether the customer's active card came from a card setup started after `startedAt`. */
 export async function hasActiveCardFromLaterSetup(trx: Knex.Transaction, key: CustomerKey, startedAt: Date): Promise<boolean> {
   const row = await trx('cards')
-    .join('handshakes', function () {
-      this.on('handshakes.payment_method_id', 'cards.payment_method_id').andOn('handshakes.stripe_account', 'cards.stripe_account');
+    .join('card_setups', function () {
+      this.on('card_setups.payment_method_id', 'cards.payment_method_id').andOn('card_setups.stripe_account', 'cards.stripe_account');
     })
     .where({ 'cards.owner_id': key.ownerId, 'cards.stripe_account': key.stripeAccount, 'cards.customer_ref': key.customerRef })
     .andWhere('cards.active', true)
-    .andWhere('handshakes.created_at', '>', startedAt)
+    .andWhere('card_setups.created_at', '>', startedAt)
     .first('cards.id');
   return row !== undefined;
 }
@@ -111,16 +100,13 @@ export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, opt
   const [row] = await trx('cards')
     .insert({
       ...customerColumns(card),
-      gateway_name: card.gatewayName,
-      instance_name: card.instanceName,
       customer_id: card.customerId,
       payment_method_id: card.paymentMethodId,
-      handshake_tx_id: card.handshakeTxId,
+      card_setup_id: card.cardSetupId,
       brand: card.brand,
       four_digits: card.fourDigits,
       exp_month: card.expMonth,
       exp_year: card.expYear,
-      card_expiration: cardExpiration(card.expMonth, card.expYear),
       active,
       deactivated_at: active ? null : card.generateTokenTime,
       generate_token_time: card.generateTokenTime,

@@ -1,135 +1,166 @@
-import type { ObservedSetup } from '../stripe';
 import type { Knex } from 'knex';
+import type { CheckoutSession } from '../stripe';
+import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { inTransaction } from '../db';
-import { customerKey } from './customer-key';
-import { findCustomer } from './customer-repository';
-import { findCardByPaymentMethod, hasActiveCardFromLaterSetup, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
-import { completeHandshake, findHandshake, finishHandshake, type Handshake } from './handshake-repository';
+import { findOwnedCardSetup, finishCardSetup, insertCardSetup, markCardSetupOpen, type CardSetup } from './card-setup-repository';
+import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
+import type { Customer } from './customer-repository';
+import { observeCardSetup } from './stripe-sync';
 
-export const STRIPE_GATEWAY_NAME = 'StripeCheckout';
+/**
+ * Saving a card at Stripe, for any owner: a card setup is recorded first, then its Stripe side
+ * (a setup-mode Checkout session, or a SetupIntent the owner's app confirms) is opened, and the
+ * outcome is read back from Stripe by confirm, webhooks or the reconciler, all through the one
+ * apply path (card-setup-state).
+ */
 
-export type SetupOutcome =
-  | { kind: 'completed'; card: SavedCard; handshake: Handshake }
-  | { kind: 'pending'; handshake: Handshake }
-  | { kind: 'expired'; handshake: Handshake }
-  | { kind: 'cancelled'; handshake: Handshake }
-  | { kind: 'failed'; reason: string; handshake: Handshake };
+/** How long a card setup without a Checkout session (a bare SetupIntent) stays open: a session's default. */
+const SETUP_INTENT_LIFETIME_MS = 24 * 60 * 60_000;
 
-async function savedCardOf(db: Pick<Deps, 'db'>['db'] | Knex.Transaction, handshake: Handshake): Promise<SavedCard> {
-  const card = handshake.paymentMethodId ? await findCardByPaymentMethod(db, handshake.stripeAccount, handshake.paymentMethodId) : undefined;
-  if (!card) throw new AppError('conflict', 'The saved card of this transaction is no longer on record');
-  return card;
+/**
+ * Records a new card setup for the customer. `attach` lets the owner record its own row for it
+ * (in the same transaction, so neither exists without the other); if it throws, nothing is kept.
+ */
+export async function beginCardSetup(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  customer: Customer,
+  attach: (trx: Knex.Transaction, setup: CardSetup) => Promise<void> = async () => {},
+): Promise<CardSetup> {
+  return inTransaction(deps.db, async (trx) => {
+    const setup = await insertCardSetup(trx, {
+      ownerId: customer.ownerId,
+      stripeAccount: customer.stripeAccount,
+      customerRef: customer.customerRef,
+      customerId: customer.stripeCustomerId,
+      createdAt: deps.clock.now(),
+    });
+    await attach(trx, setup);
+    return setup;
+  });
 }
 
-/** The outcome a handshake already in a final state stands for, without asking Stripe. */
-export async function settledOutcome(deps: Pick<Deps, 'db'>, handshake: Handshake): Promise<SetupOutcome | undefined> {
-  if (handshake.state === 'completed') return { kind: 'completed', card: await savedCardOf(deps.db, handshake), handshake };
-  return closedOutcome(handshake);
-}
+/** Set on the Stripe objects so an event about them alone leads back to the card setup. */
+const setupMetadata = (setup: CardSetup, owner: Record<string, string>): Record<string, string> => ({ ...owner, card_setup_id: String(setup.id) });
 
-/** The outcome of a handshake closed without a card, or undefined while it is still open. */
-function closedOutcome(handshake: Handshake): SetupOutcome | undefined {
-  switch (handshake.state) {
-    case 'cancelled':
-      return { kind: 'cancelled', handshake };
-    case 'expired':
-      return { kind: 'expired', handshake };
-    case 'failed':
-      return { kind: 'failed', reason: handshake.failureReason ?? 'The card setup failed', handshake };
-    case 'creating':
-    case 'open':
-    case 'completed':
-      return undefined;
+/** A Stripe failure while opening leaves the setup failed (never open without its Stripe side). */
+async function failOnError<T>(deps: Pick<Deps, 'db' | 'clock'>, setup: CardSetup, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    await finishCardSetup(deps.db, setup.id, 'failed', deps.clock.now(), err instanceof Error ? err.message : 'failed');
+    throw err;
   }
 }
 
-/**
- * The one idempotent way Stripe's view of a card setup becomes our rows. OkPage, webhooks and the
- * reconciler all call this; the handshake row lock and the unique payment_method_id make any
- * order or number of calls end in one card and one final state.
- */
-export async function applyCardSetupState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, txId: string, observed: ObservedSetup): Promise<SetupOutcome> {
-  const now = deps.clock.now();
-  return inTransaction(deps.db, async (trx) => {
-    const handshake = await findHandshake(trx, txId, { forUpdate: true });
-    if (!handshake) throw new AppError('not_found', 'Unknown transaction');
-    if (handshake.state === 'completed') return { kind: 'completed', card: await savedCardOf(trx, handshake), handshake };
+export interface CheckoutSetup {
+  successUrl: string;
+  cancelUrl: string;
+  /** Stripe's `client_reference_id`; the card setup id unless the owner names its own. */
+  clientReferenceId?: string;
+  /** The owner's metadata for the session and its SetupIntent; `card_setup_id` is added. */
+  metadata: Record<string, string>;
+  /** Answer with the session's SetupIntent expanded. */
+  expandSetupIntent: boolean;
+}
 
-    const closed = closedOutcome(handshake);
-    // Stripe expires sessions itself; if its clock lags ours, our expiry still stands.
-    const pastExpiry = handshake.expiresAt !== null && now >= handshake.expiresAt;
-    const effective: ObservedSetup = observed.status === 'open' && pastExpiry ? { status: 'expired' } : observed;
-
-    switch (effective.status) {
-      case 'open':
-        return closed ?? { kind: 'pending', handshake };
-
-      case 'expired':
-        if (closed) return closed;
-        await finishHandshake(trx, txId, 'expired', now);
-        return { kind: 'expired', handshake: { ...handshake, state: 'expired' } };
-
-      case 'failed':
-        if (closed) return closed;
-        await finishHandshake(trx, txId, 'failed', now, effective.reason);
-        return { kind: 'failed', reason: effective.reason, handshake };
-
-      case 'complete': {
-        // A locally presumed `expired` is overruled by Stripe: the card was saved in time.
-        if (closed && handshake.state !== 'expired') {
-          // Stripe expired the session when it was cancelled, so it cannot complete afterwards;
-          // if it ever does, an operator must look rather than the service guessing.
-          deps.logger.error({ txId, state: handshake.state }, 'Stripe reports a completed card setup for a closed handshake');
-          return closed;
-        }
-        if (effective.customerId !== handshake.customerId) {
-          const reason = 'The card was saved for another customer';
-          deps.logger.warn({ txId, expected: handshake.customerId, got: effective.customerId }, 'card setup customer mismatch');
-          await finishHandshake(trx, txId, 'failed', now, reason);
-          return { kind: 'failed', reason, handshake };
-        }
-        // Serialises card changes per customer so exactly one card ends up active.
-        await findCustomer(trx, handshake, { forUpdate: true });
-        const existing = await findCardByPaymentMethod(trx, handshake.stripeAccount, effective.card.paymentMethodId);
-        if (existing && (existing.ownerId !== handshake.ownerId || existing.customerRef !== handshake.customerRef)) {
-          const reason = 'The card is saved for another account';
-          deps.logger.error(
-            { txId, customerRef: handshake.customerRef, otherCustomerRef: existing.customerRef },
-            'payment method already belongs to another customer',
-          );
-          await finishHandshake(trx, txId, 'failed', now, reason);
-          return { kind: 'failed', reason, handshake };
-        }
-        // A setup confirmed late (webhook, reconciler) must not displace a card the customer saved
-        // afterwards: the card of the most recently started handshake is the active one.
-        const newer = await hasActiveCardFromLaterSetup(trx, handshake, handshake.createdAt);
-        const card = existing
-          ? newer
-            ? existing
-            : await reactivateCard(trx, existing, now)
-          : await insertActiveCard(
-              trx,
-              {
-                ...customerKey(handshake),
-                gatewayName: STRIPE_GATEWAY_NAME,
-                instanceName: handshake.instanceName,
-                customerId: handshake.customerId,
-                paymentMethodId: effective.card.paymentMethodId,
-                handshakeTxId: txId,
-                brand: effective.card.brand,
-                fourDigits: effective.card.last4,
-                expMonth: effective.card.expMonth,
-                expYear: effective.card.expYear,
-                generateTokenTime: now,
-              },
-              { active: !newer },
-            );
-        await completeHandshake(trx, txId, card.paymentMethodId, now);
-        deps.logger.info({ txId, customerRef: handshake.customerRef, cardId: card.id, last4: card.fourDigits }, 'card saved');
-        return { kind: 'completed', card, handshake: { ...handshake, state: 'completed', paymentMethodId: card.paymentMethodId } };
-      }
-    }
+/** Opens a setup-mode Checkout session for a card setup: the customer enters the card on Stripe's page. */
+export async function openCheckoutSetup(deps: Deps, setup: CardSetup, input: CheckoutSetup): Promise<CheckoutSession> {
+  return failOnError(deps, setup, async () => {
+    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
+    const session = await gateway.createSetupCheckoutSession(
+      {
+        customerId: setup.customerId,
+        successUrl: input.successUrl,
+        cancelUrl: input.cancelUrl,
+        clientReferenceId: input.clientReferenceId ?? String(setup.id),
+        metadata: setupMetadata(setup, input.metadata),
+        expandSetupIntent: input.expandSetupIntent,
+      },
+      `card-setup-${setup.id}-checkout`,
+    );
+    if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');
+    await markCardSetupOpen(deps.db, setup.id, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), deps.clock.now());
+    deps.logger.info({ cardSetupId: setup.id, checkoutSessionId: session.id }, 'card setup started');
+    return session;
   });
+}
+
+export interface SetupIntentSetup {
+  setupIntentClientSecret: string;
+  /** For the customer's mobile SDK, scoped to the Stripe customer. */
+  ephemeralKey: string;
+}
+
+/**
+ * Opens a card setup as a bare SetupIntent the owner's app confirms with Stripe's SDK. A
+ * SetupIntent never expires at Stripe: the setup gets a Checkout session's lifetime so an
+ * abandoned one is closed (and no longer read) instead of waiting forever; a late success still
+ * arrives by webhook and overrules the local expiry.
+ */
+export async function openSetupIntentSetup(deps: Deps, setup: CardSetup, input: { metadata: Record<string, string> }): Promise<SetupIntentSetup> {
+  return failOnError(deps, setup, async () => {
+    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
+    const si = await gateway.createSetupIntent(
+      { customerId: setup.customerId, metadata: setupMetadata(setup, input.metadata) },
+      `card-setup-${setup.id}-setupintent`,
+    );
+    const key = await gateway.createEphemeralKey(setup.customerId, `card-setup-${setup.id}-ephemeralkey`);
+    const now = deps.clock.now();
+    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS), now);
+    deps.logger.info({ cardSetupId: setup.id, setupIntentId: si.id }, 'card setup started (SetupIntent)');
+    if (!si.client_secret) throw new AppError('upstream_failed', 'Stripe returned a SetupIntent without a client secret');
+    return { setupIntentClientSecret: si.client_secret, ephemeralKey: key.secret };
+  });
+}
+
+/** An owner's card setup by id; another owner's id is unknown. */
+export async function readCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id: number): Promise<CardSetup | undefined> {
+  return findOwnedCardSetup(deps.db, ownerId, id);
+}
+
+async function ownedCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id: number): Promise<CardSetup> {
+  const setup = await findOwnedCardSetup(deps.db, ownerId, id);
+  if (!setup) throw new AppError('not_found', 'Unknown card setup');
+  return setup;
+}
+
+/**
+ * The customer says it is done: one Stripe call (the session with SetupIntent and PaymentMethod
+ * expanded) proves the card was saved for this customer, then the apply path records it once. A
+ * setup already settled answers from our rows without calling Stripe.
+ */
+export async function confirmCardSetup(deps: Deps, ownerId: string, setupId: number): Promise<SetupOutcome> {
+  const setup = await ownedCardSetup(deps, ownerId, setupId);
+  const settled = await settledOutcome(deps, setup);
+  if (settled) return settled;
+  const observed = await observeCardSetup(deps, setup);
+  if (!observed) return { kind: 'pending', setup };
+  return applyCardSetupState(deps, setup.id, observed);
+}
+
+/**
+ * The customer left without a card: closes the Stripe side first, so the card cannot be saved
+ * after we call the setup cancelled. If Stripe refuses because the setup completed or expired
+ * meanwhile, that outcome is recorded and returned instead.
+ */
+export async function cancelCardSetup(deps: Deps, ownerId: string, setupId: number, reason: string): Promise<SetupOutcome> {
+  const setup = await ownedCardSetup(deps, ownerId, setupId);
+  const settled = await settledOutcome(deps, setup);
+  if (settled) return settled;
+  if (setup.checkoutSessionId || setup.setupIntentId) {
+    try {
+      const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
+      if (setup.checkoutSessionId) await gateway.expireCheckoutSession(setup.checkoutSessionId, `card-setup-${setup.id}-expire`);
+      else await gateway.cancelSetupIntent(setup.setupIntentId as string, `card-setup-${setup.id}-cancel`);
+    } catch (err) {
+      // Stripe refuses to close what is no longer open.
+      if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
+      const observed = (await observeCardSetup(deps, setup)) ?? { status: 'open' as const };
+      return applyCardSetupState(deps, setup.id, observed);
+    }
+  }
+  await finishCardSetup(deps.db, setup.id, 'cancelled', deps.clock.now(), reason);
+  deps.logger.info({ cardSetupId: setup.id, customerRef: setup.customerRef }, 'card setup cancelled');
+  return { kind: 'cancelled', setup: { ...setup, state: 'cancelled' } };
 }

@@ -8,7 +8,8 @@ export type RowScope = { ownerId: string } | { stripeAccount: number };
 
 export const scopeColumns = (scope: RowScope) => ('ownerId' in scope ? { owner_id: scope.ownerId } : { stripe_account: scope.stripeAccount });
 
-export type Channel = 'billrun' | 'hub';
+/** The API a charge came in by (each owner's front end names its own), kept for operators. */
+export type Channel = string;
 
 export interface Charge {
   id: number;

@@ -26,11 +26,11 @@ const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JS
  * first (syncCharge), so a repeat can never create a second PaymentIntent, even after Stripe's 24 h
  * idempotency window. An account without an active card but with a card setup still open has its
  * newest setups read from Stripe first (syncUnfinishedCardSetups): the card saved a moment ago is
- * charged rather than refused while its webhook and OkPage are still on their way.
+ * charged rather than refused while its webhook and the customer's return are still on their way.
  */
 export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promise<Charge> {
   const { customer } = request;
-  // The fingerprint keeps the shape it had with one owner (aid as a number) so earlier charges still replay.
+  // A numeric reference enters the fingerprint as a number, the shape it had before owners, so earlier charges still replay.
   const print = fingerprint([
     /^[0-9]{1,15}$/.test(customer.customerRef) ? Number(customer.customerRef) : customer.customerRef,
     request.amount.minor,

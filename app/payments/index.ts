@@ -1,22 +1,26 @@
-export { applyCardSetupState, settledOutcome, STRIPE_GATEWAY_NAME } from './card-setup-service';
-export type { SetupOutcome } from './card-setup-service';
+// The payments core's use cases: what an owner's front end (a billing system, the merchant API), the Stripe
+// webhook route and the process entry point may call. Repositories stay inside.
+export { ensureCustomer } from './customer-service';
+export type { CustomerDetails } from './customer-service';
+export type { Customer } from './customer-repository';
+export type { CustomerKey } from './customer-key';
+export { beginCardSetup, cancelCardSetup, confirmCardSetup, openCheckoutSetup, openSetupIntentSetup, readCardSetup } from './card-setup-service';
+export type { CheckoutSetup, SetupIntentSetup } from './card-setup-service';
+export type { CardSetup, CardSetupState } from './card-setup-repository';
+export type { SetupOutcome } from './card-setup-state';
+export type { SavedCard } from './card-repository';
 export { chargeSavedCard, readCharge } from './charge-service';
-export { applyPaymentState, submitCharge } from './charge-state';
 export type { ChargeRequest } from './charge-service';
+export type { Channel, Charge } from './charge-repository';
+export { describeAuthentication, finishAuthentication, startAuthentication } from './charge-authentication';
+export type { AuthenticationStep } from './charge-authentication';
 export { refundCharge } from './refund-service';
-export { applyRefundState } from './refund-state';
 export type { RefundRequest, RefundResult } from './refund-service';
-export { observeHandshake, syncHandshake, syncCharge, syncRefundRow } from './stripe-sync';
+export type { Refund } from './refund-repository';
 export { handleStripeEvent } from './webhook-service';
 export type { WebhookResult } from './webhook-service';
 export { reconcileOnce, startReconciler } from './reconciler';
 export type { ReconcileReport, ReconcilerHandle } from './reconciler';
 export { toMinorUnits, formatMinor } from './money';
 export type { Money, Currency } from './money';
-export * from './customer-repository';
-export type { CustomerKey } from './customer-key';
 export { stripeAccountStore } from './stripe-account-repository';
-export * from './card-repository';
-export * from './charge-repository';
-export * from './refund-repository';
-export * from './handshake-repository';

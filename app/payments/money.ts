@@ -40,7 +40,7 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 /**
  * Major units (a decimal string, or a JSON number via its shortest decimal form) to exact minor
  * units, by moving the decimal point in the digits: never a float multiplication, so 19.99 USD is
- * 1999 (not BillRun's truncated 1998) and 500 JPY is 500 (not x100).
+ * 1999 (not the 1998 a float multiplication truncates to) and 500 JPY is 500 (not x100).
  */
 export function toMinorUnits(amount: unknown, currencyValue: unknown, options: { enforceMinimum?: boolean } = {}): Money {
   const currency = parseCurrency(currencyValue);

@@ -1,9 +1,9 @@
 import { backOff, claimDueRows, clearFailures, type DueRows } from '../db';
 import type { Deps } from '../shared/deps';
 import { findCharge } from './charge-repository';
-import { findHandshake } from './handshake-repository';
+import { findCardSetup } from './card-setup-repository';
 import { findRefund } from './refund-repository';
-import { syncCharge, syncHandshake, syncRefundRow } from './stripe-sync';
+import { syncCardSetup, syncCharge, syncRefundRow } from './stripe-sync';
 
 /**
  * How long a claimed row is left to one reconciler before another instance may take it. A batch
@@ -25,12 +25,12 @@ const queue = (table: string, idColumn: string, column: string, values: string[]
   backoff: BACKOFF,
 });
 
-const HANDSHAKES = queue('handshakes', 'tx_id', 'state', ['creating', 'open']);
+const CARD_SETUPS = queue('card_setups', 'id', 'state', ['creating', 'open']);
 const CHARGES = queue('charges', 'id', 'status', ['created', 'requires_action', 'processing']);
 const REFUNDS = queue('refunds', 'id', 'status', ['created', 'pending', 'requires_action']);
 
 export interface ReconcileReport {
-  handshakes: number;
+  cardSetups: number;
   charges: number;
   refunds: number;
   failures: number;
@@ -43,7 +43,7 @@ export interface ReconcileReport {
 export async function reconcileOnce(deps: Deps, options: { batchSize?: number } = {}): Promise<ReconcileReport> {
   const limit = options.batchSize ?? BATCH;
   const now = deps.clock.now();
-  const report: ReconcileReport = { handshakes: 0, charges: 0, refunds: 0, failures: 0 };
+  const report: ReconcileReport = { cardSetups: 0, charges: 0, refunds: 0, failures: 0 };
   const attempt = async (rows: DueRows, id: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -57,11 +57,11 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
     }
   };
 
-  for (const txId of await claimDueRows(deps.db, HANDSHAKES, now, limit)) {
-    report.handshakes++;
-    await attempt(HANDSHAKES, txId, async () => {
-      const handshake = await findHandshake(deps.db, txId);
-      if (handshake) await syncHandshake(deps, handshake);
+  for (const id of await claimDueRows(deps.db, CARD_SETUPS, now, limit)) {
+    report.cardSetups++;
+    await attempt(CARD_SETUPS, id, async () => {
+      const setup = await findCardSetup(deps.db, Number(id));
+      if (setup) await syncCardSetup(deps, setup);
     });
   }
   for (const id of await claimDueRows(deps.db, CHARGES, now, limit)) {
@@ -78,7 +78,7 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
       if (refund) await syncRefundRow(deps, refund);
     });
   }
-  if (report.handshakes + report.charges + report.refunds > 0) deps.logger.info({ ...report }, 'reconciler pass');
+  if (report.cardSetups + report.charges + report.refunds > 0) deps.logger.info({ ...report }, 'reconciler pass');
   return report;
 }
 

@@ -1,5 +1,5 @@
 import type { ChargeStatus } from '../stripe';
-import type { HandshakeState, RefundStatus } from './states';
+import type { CardSetupState, RefundStatus } from './states';
 
 /**
  * When the reconciler should look at an object again, by state: soon for something whose answer
@@ -44,26 +44,26 @@ export function nextRefundCheck(status: RefundStatus, now: Date): Date | null {
 }
 
 /** A customer needs longer than this to type a card, so no earlier look at a new card setup pays off. */
-export const HANDSHAKE_FIRST_CHECK_MS = 15_000;
+export const CARD_SETUP_FIRST_CHECK_MS = 15_000;
 /** However old an open card setup gets, it is looked at least this often until its session expires. */
-export const HANDSHAKE_MAX_CHECK_MS = 60 * MINUTE;
+export const CARD_SETUP_MAX_CHECK_MS = 60 * MINUTE;
 
 /**
  * An open card setup waits half its age for the next look, at least 15 s and at most an hour: it
  * is read when 15 s, 30 s, 45 s, 68 s, 101 s, ... old, hourly once 2.5 h old, and last at
  * its session's expiry, which closes it. A card saved while the webhook is lost and the customer
- * never comes back to OkPage is so found within a pass or two in the first minutes, when customers
+ * never comes back to the owner's page is so found within a pass or two in the first minutes, when customers
  * finish, and within half the setup's age later; a session nobody finishes costs 38 reads over its
  * 24 h, not one every 15 minutes (96). Independent of RECONCILE_INTERVAL_S: a pass reads what is
  * due, so a longer interval only rounds the looks up to the next pass.
  */
-export function nextHandshakeCheck(state: HandshakeState, now: Date, createdAt: Date = now, expiresAt: Date | null = null): Date | null {
+export function nextCardSetupCheck(state: CardSetupState, now: Date, createdAt: Date = now, expiresAt: Date | null = null): Date | null {
   switch (state) {
     case 'creating':
       return new Date(now.getTime() + 10 * MINUTE);
     case 'open': {
       const age = Math.max(0, now.getTime() - createdAt.getTime());
-      const next = now.getTime() + Math.min(Math.max(age / 2, HANDSHAKE_FIRST_CHECK_MS), HANDSHAKE_MAX_CHECK_MS);
+      const next = now.getTime() + Math.min(Math.max(age / 2, CARD_SETUP_FIRST_CHECK_MS), CARD_SETUP_MAX_CHECK_MS);
       return new Date(expiresAt && expiresAt > now ? Math.min(next, expiresAt.getTime()) : next);
     }
     case 'completed':

@@ -2,19 +2,19 @@ import { observeCheckoutSession, observePaymentIntent, observeRefund, observeSet
 import { isAppError } from '../shared/app-error';
 import { unixSeconds } from '../shared/clock';
 import type { Deps } from '../shared/deps';
-import { applyCardSetupState, type SetupOutcome } from './card-setup-service';
+import { applyCardSetupState, type SetupOutcome } from './card-setup-state';
 import { applyPaymentState, submitCharge } from './charge-state';
 import { failUnsubmittedCharge, findCharge, findChargeByPaymentIntent, type Charge } from './charge-repository';
 import { findActiveCard, type SavedCard } from './card-repository';
 import type { CustomerKey } from './customer-key';
 import {
-  findHandshake,
-  findHandshakeByStripeId,
-  findUnfinishedHandshakes,
-  finishHandshake,
-  scheduleHandshakeCheck,
-  type Handshake,
-} from './handshake-repository';
+  findCardSetup,
+  findCardSetupByStripeId,
+  findUnfinishedCardSetups,
+  finishCardSetup,
+  scheduleCardSetupCheck,
+  type CardSetup,
+} from './card-setup-repository';
 import { failUnsubmittedRefund, findRefund, findRefundByStripeId, type Refund } from './refund-repository';
 import { applyRefundState, submitRefund, syncStripeRefund } from './refund-state';
 import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
@@ -24,12 +24,12 @@ import { IDEMPOTENCY_REPLAY_WINDOW_MS } from './schedule';
  * object's current state, and hand it to the same apply functions the synchronous answers use.
  */
 
-/** What Stripe says now about a handshake's session (or SetupIntent, in the custom flow). */
-export async function observeHandshake(deps: Pick<Deps, 'stripeAccounts'>, handshake: Handshake): Promise<ObservedSetup | undefined> {
-  if (!handshake.checkoutSessionId && !handshake.setupIntentId) return undefined;
-  const { gateway } = await deps.stripeAccounts.forAccount(handshake.stripeAccount);
-  if (handshake.checkoutSessionId) return observeCheckoutSession(await gateway.retrieveCheckoutSessionWithCard(handshake.checkoutSessionId));
-  return observeSetupIntent(await gateway.retrieveSetupIntentWithCard(handshake.setupIntentId as string));
+/** What Stripe says now about a card setup's session (or its SetupIntent, when it has no session). */
+export async function observeCardSetup(deps: Pick<Deps, 'stripeAccounts'>, setup: CardSetup): Promise<ObservedSetup | undefined> {
+  if (!setup.checkoutSessionId && !setup.setupIntentId) return undefined;
+  const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
+  if (setup.checkoutSessionId) return observeCheckoutSession(await gateway.retrieveCheckoutSessionWithCard(setup.checkoutSessionId));
+  return observeSetupIntent(await gateway.retrieveSetupIntentWithCard(setup.setupIntentId as string));
 }
 
 const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccount: number }) =>
@@ -37,25 +37,25 @@ const gatewayOf = async (deps: Pick<Deps, 'stripeAccounts'>, row: { stripeAccoun
 
 const CREATING_GIVE_UP_MS = 10 * 60_000;
 
-export async function syncHandshake(deps: Deps, handshake: Handshake): Promise<SetupOutcome | undefined> {
+export async function syncCardSetup(deps: Deps, setup: CardSetup): Promise<SetupOutcome | undefined> {
   let observed;
   try {
-    observed = await observeHandshake(deps, handshake);
+    observed = await observeCardSetup(deps, setup);
   } catch (err) {
     // An account without a key here can never be read again: its setups end at their expiry.
-    const pastExpiry = handshake.expiresAt !== null && deps.clock.now() >= handshake.expiresAt;
-    if (isAppError(err) && err.code === 'stripe_account_unknown' && pastExpiry) return applyCardSetupState(deps, handshake.txId, { status: 'expired' });
+    const pastExpiry = setup.expiresAt !== null && deps.clock.now() >= setup.expiresAt;
+    if (isAppError(err) && err.code === 'stripe_account_unknown' && pastExpiry) return applyCardSetupState(deps, setup.id, { status: 'expired' });
     throw err;
   }
   if (!observed) {
-    // getRequest died before Stripe answered: the customer never got a URL, so it never opens.
-    if (handshake.state === 'creating' && deps.clock.now().getTime() - handshake.createdAt.getTime() > CREATING_GIVE_UP_MS) {
-      await finishHandshake(deps.db, handshake.txId, 'failed', deps.clock.now(), 'The checkout session was never created');
+    // The service died before Stripe answered: the customer never got a URL, so it never opens.
+    if (setup.state === 'creating' && deps.clock.now().getTime() - setup.createdAt.getTime() > CREATING_GIVE_UP_MS) {
+      await finishCardSetup(deps.db, setup.id, 'failed', deps.clock.now(), 'The checkout session was never created');
     }
     return undefined;
   }
-  const outcome = await applyCardSetupState(deps, handshake.txId, observed);
-  if (outcome.kind === 'pending') await scheduleHandshakeCheck(deps.db, handshake, deps.clock.now());
+  const outcome = await applyCardSetupState(deps, setup.id, observed);
+  if (outcome.kind === 'pending') await scheduleCardSetupCheck(deps.db, setup, deps.clock.now());
   return outcome;
 }
 
@@ -65,18 +65,18 @@ const UNFINISHED_SETUPS_READ = 3;
 /**
  * The account's active card after reading its most recent unfinished card setups from Stripe,
  * newest first, until one turns out completed: a customer who just saved a card is charged even
- * before its webhook or OkPage arrive. If no card is found and a read failed, that error is thrown:
+ * before its webhook or its return page arrive. If no card is found and a read failed, that error is thrown:
  * whether a card was saved is then unknown, which "no saved card" would misstate.
  */
 export async function syncUnfinishedCardSetups(deps: Deps, customer: CustomerKey): Promise<SavedCard | undefined> {
   let failure: unknown;
-  for (const handshake of await findUnfinishedHandshakes(deps.db, customer, UNFINISHED_SETUPS_READ)) {
+  for (const setup of await findUnfinishedCardSetups(deps.db, customer, UNFINISHED_SETUPS_READ)) {
     try {
-      if ((await syncHandshake(deps, handshake))?.kind === 'completed') break;
+      if ((await syncCardSetup(deps, setup))?.kind === 'completed') break;
     } catch (err) {
       failure ??= err;
       deps.logger.warn(
-        { txId: handshake.txId, customerRef: customer.customerRef, err: err instanceof Error ? err.message : String(err) },
+        { cardSetupId: setup.id, customerRef: customer.customerRef, err: err instanceof Error ? err.message : String(err) },
         'could not read an unfinished card setup from Stripe',
       );
     }
@@ -86,19 +86,22 @@ export async function syncUnfinishedCardSetups(deps: Deps, customer: CustomerKey
   return card;
 }
 
-/** A Checkout Session or SetupIntent id (or the txId in its metadata) to our handshake, in the event's Stripe account only. */
-export async function syncHandshakeByStripeObject(
+const CARD_SETUP_ID = /^[0-9]{1,15}$/;
+
+/** A Checkout Session or SetupIntent id (or the card setup id in its metadata) to our card setup, in the event's Stripe account only. */
+export async function syncCardSetupByStripeObject(
   deps: Deps,
   stripeAccount: number,
   stripeId: string,
   metadata: Record<string, string> | null | undefined,
 ): Promise<SetupOutcome | undefined> {
   const byMetadata = async () => {
-    const found = metadata?.txId ? await findHandshake(deps.db, metadata.txId) : undefined;
+    const id = metadata?.card_setup_id;
+    const found = id && CARD_SETUP_ID.test(id) ? await findCardSetup(deps.db, Number(id)) : undefined;
     return found?.stripeAccount === stripeAccount ? found : undefined;
   };
-  const handshake = (await findHandshakeByStripeId(deps.db, stripeAccount, stripeId)) ?? (await byMetadata());
-  return handshake ? syncHandshake(deps, handshake) : undefined;
+  const setup = (await findCardSetupByStripeId(deps.db, stripeAccount, stripeId)) ?? (await byMetadata());
+  return setup ? syncCardSetup(deps, setup) : undefined;
 }
 
 /** A charge's PaymentIntent, found even when the answer to its creation was lost. */

@@ -2,7 +2,7 @@ import { stripeId, type StripeEvent } from '../stripe';
 import { findChargeByPaymentIntent } from './charge-repository';
 import { markStripeEventProcessed, recordStripeEvent } from './stripe-event-repository';
 import type { Deps } from '../shared/deps';
-import { syncHandshakeByStripeObject, syncPaymentIntentById, syncRefundById, syncRefundsOfPaymentIntent } from './stripe-sync';
+import { syncCardSetupByStripeObject, syncPaymentIntentById, syncRefundById, syncRefundsOfPaymentIntent } from './stripe-sync';
 
 /** The fields of an event's object the handlers read; everything else is re-read from Stripe. */
 interface EventObject {
@@ -18,13 +18,13 @@ type Handler = (deps: Deps, account: number, object: EventObject) => Promise<str
 
 const cardSetup: Handler = async (deps, account, object) => {
   if (object.mode !== undefined && object.mode !== 'setup') return 'ignored: not a setup session';
-  const outcome = await syncHandshakeByStripeObject(deps, account, object.id, object.metadata);
-  return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
+  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata);
+  return outcome ? `card setup ${outcome.setup.id}: ${outcome.kind}` : 'ignored: no card setup of ours';
 };
 
 const setupIntent: Handler = async (deps, account, object) => {
-  const outcome = await syncHandshakeByStripeObject(deps, account, object.id, object.metadata);
-  return outcome ? `handshake ${outcome.handshake.txId}: ${outcome.kind}` : 'ignored: no handshake of ours';
+  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata);
+  return outcome ? `card setup ${outcome.setup.id}: ${outcome.kind}` : 'ignored: no card setup of ours';
 };
 
 const paymentIntent: Handler = async (deps, account, object) => {

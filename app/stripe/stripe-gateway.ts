@@ -35,7 +35,7 @@ export interface NewSetupCheckout {
   clientReferenceId: string;
   /** Set on the session and on its SetupIntent, so a setup_intent.succeeded event alone leads back. */
   metadata: Record<string, string>;
-  /** Answer with the full SetupIntent (BillRun's `request_parameters`). */
+  /** Answer with the session's SetupIntent expanded. */
   expandSetupIntent: boolean;
 }
 

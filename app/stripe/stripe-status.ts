@@ -11,7 +11,7 @@ export interface CardDetails {
 
 /**
  * What Stripe says about a card setup, reduced to the facts our state machine needs. The same
- * reduction serves OkPage, webhooks and the reconciler, so they cannot disagree.
+ * reduction serves the customer's return, webhooks and the reconciler, so they cannot disagree.
  */
 export type ObservedSetup =
   { status: 'open' } | { status: 'expired' } | { status: 'failed'; reason: string } | { status: 'complete'; customerId: string | null; card: CardDetails };

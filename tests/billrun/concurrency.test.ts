@@ -2,6 +2,7 @@ import request from 'supertest';
 import { okPageJson, startIframeSetup } from '../support/card-setup';
 import { getRequestFields, newAid, signed } from '../support/billrun-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
+import { handshakeRows } from '../support/handshake-rows';
 
 // Races need real parallel connections: PGlite is a single connection that serialises every
 // query, so these tests would pass there without proving anything. They run on PostgreSQL
@@ -45,7 +46,7 @@ describeOnPostgres('races on PostgreSQL', () => {
     expect(answers.map((a) => a.body.status)).toEqual(Array(20).fill(1));
     const customers = await ctx.stripe.customers.list({ limit: 100 });
     expect(customers.data.filter((c) => c.metadata.billrun_aid === String(aid))).toHaveLength(1);
-    const handshakes = await ctx.db('handshakes').where({ customer_ref: String(aid) });
+    const handshakes = await handshakeRows(ctx.db).where({ customer_ref: String(aid) });
     expect(new Set(handshakes.map((h) => h.customer_id)).size).toBe(1);
     expect(handshakes).toHaveLength(20);
   });

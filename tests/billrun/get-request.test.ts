@@ -4,6 +4,7 @@ import { parseConfig } from '../../config';
 import { createApp } from '../../app/app';
 import { installationId } from '../../app/db';
 import { startTestContext, TEST_OAUTH_CLIENT, TEST_STRIPE_KEY, testEnv, type TestContext } from '../support/test-context';
+import { handshakeRows } from '../support/handshake-rows';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -157,7 +158,7 @@ describe('getRequest success', () => {
     const aid = newAid();
     const res = await getRequest(signed(getRequestFields({ aid, ok_page: 'https://portal.example/ok?x=1', fail_page: 'https://portal.example/fail' })));
     const sessionId = res.body.details.url.split('/').pop();
-    const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
+    const handshake = await handshakeRows(ctx.db).where({ checkout_session_id: sessionId }).first();
     expect(handshake).toMatchObject({
       owner_id: 'billrun',
       customer_ref: expect.stringMatching(/^[0-9]+$/),
@@ -174,9 +175,9 @@ describe('getRequest success', () => {
       success_url: `https://portal.example/ok?x=1&txId=${handshake.tx_id}`,
       cancel_url: `https://portal.example/fail?txId=${handshake.tx_id}`,
       client_reference_id: handshake.tx_id,
-      metadata: { txId: handshake.tx_id, billrun_aid: String(aid) },
+      metadata: { txId: handshake.tx_id, billrun_aid: String(aid), card_setup_id: String(handshake.card_setup_id) },
     });
-    expect(create?.idempotencyKey).toBe(`${await installationId(ctx.db)}-billrun-checkout-${handshake.tx_id}`);
+    expect(create?.idempotencyKey).toBe(`${await installationId(ctx.db)}-card-setup-${handshake.card_setup_id}-checkout`);
   });
 
   test('when request_parameters is set, then details.url carries the session with its SetupIntent expanded and the txId', async () => {
@@ -217,7 +218,7 @@ describe('getRequest success', () => {
     const txId = (create?.params.metadata as { txId: string }).txId;
     expect(create?.params.success_url).toBe(`http://gateway.test/paymentgateways/OkPage?name=StripeCheckout&txId=${txId}`);
     expect(create?.params.cancel_url).toBe(`http://gateway.test/paymentgateways/failPage?name=StripeCheckout&txId=${txId}`);
-    const handshake = await ctx.db('handshakes').where({ tx_id: txId }).first();
+    const handshake = await handshakeRows(ctx.db).where({ tx_id: txId }).first();
     expect(handshake).toMatchObject({ flow: 'redirect', return_url: 'https://portal.example/account?tab=billing' });
   });
 
@@ -275,8 +276,7 @@ describe('getRequest when Stripe fails', () => {
     const res = await getRequest(signed(getRequestFields({ aid })));
     expect(res.body).toEqual({ status: 0, details: { message: 'Stripe checkout session creation failed' } });
     expect(stripeCalls()).toEqual(Array(3).fill('POST /v1/checkout/sessions'));
-    const rows = await ctx
-      .db('handshakes')
+    const rows = await handshakeRows(ctx.db)
       .where({ customer_ref: String(aid) })
       .orderBy('created_at');
     expect(rows.map((r) => r.state)).toEqual(['open', 'failed']);

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { okPageJson, startIframeSetup } from '../support/card-setup';
 import { getRequestFields, newAid, signed } from '../support/billrun-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
+import { cardSetupIdOf, handshakeRows } from '../support/handshake-rows';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -39,16 +40,15 @@ describe('OkPage: the three-sided handshake', () => {
     const rows = await ctx.db('cards').where({ customer_ref: String(setup.aid) });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      gateway_name: 'StripeCheckout',
-      instance_name: 'StripeCheckout',
       customer_id: card.customer,
       payment_method_id: pm.id,
       four_digits: '4242',
-      card_expiration: expiration,
+      exp_month: pm.card.exp_month,
+      exp_year: pm.card.exp_year,
       active: true,
-      handshake_tx_id: setup.txId,
+      card_setup_id: await cardSetupIdOf(ctx.db, setup.txId),
     });
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+    expect(await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).toMatchObject({ state: 'completed', instance_name: 'StripeCheckout' });
   });
 
   test('when OkPage is called again for the same txId, then the same answer, no Stripe call and no second card', async () => {
@@ -92,10 +92,10 @@ describe('OkPage: the three-sided handshake', () => {
 
   test('when OkPage comes before the customer finished, then an error and the handshake is unchanged', async () => {
     const setup = await startIframeSetup(ctx);
-    const before = await ctx.db('handshakes').where({ tx_id: setup.txId }).first();
+    const before = await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first();
     const res = await okPageJson(ctx, setup.txId);
     expect(res.body).toEqual(failureBody('The card setup is not completed yet'));
-    expect(await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).toEqual(before);
+    expect(await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).toEqual(before);
     expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(0);
   });
 
@@ -119,7 +119,7 @@ describe('OkPage: the three-sided handshake', () => {
     expect(fail.body).toEqual(failureBody('The card setup was cancelled'));
     const session = await ctx.stripe.checkout.sessions.retrieve(setup.sessionId);
     expect(session.status).toBe('expired');
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('cancelled');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('cancelled');
 
     const ok = await okPageJson(ctx, setup.txId);
     expect(ok.body).toEqual(failureBody('The card setup was cancelled'));
@@ -130,7 +130,7 @@ describe('OkPage: the three-sided handshake', () => {
     ctx.clock.advance(24 * 3600 + 60);
     const res = await okPageJson(ctx, setup.txId);
     expect(res.body).toEqual(failureBody('The card setup has expired'));
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('expired');
   });
 
   test('when only our clock is past the session expiry (Stripe still says open), then OkPage says expired anyway', async () => {
@@ -140,7 +140,7 @@ describe('OkPage: the three-sided handshake', () => {
     ctx.clock.advanceServiceOnly(-(24 * 3600 + 60));
     expect(res.body).toEqual(failureBody('The card setup has expired'));
     expect((await ctx.stripe.checkout.sessions.retrieve(setup.sessionId)).status).toBe('open');
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('expired');
   });
 
   test('when redirect is empty, then OkPage answers JSON (PHP-falsy)', async () => {
@@ -162,7 +162,7 @@ describe('OkPage: the three-sided handshake', () => {
     await okPageJson(ctx, setup.txId);
     const res = await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId: setup.txId, redirect: '0' });
     expect(res.body).toEqual(failureBody('The card setup is already completed'));
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('completed');
   });
 
   test('when failPage comes in redirect mode, then the browser goes to the return URL with a danger message', async () => {

@@ -7,6 +7,7 @@ import { createStripeClient } from '../../app/stripe';
 import { newAid } from '../support/billrun-requests';
 import { okPageJson, startIframeSetup } from '../support/card-setup';
 import { credit, newReference, pay } from '../support/payment-requests';
+import { cardSetupIdOf, handshakeRows } from '../support/handshake-rows';
 import { startServiceOn, type TestContext } from '../support/test-context';
 import { createTestDb, type TestDb } from '../support/test-db';
 import { migrations, migrationSourceOf } from '../../migrations';
@@ -19,7 +20,8 @@ import { migrations, migrationSourceOf } from '../../migrations';
 const LAST_SINGLE_ACCOUNT_MIGRATION = '20261121000011_add_check_failures';
 /** The migrations a database had before owners and Stripe accounts: as the previous release left it. */
 const SINGLE_ACCOUNT_SCHEMA = migrationSourceOf(migrations.slice(0, migrations.findIndex(([name]) => name === LAST_SINGLE_ACCOUNT_MIGRATION) + 1));
-const OWNERS_MIGRATION = '20261202000012_owners_and_stripe_accounts';
+/** The migrations after the single-account schema (11), in order. */
+const LATER_MIGRATIONS = ['20261202000012_owners_and_stripe_accounts', '20261203000013_card_setups'];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';
 const VISA = '4242424242424242';
@@ -264,7 +266,7 @@ async function upgradedDatabase(stripeKeys: string[]): Promise<{ db: Db; legacy:
 describe('upgrading a single-account database', () => {
   test('when a database made by the previous migrations, with rows in every table, is migrated, then it serves a BillRun OkPage and pay afterwards', async () => {
     const { db, legacy, applied } = await upgradedDatabase([KEY_BEFORE]);
-    expect(applied).toEqual([OWNERS_MIGRATION]);
+    expect(applied).toEqual(LATER_MIGRATIONS);
     const em = emulator as Emulator;
     ctx = await startServiceOn({ db, dbKind: (testDb as TestDb).kind, emulator: em, stripeKey: KEY_BEFORE });
 
@@ -286,14 +288,14 @@ describe('upgrading a single-account database', () => {
       }),
     ]);
     expect(Number(customers[0].stripe_account)).toBe(1);
-    for (const table of ['handshakes', 'cards', 'charges']) {
+    for (const table of ['card_setups', 'cards', 'charges']) {
       const rows = await rowsOf(db, table);
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.map((r) => ({ ...accountOf(r), customer_ref: r.customer_ref }))).toEqual(
         rows.map(() => ({ owner_id: 'billrun', stripe_account: 1, customer_ref: String(legacy.aid) })),
       );
     }
-    expect((await rowsOf(db, 'handshakes')).map((h) => [h.tx_id, h.state]).sort()).toEqual(
+    expect((await handshakeRows(db)).map((h) => [h.tx_id, h.state]).sort()).toEqual(
       [
         [legacy.completedTxId, 'completed'],
         [legacy.openTxId, 'open'],
@@ -320,11 +322,17 @@ describe('upgrading a single-account database', () => {
     const cards = await db('cards')
       .where({ customer_ref: String(legacy.aid) })
       .orderBy('id');
-    expect(cards.map((c) => ({ ...accountOf(c), payment_method_id: c.payment_method_id, active: c.active, handshake_tx_id: c.handshake_tx_id }))).toEqual([
-      { owner_id: 'billrun', stripe_account: 1, payment_method_id: legacy.oldPaymentMethodId, active: false, handshake_tx_id: legacy.completedTxId },
-      { owner_id: 'billrun', stripe_account: 1, payment_method_id: newPm.id, active: true, handshake_tx_id: legacy.openTxId },
+    expect(cards.map((c) => ({ ...accountOf(c), payment_method_id: c.payment_method_id, active: c.active, card_setup_id: c.card_setup_id }))).toEqual([
+      {
+        owner_id: 'billrun',
+        stripe_account: 1,
+        payment_method_id: legacy.oldPaymentMethodId,
+        active: false,
+        card_setup_id: await cardSetupIdOf(db, legacy.completedTxId),
+      },
+      { owner_id: 'billrun', stripe_account: 1, payment_method_id: newPm.id, active: true, card_setup_id: await cardSetupIdOf(db, legacy.openTxId) },
     ]);
-    expect((await db('handshakes').where({ tx_id: legacy.openTxId }).first()).state).toBe('completed');
+    expect((await handshakeRows(db).where({ tx_id: legacy.openTxId }).first()).state).toBe('completed');
 
     // pay for the old aid charges the new card of the old customer.
     await em.settleWebhooks();
@@ -382,7 +390,7 @@ describe('upgrading a single-account database', () => {
 
   test('when the legacy customers do not exist in the Stripe account of the key, then the legacy row is not claimed and a known aid gets a new customer in the new account', async () => {
     const { db, legacy, applied } = await upgradedDatabase([KEY_BEFORE, KEY_AFTER]);
-    expect(applied).toEqual([OWNERS_MIGRATION]);
+    expect(applied).toEqual(LATER_MIGRATIONS);
     const em = emulator as Emulator;
     // The key was changed during the upgrade: the service now acts on another Stripe account.
     ctx = await startServiceOn({ db, dbKind: (testDb as TestDb).kind, emulator: em, stripeKey: KEY_AFTER });
@@ -410,7 +418,7 @@ describe('upgrading a single-account database', () => {
     ]);
     expect(customers[1].stripe_customer_id).not.toBe(legacy.customerId);
     expect(await ctx.stripe.customers.retrieve(customers[1].stripe_customer_id)).toMatchObject({ metadata: { billrun_aid: String(legacy.aid) } });
-    expect(Number((await db('handshakes').where({ tx_id: setup.txId }).first()).stripe_account)).toBe(2);
+    expect(Number((await handshakeRows(db).where({ tx_id: setup.txId }).first()).stripe_account)).toBe(2);
 
     em.completeCheckoutSession(setup.sessionId, MASTERCARD);
     const ok = await okPageJson(ctx, setup.txId);
@@ -437,6 +445,6 @@ describe('upgrading a single-account database', () => {
     expect(stale.body).toEqual({ status: 0, details: { message: 'This was made in a Stripe account the service no longer has a key for' } });
     ctx.clock.advance(25 * 60 * 60);
     await reconcileOnce(ctx.deps);
-    expect((await db('handshakes').where({ tx_id: legacy.openTxId }).first()).state).toBe('expired');
+    expect((await handshakeRows(db).where({ tx_id: legacy.openTxId }).first()).state).toBe('expired');
   });
 });

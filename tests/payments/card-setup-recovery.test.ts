@@ -4,6 +4,7 @@ import { getRequestFields, signed } from '../support/billrun-requests';
 import { okPageJson, startIframeSetup, stripeCustomerOf } from '../support/card-setup';
 import { newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
+import { cardSetupIdOf, handshakeRows } from '../support/handshake-rows';
 
 /** A short reconciler interval, so "within two passes" means seconds, not the 15 minutes it was. */
 const INTERVAL_S = 10;
@@ -25,7 +26,7 @@ afterEach(async () => {
   await ctx.emulator.settleWebhooks();
 });
 
-const handshakeRow = (txId: string) => ctx.db('handshakes').where({ tx_id: txId }).first();
+const handshakeRow = (txId: string) => handshakeRows(ctx.db).where({ tx_id: txId }).first();
 const activeCards = (aid: number) => ctx.db('cards').where({ customer_ref: String(aid), active: true });
 const sessionReads = (sessionId: string) => ctx.emulator.requests().filter((r) => r.method === 'GET' && r.path === `/v1/checkout/sessions/${sessionId}`);
 const stripeCalls = () => ctx.emulator.requests().map((r) => `${r.method} ${r.path}`);
@@ -65,7 +66,7 @@ describe('card setups finished at Stripe that nobody reported', () => {
     expect(cards).toHaveLength(1);
     const session = await ctx.stripe.checkout.sessions.retrieve(setup.sessionId, { expand: ['setup_intent'] });
     const paymentMethodId = (session.setup_intent as { payment_method: string }).payment_method;
-    expect(cards[0]).toMatchObject({ four_digits: '4242', payment_method_id: paymentMethodId, handshake_tx_id: setup.txId });
+    expect(cards[0]).toMatchObject({ four_digits: '4242', payment_method_id: paymentMethodId, card_setup_id: await cardSetupIdOf(ctx.db, setup.txId) });
     expect(await handshakeRow(setup.txId)).toMatchObject({ state: 'completed', payment_method_id: paymentMethodId, next_check_at: null });
     expect((await okPageJson(ctx, setup.txId)).body.details.credit_card).toBe('4242');
   });
@@ -86,7 +87,7 @@ describe('card setups finished at Stripe that nobody reported', () => {
       details: { status: 'Completed', transaction_id: expect.stringMatching(/^pi_/), reference, amount: '19.99', currency: 'USD' },
     });
     const [card] = await activeCards(setup.aid);
-    expect(card).toMatchObject({ four_digits: '4242', handshake_tx_id: setup.txId });
+    expect(card).toMatchObject({ four_digits: '4242', card_setup_id: await cardSetupIdOf(ctx.db, setup.txId) });
     const charge = await ctx.db('charges').where({ reference }).first();
     expect(charge).toMatchObject({
       status: 'succeeded',

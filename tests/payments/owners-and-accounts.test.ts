@@ -2,16 +2,15 @@ import { randomInt } from 'node:crypto';
 import request from 'supertest';
 import type Stripe from 'stripe';
 import {
+  beginCardSetup,
   chargeSavedCard,
-  insertCustomerIfAbsent,
-  insertHandshake,
-  markHandshakeOpen,
+  confirmCardSetup,
+  ensureCustomer,
+  openCheckoutSetup,
+  readCardSetup,
   readCharge,
   reconcileOnce,
   refundCharge,
-  syncHandshake,
-  findActiveCard,
-  findHandshake,
   toMinorUnits,
   type CustomerKey,
 } from '../../app/payments';
@@ -64,44 +63,27 @@ afterEach(async () => {
 const usd = (amount: string) => toMinorUnits(amount, 'USD');
 const newTxId = () => Array.from({ length: 19 }, (_, i) => (i === 0 ? randomInt(1, 10) : randomInt(0, 10))).join('');
 
-/** A customer of `ownerId` with a saved 4242 card in the door's Stripe account, through the core's own apply path. */
-async function customerWithCard(ownerId: string, door: StripeDoor, stripe: Stripe): Promise<CustomerKey> {
+/** A customer of `ownerId` with a saved 4242 card in the door's Stripe account, through the core's card-setup use cases. */
+async function customerWithCard(ownerId: string, door: StripeDoor): Promise<CustomerKey & { cardSetupId: number }> {
   const key: CustomerKey = { ownerId, stripeAccount: door.accountId, customerRef: `cust-${randomInt(1e9)}` };
-  const customer = await stripe.customers.create({ metadata: { customer_ref: key.customerRef } });
-  await insertCustomerIfAbsent(ctx.db, { ...key, stripeCustomerId: customer.id, email: null });
-  const session = await stripe.checkout.sessions.create({
-    mode: 'setup',
-    customer: customer.id,
-    currency: 'usd',
-    success_url: 'https://shop.example/ok',
-    cancel_url: 'https://shop.example/no',
+  const customer = await ensureCustomer(ctx.deps, door, key, { metadata: { customer_ref: key.customerRef } });
+  const setup = await beginCardSetup(ctx.deps, customer);
+  const session = await openCheckoutSetup(ctx.deps, setup, {
+    successUrl: 'https://shop.example/ok',
+    cancelUrl: 'https://shop.example/no',
+    metadata: {},
+    expandSetupIntent: false,
   });
-  const txId = newTxId();
-  const now = ctx.clock.now();
-  await insertHandshake(ctx.db, {
-    txId,
-    ...key,
-    instanceName: 'StripeCheckout',
-    flow: 'iframe',
-    requestT: '1',
-    customerId: customer.id,
-    okPage: null,
-    failPage: null,
-    returnUrl: 'https://shop.example',
-    browserBinding: null,
-    createdAt: now,
-  });
-  await markHandshakeOpen(ctx.db, txId, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), now);
   ctx.emulator.completeCheckoutSession(session.id, '4242424242424242');
-  const outcome = await syncHandshake(ctx.deps, (await findHandshake(ctx.db, txId))!);
-  expect(outcome?.kind).toBe('completed');
-  return key;
+  const outcome = await confirmCardSetup(ctx.deps, ownerId, setup.id);
+  expect(outcome.kind).toBe('completed');
+  return { ...key, cardSetupId: setup.id };
 }
 
 describe('owners', () => {
   test('when two owners charge with the same reference, then both are charged, separately', async () => {
-    const alpha = await customerWithCard('mer_alpha', doorA, ctx.stripe);
-    const beta = await customerWithCard('mer_beta', doorA, ctx.stripe);
+    const alpha = await customerWithCard('mer_alpha', doorA);
+    const beta = await customerWithCard('mer_beta', doorA);
     const reference = `order-${randomInt(1e9)}`;
     const a = await chargeSavedCard(ctx.deps, { channel: 'hub', reference, customer: alpha, amount: usd('10.00') });
     const b = await chargeSavedCard(ctx.deps, { channel: 'hub', reference, customer: beta, amount: usd('20.00') });
@@ -115,8 +97,8 @@ describe('owners', () => {
   });
 
   test("when owner A names owner B's charge or customer by any id, then it is not found and nothing moves", async () => {
-    const alpha = await customerWithCard('mer_alpha', doorA, ctx.stripe);
-    const beta = await customerWithCard('mer_beta', doorA, ctx.stripe);
+    const alpha = await customerWithCard('mer_alpha', doorA);
+    const beta = await customerWithCard('mer_beta', doorA);
     const reference = `order-${randomInt(1e9)}`;
     const bCharge = await chargeSavedCard(ctx.deps, { channel: 'hub', reference, customer: beta, amount: usd('30.00') });
     ctx.emulator.clearRequests();
@@ -133,12 +115,17 @@ describe('owners', () => {
     expect(ctx.emulator.requests().filter((r) => r.method === 'POST')).toEqual([]);
     expect(await ctx.db('refunds').where({ charge_id: bCharge.id })).toHaveLength(0);
     expect((await readCharge(ctx.deps, 'mer_beta', { reference })).id).toBe(bCharge.id);
-    // BillRun's OkPage knows BillRun's card setups only, whatever txId it is handed.
-    const merchantSetup = await ctx.db('handshakes').where({ owner_id: 'mer_beta' }).first();
-    const okPage = await okPageJson(ctx, merchantSetup.tx_id);
+    // B's card setup is unknown to A, and to BillRun's OkPage even when a handshake row names it.
+    expect(await readCardSetup(ctx.deps, 'mer_alpha', beta.cardSetupId)).toBeUndefined();
+    await expect(confirmCardSetup(ctx.deps, 'mer_alpha', beta.cardSetupId)).rejects.toMatchObject({ kind: 'not_found' });
+    const txId = newTxId();
+    await ctx
+      .db('handshakes')
+      .insert({ tx_id: txId, card_setup_id: beta.cardSetupId, instance_name: 'StripeCheckout', flow: 'iframe', request_t: '1', return_url: 'https://x' });
+    const okPage = await okPageJson(ctx, txId);
     expect(okPage.body).toEqual({ status: 0, details: { message: 'Unknown transaction' } });
     // A has a card of its own all along: owning one does not open B's.
-    expect(await findActiveCard(ctx.db, alpha)).toMatchObject({ ownerId: 'mer_alpha', fourDigits: '4242' });
+    expect(await ctx.db('cards').where({ owner_id: 'mer_alpha', customer_ref: alpha.customerRef, active: true })).toMatchObject([{ four_digits: '4242' }]);
   });
 });
 
@@ -146,7 +133,7 @@ describe('two Stripe accounts on one service', () => {
   test('when a charge is made in each account, then each PaymentIntent lives in its own account and its webhooks settle only its own rows', async () => {
     const { aid } = await accountWithCard(ctx);
     const paidA = await pay(ctx, { aid, amount: '11.00' });
-    const vendor = await customerWithCard('mer_beta', doorB, stripeB);
+    const vendor = await customerWithCard('mer_beta', doorB);
     const chargeB = await chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: vendor, amount: usd('22.00') });
     await ctx.emulator.settleWebhooks();
 
@@ -167,7 +154,7 @@ describe('two Stripe accounts on one service', () => {
 
   test("when both accounts' answers and webhooks are lost, then the reconciler settles each with its own key", async () => {
     const { aid } = await accountWithCard(ctx);
-    const vendor = await customerWithCard('mer_alpha', doorB, stripeB);
+    const vendor = await customerWithCard('mer_alpha', doorB);
     ctx.emulator.setPaymentMode('processing');
     const paidA = await pay(ctx, { aid, amount: '13.00' });
     const chargeB = await chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: vendor, amount: usd('26.00') });
@@ -188,7 +175,7 @@ describe('two Stripe accounts on one service', () => {
   });
 
   test("when an event about account B's PaymentIntent is signed with account A's secret, then no row of B changes", async () => {
-    const vendor = await customerWithCard('mer_alpha', doorB, stripeB);
+    const vendor = await customerWithCard('mer_alpha', doorB);
     ctx.emulator.setPaymentMode('processing');
     const chargeB = await chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: vendor, amount: usd('27.00') });
     await ctx.emulator.settleWebhooks();

@@ -2,6 +2,7 @@ import { reconcileOnce } from '../../app/payments';
 import { accountWithCard, okPageJson, startIframeSetup, stripeCustomerOf } from '../support/card-setup';
 import { credit, newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
+import { handshakeRows } from '../support/handshake-rows';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -60,11 +61,11 @@ describe('the reconciler', () => {
     ctx.emulator.loseWebhooks(20);
     ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
     await ctx.emulator.settleWebhooks();
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('open');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('open');
 
     ctx.clock.advance(16 * MIN);
     await reconcileOnce(ctx.deps);
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('completed');
     expect(
       (
         await ctx
@@ -81,10 +82,10 @@ describe('the reconciler', () => {
     ctx.emulator.loseWebhooks(20);
     ctx.clock.advance(16 * MIN);
     await reconcileOnce(ctx.deps);
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('open');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('open');
     ctx.clock.advance(24 * 60 * MIN);
     await reconcileOnce(ctx.deps);
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('expired');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('expired');
   });
 
   test('when a pending refund settles and its webhooks are lost, then the reconciler records the result', async () => {
@@ -137,8 +138,8 @@ describe('the reconciler', () => {
     await ctx.emulator.settleWebhooks();
     ctx.emulator.clearRequests();
     const [a, b] = await Promise.all([reconcileOnce(ctx.deps), reconcileOnce(ctx.deps)]);
-    const open = await ctx.db('handshakes').whereIn('state', ['open', 'creating']);
-    expect(a.handshakes + b.handshakes).toBe(open.length);
+    const open = await handshakeRows(ctx.db).whereIn('state', ['open', 'creating']);
+    expect(a.cardSetups + b.cardSetups).toBe(open.length);
     for (const id of sessions) {
       expect(ctx.emulator.requests().filter((r) => r.method === 'GET' && r.path === `/v1/checkout/sessions/${id}`)).toHaveLength(1);
     }

@@ -5,6 +5,7 @@ import { createApp } from '../../app/app';
 import { createStripeAccounts, keyedAccount } from '../../app/stripe';
 import { stripeAccountStore } from '../../app/payments';
 import { startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
+import { cardSetupIdOf, handshakeRows } from '../support/handshake-rows';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -95,7 +96,7 @@ describe('Stripe webhooks in', () => {
     const setup = await startIframeSetup(ctx);
     ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
     await ctx.emulator.settleWebhooks();
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('completed');
     expect(
       (
         await ctx
@@ -114,10 +115,13 @@ describe('Stripe webhooks in', () => {
     ctx.emulator.loseWebhooks(1, { type: 'checkout.session.completed' });
     ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
     await ctx.emulator.settleWebhooks();
-    const handled = await ctx.db('stripe_events').where({ type: 'setup_intent.succeeded' }).whereLike('outcome', `handshake ${setup.txId}%`);
+    const handled = await ctx
+      .db('stripe_events')
+      .where({ type: 'setup_intent.succeeded' })
+      .whereLike('outcome', `card setup ${await cardSetupIdOf(ctx.db, setup.txId)}:%`);
     expect(handled).toHaveLength(1);
     expect(await ctx.db('stripe_events').where({ type: 'checkout.session.completed', object_id: setup.sessionId })).toHaveLength(0);
-    expect((await ctx.db('handshakes').where({ tx_id: setup.txId }).first()).state).toBe('completed');
+    expect((await handshakeRows(ctx.db).where({ tx_id: setup.txId }).first()).state).toBe('completed');
   });
 
   test('when a 3184 charge is Pending and the customer passes the challenge, then the charge is Completed by the webhook alone', async () => {

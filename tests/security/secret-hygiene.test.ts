@@ -4,6 +4,7 @@ import { signData } from '../../app/billrun';
 import { newAid } from '../support/billrun-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
 import { FUZZ_SEED, PROTOTYPE_NAMES, runFuzz, type FuzzRun } from './fuzz-inputs';
+import { handshakeRows } from '../support/handshake-rows';
 
 /**
  * Every secret is distinctive (SECRETMARKER...), so finding one anywhere is unambiguous. The
@@ -60,7 +61,7 @@ async function startSetup(aid: number): Promise<{ txId: string; sessionId: strin
   if (res.body.status !== 1) throw new Error(`getRequest failed: ${JSON.stringify(res.body)}`);
   const checkoutUrl: string = res.body.details.url;
   const sessionId = checkoutUrl.split('/').pop() as string;
-  const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
+  const handshake = await handshakeRows(ctx.db).where({ checkout_session_id: sessionId }).first();
   return { txId: handshake.tx_id, sessionId, checkoutUrl };
 }
 
@@ -300,7 +301,18 @@ describe('secrets stay out of the log and the database', () => {
   test('when the flows, signed webhooks typed constructor/__proto__/null and the fuzz have run, then no secret, key or token (nor a serialised object) is in any table', async () => {
     const { dump, rows } = await tableRows();
     expect([...dump.keys()]).toEqual(
-      expect.arrayContaining(['customers', 'cards', 'charges', 'handshakes', 'refunds', 'sessions', 'stripe_events', 'stripe_accounts', 'owners']),
+      expect.arrayContaining([
+        'customers',
+        'card_setups',
+        'cards',
+        'charges',
+        'handshakes',
+        'refunds',
+        'sessions',
+        'stripe_events',
+        'stripe_accounts',
+        'owners',
+      ]),
     );
     expect(dump.get('stripe_events')?.length).toBeGreaterThan(10);
     // PGlite writes an object bound to a text column as "[object Object]" where PostgreSQL writes

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { getRequestFields, newAid, signed, type GetRequestFields } from './billrun-requests';
 import type { TestContext } from './test-context';
+import { handshakeRows } from './handshake-rows';
 
 export interface StartedSetup {
   aid: number;
@@ -18,7 +19,7 @@ export async function startIframeSetup(ctx: TestContext, overrides: GetRequestFi
   if (res.body.status !== 1) throw new Error(`getRequest failed: ${JSON.stringify(res.body)}`);
   const checkoutUrl: string = res.body.details.url;
   const sessionId = checkoutUrl.split('/').pop() as string;
-  const handshake = await ctx.db('handshakes').where({ checkout_session_id: sessionId }).first();
+  const handshake = await handshakeRows(ctx.db).where({ checkout_session_id: sessionId }).first();
   return { aid, txId: handshake.tx_id, sessionId, checkoutUrl };
 }
 

@@ -1,8 +1,13 @@
 import { observePaymentIntent, type PaymentIntent } from '../stripe';
-import { applyPaymentState, countAuthAttempt, findChargeByAuthToken, type Charge } from '../payments';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
+import { countAuthAttempt, findChargeByAuthToken, type Charge } from './charge-repository';
+import { applyPaymentState } from './charge-state';
 
+/**
+ * The customer's page for a charge that needs 3-D Secure: a link of random token opens it, and the
+ * customer confirms on-session there. Any owner's charge may send its customer here.
+ */
 export type AuthenticationStep = { kind: 'redirect'; url: string } | { kind: 'result'; charge: Charge };
 
 const challengeUrl = (pi: PaymentIntent): string | undefined =>

@@ -1,0 +1,162 @@
+import type { Knex } from 'knex';
+import { toDate, toSafeInt } from '../db';
+import { nextCardSetupCheck } from './schedule';
+import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
+import type { CardSetupState } from './states';
+
+export type { CardSetupState };
+
+/** A customer saving a card at Stripe: a setup-mode Checkout session or a SetupIntent, and its outcome. */
+export interface CardSetup extends CustomerKey {
+  id: number;
+  /** The Stripe customer the card is saved for. */
+  customerId: string;
+  checkoutSessionId: string | null;
+  setupIntentId: string | null;
+  /** The card this setup saved, once completed. */
+  paymentMethodId: string | null;
+  state: CardSetupState;
+  failureReason: string | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+interface CardSetupRow {
+  id: unknown;
+  owner_id: string;
+  stripe_account: unknown;
+  customer_ref: string;
+  customer_id: string;
+  checkout_session_id: string | null;
+  setup_intent_id: string | null;
+  payment_method_id: string | null;
+  state: CardSetupState;
+  failure_reason: string | null;
+  expires_at: Date | string | null;
+  created_at: Date | string;
+  finished_at: Date | string | null;
+}
+
+const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? null : toDate(v));
+
+const toCardSetup = (row: CardSetupRow): CardSetup => ({
+  id: toSafeInt(row.id),
+  ...customerKeyOf(row),
+  customerId: row.customer_id,
+  checkoutSessionId: row.checkout_session_id,
+  setupIntentId: row.setup_intent_id,
+  paymentMethodId: row.payment_method_id,
+  state: row.state,
+  failureReason: row.failure_reason,
+  expiresAt: toDateOrNull(row.expires_at),
+  createdAt: toDate(row.created_at),
+  finishedAt: toDateOrNull(row.finished_at),
+});
+
+export interface NewCardSetup extends CustomerKey {
+  customerId: string;
+  createdAt: Date;
+}
+
+export async function insertCardSetup(db: Knex | Knex.Transaction, setup: NewCardSetup): Promise<CardSetup> {
+  const [row] = await db('card_setups')
+    .insert({
+      ...customerColumns(setup),
+      customer_id: setup.customerId,
+      state: 'creating',
+      next_check_at: nextCardSetupCheck('creating', setup.createdAt),
+      created_at: setup.createdAt,
+      updated_at: setup.createdAt,
+    })
+    .returning('*');
+  return toCardSetup(row as CardSetupRow);
+}
+
+export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {
+  const query = db<CardSetupRow>('card_setups').where({ id }).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toCardSetup(row) : undefined;
+}
+
+/** An owner's card setup: another owner's id finds nothing. */
+export async function findOwnedCardSetup(db: Knex | Knex.Transaction, ownerId: string, id: number): Promise<CardSetup | undefined> {
+  const row = await db<CardSetupRow>('card_setups').where({ id, owner_id: ownerId }).first();
+  return row ? toCardSetup(row) : undefined;
+}
+
+export async function findCardSetupByStripeId(db: Knex | Knex.Transaction, stripeAccount: number, stripeId: string): Promise<CardSetup | undefined> {
+  const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
+  const row = await db<CardSetupRow>('card_setups')
+    .where({ stripe_account: stripeAccount, [column]: stripeId })
+    .first();
+  return row ? toCardSetup(row) : undefined;
+}
+
+/** The Stripe object now exists: the setup waits for the customer. */
+export async function markCardSetupOpen(
+  db: Knex,
+  id: number,
+  stripeIds: { checkoutSessionId?: string; setupIntentId?: string },
+  expiresAt: Date | null,
+  now: Date,
+): Promise<void> {
+  await db('card_setups')
+    .where({ id, state: 'creating' })
+    .update({
+      checkout_session_id: stripeIds.checkoutSessionId ?? null,
+      setup_intent_id: stripeIds.setupIntentId ?? null,
+      expires_at: expiresAt,
+      state: 'open',
+      next_check_at: nextCardSetupCheck('open', now, now, expiresAt),
+      updated_at: now,
+    });
+}
+
+/**
+ * Moves a setup to a final state. Only from a non-final state (or from a locally presumed
+ * `expired`, which Stripe's own answer may overrule), so a completed setup never changes.
+ */
+export async function finishCardSetup(
+  db: Knex | Knex.Transaction,
+  id: number,
+  state: Exclude<CardSetupState, 'creating' | 'open' | 'completed'>,
+  now: Date,
+  failureReason: string | null = null,
+): Promise<boolean> {
+  const updated = await db('card_setups')
+    .where({ id })
+    .whereIn('state', ['creating', 'open'])
+    .update({ state, failure_reason: failureReason, finished_at: now, updated_at: now, next_check_at: null });
+  return updated > 0;
+}
+
+/** The setup saved this card. Also from a locally presumed `expired`, which Stripe overrules. */
+export async function completeCardSetup(db: Knex | Knex.Transaction, id: number, paymentMethodId: string, now: Date): Promise<boolean> {
+  const updated = await db('card_setups')
+    .where({ id })
+    .whereIn('state', ['creating', 'open', 'expired'])
+    .update({ state: 'completed', payment_method_id: paymentMethodId, failure_reason: null, finished_at: now, updated_at: now, next_check_at: null });
+  return updated > 0;
+}
+
+/** Still waiting on the customer: look again later, the longer the older the setup is. */
+export async function scheduleCardSetupCheck(db: Knex | Knex.Transaction, setup: Pick<CardSetup, 'id' | 'createdAt' | 'expiresAt'>, now: Date): Promise<void> {
+  await db('card_setups')
+    .where({ id: setup.id })
+    .whereIn('state', ['creating', 'open'])
+    .update({ next_check_at: nextCardSetupCheck('open', now, setup.createdAt, setup.expiresAt) });
+}
+
+/** The customer's card setups not finished yet, most recent first. */
+export async function findUnfinishedCardSetups(db: Knex | Knex.Transaction, key: CustomerKey, limit: number): Promise<CardSetup[]> {
+  const rows = await db<CardSetupRow>('card_setups')
+    .where(customerColumns(key))
+    .whereIn('state', ['creating', 'open'])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(limit);
+  return rows.map(toCardSetup);
+}
