@@ -7,6 +7,8 @@ import {
   cancelCardSetup as cancelCoreCardSetup,
   confirmCardSetup as confirmCoreCardSetup,
   ensureCustomer,
+  replaceGoneCustomer,
+  type CustomerDetails,
   openCheckoutSetup,
   openSetupIntentSetup,
   type CardSetup,
@@ -62,10 +64,10 @@ export const billrunCustomer = (aid: number, door: Pick<StripeDoor, 'accountId'>
   customerRef: String(aid),
 });
 
-/** The Stripe customer for a BillRun account in this Stripe account: ours if we have it, else created once. */
-async function billrunStripeCustomer(deps: Deps, door: StripeDoor, aid: number, customer: CardSetupRequest['customer']): Promise<Customer> {
+/** A BillRun account's details for its Stripe customer. */
+function customerDetails(aid: number, customer: CardSetupRequest['customer']): CustomerDetails {
   const name = [customer.firstName, customer.lastName].filter((p) => p && p.trim()).join(' ') || undefined;
-  return ensureCustomer(deps, door, billrunCustomer(aid, door), { email: customer.email, name, metadata: { billrun_aid: String(aid) } });
+  return { email: customer.email, name, metadata: { billrun_aid: String(aid) } };
 }
 
 /** The core's card setup and BillRun's handshake naming it, recorded together. */
@@ -109,7 +111,12 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
     // emulator). Ask Stripe again; in a new account the aid gets a new customer there.
     if (!isAppError(err) || err.kind !== 'not_found') throw err;
     const current = await deps.stripeAccounts.refreshDefault();
-    if (current.accountId === door.accountId) throw err;
+    if (current.accountId === door.accountId) {
+      // The same account: the account's customer may have been deleted there (in the Dashboard).
+      const replaced = await replaceGoneCustomer(deps, door, billrunCustomer(request.aid, door), customerDetails(request.aid, request.customer));
+      if (!replaced) throw err;
+      return startCardSetupIn(deps, door, request);
+    }
     deps.logger.warn(
       { aid: request.aid, from: door.stripeAccountId, to: current.stripeAccountId },
       'the Stripe account changed: the account gets a customer in the new one',
@@ -119,7 +126,7 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 }
 
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
-  const customer = await billrunStripeCustomer(deps, door, request.aid, request.customer);
+  const customer = await ensureCustomer(deps, door, billrunCustomer(request.aid, door), customerDetails(request.aid, request.customer));
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
   const { txId, setup } = await beginHandshake(deps, request, customer, returnUrl);
   const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id });

@@ -50,3 +50,10 @@ export async function backOff(db: Knex, queue: DueRows, id: string, now: Date): 
     .update({ next_check_at: new Date(now.getTime() + delayMs) });
   return { failures, delayMs };
 }
+
+/** The work on a row cannot be done for now (what it needs is missing): look again after `delayMs`, no failure counted. */
+export async function park(db: Knex, queue: DueRows, id: string, now: Date, delayMs: number): Promise<void> {
+  await db(queue.table)
+    .where(queue.idColumn, id)
+    .update({ next_check_at: new Date(now.getTime() + delayMs) });
+}

@@ -114,3 +114,10 @@ export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, opt
     .returning('*');
   return toCard(row as CardRow);
 }
+
+/** The customer's cards saved for a Stripe customer that is gone: none stays active. */
+export async function deactivateCardsOfStripeCustomer(trx: Knex.Transaction, key: CustomerKey, stripeCustomerId: string, now: Date): Promise<number> {
+  return trx('cards')
+    .where({ ...customerColumns(key), customer_id: stripeCustomerId, active: true })
+    .update({ active: false, deactivated_at: now });
+}

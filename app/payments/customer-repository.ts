@@ -48,3 +48,11 @@ export async function insertCustomerIfAbsent(db: Knex, customer: Omit<Customer, 
   if (!stored) throw new Error(`customer ${customer.ownerId}/${customer.customerRef} vanished after insert`);
   return stored;
 }
+
+/** Points the mapping at a new Stripe customer, only if it still names `previous`; the mapping that holds afterwards is returned. */
+export async function replaceStripeCustomer(trx: Knex.Transaction, customer: Customer, previous: string, next: string): Promise<Customer> {
+  await trx('customers').where({ id: customer.id, stripe_customer_id: previous }).update({ stripe_customer_id: next });
+  const stored = await findCustomer(trx, customer);
+  if (!stored) throw new Error(`customer ${customer.ownerId}/${customer.customerRef} vanished while replaced`);
+  return stored;
+}

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { StripeDoor } from '../stripe';
+import { inTransaction } from '../db';
 import type { Deps } from '../shared/deps';
+import { deactivateCardsOfStripeCustomer } from './card-repository';
 import type { CustomerKey } from './customer-key';
-import { findCustomer, insertCustomerIfAbsent, type Customer } from './customer-repository';
+import { findCustomer, insertCustomerIfAbsent, replaceStripeCustomer, type Customer } from './customer-repository';
 
 export interface CustomerDetails {
   email?: string;
@@ -14,6 +16,12 @@ export interface CustomerDetails {
 /** Stripe caps idempotency keys at 255 characters: a long reference is hashed into the key. */
 const keyPart = (text: string): string => (text.length <= 64 ? text : createHash('sha256').update(text).digest('hex'));
 
+const fingerprintOf = (details: CustomerDetails): string =>
+  createHash('sha256')
+    .update(JSON.stringify([details.email ?? '', details.name ?? '']))
+    .digest('hex')
+    .slice(0, 16);
+
 /**
  * The Stripe customer of an owner's customer in this Stripe account: ours if we have it, else
  * created once. Same key and details give the same idempotency key, so parallel first requests
@@ -23,13 +31,9 @@ const keyPart = (text: string): string => (text.length <= 64 ? text : createHash
 export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
   const known = await findCustomer(deps.db, key);
   if (known) return known;
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([details.email ?? '', details.name ?? '']))
-    .digest('hex')
-    .slice(0, 16);
   const created = await door.gateway.createCustomer(
     { metadata: details.metadata, email: details.email, name: details.name },
-    `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-${fingerprint}`,
+    `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-${fingerprintOf(details)}`,
   );
   const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: details.email ?? null });
   if (stored.stripeCustomerId !== created.id) {
@@ -39,4 +43,33 @@ export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: St
     );
   }
   return stored;
+}
+
+/**
+ * When the customer's Stripe customer is gone from its account (deleted in the Dashboard), a new
+ * one takes its place and the cards saved for the old one stop being active (Stripe detached
+ * them). Returns the new mapping, or undefined when the Stripe customer is still there.
+ */
+export async function replaceGoneCustomer(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  door: StripeDoor,
+  key: CustomerKey,
+  details: CustomerDetails,
+): Promise<Customer | undefined> {
+  const known = await findCustomer(deps.db, key);
+  if (!known || (await door.gateway.customerState(known.stripeCustomerId)) === 'live') return undefined;
+  const created = await door.gateway.createCustomer(
+    { metadata: details.metadata, email: details.email, name: details.name },
+    `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-replaces-${known.stripeCustomerId}`,
+  );
+  const replaced = await inTransaction(deps.db, async (trx) => {
+    const stored = await replaceStripeCustomer(trx, known, known.stripeCustomerId, created.id);
+    if (stored.stripeCustomerId === created.id) await deactivateCardsOfStripeCustomer(trx, key, known.stripeCustomerId, deps.clock.now());
+    return stored;
+  });
+  deps.logger.warn(
+    { ownerId: key.ownerId, customerRef: key.customerRef, gone: known.stripeCustomerId, now: replaced.stripeCustomerId },
+    'the Stripe customer was deleted at Stripe; a new one replaces it',
+  );
+  return replaced;
 }

@@ -1,4 +1,5 @@
-import { backOff, claimDueRows, clearFailures, type DueRows } from '../db';
+import { backOff, claimDueRows, clearFailures, park, type DueRows } from '../db';
+import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { findCharge } from './charge-repository';
 import { findCardSetup } from './card-setup-repository';
@@ -16,6 +17,12 @@ const BATCH = 20;
 export const CHECK_FAILURES_ALERT = 6;
 /** A row Stripe keeps refusing costs a call every 5 min, then 10, 20, ... at most every 6 h. */
 const BACKOFF = { baseMs: 5 * 60_000, maxMs: 6 * 60 * 60_000 };
+/**
+ * A row of a Stripe account the service has no key for (a key swapped, an old account) cannot be
+ * read: it is looked at daily (a key may come back) without counting as a failure, and the pass
+ * logs one line per such account rather than an alert per row.
+ */
+export const PARKED_RECHECK_MS = 24 * 60 * 60_000;
 
 const queue = (table: string, idColumn: string, column: string, values: string[]): DueRows => ({
   table,
@@ -34,6 +41,8 @@ export interface ReconcileReport {
   charges: number;
   refunds: number;
   failures: number;
+  /** Rows of a Stripe account without a key here, put off for a day. */
+  parked: number;
 }
 
 /**
@@ -43,12 +52,20 @@ export interface ReconcileReport {
 export async function reconcileOnce(deps: Deps, options: { batchSize?: number } = {}): Promise<ReconcileReport> {
   const limit = options.batchSize ?? BATCH;
   const now = deps.clock.now();
-  const report: ReconcileReport = { cardSetups: 0, charges: 0, refunds: 0, failures: 0 };
+  const report: ReconcileReport = { cardSetups: 0, charges: 0, refunds: 0, failures: 0, parked: 0 };
+  const parkedByAccount = new Map<string, number>();
   const attempt = async (rows: DueRows, id: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
       await clearFailures(deps.db, rows, id);
     } catch (err) {
+      if (isAppError(err) && err.code === 'stripe_account_unknown') {
+        report.parked++;
+        const account = String(err.details?.accountId);
+        parkedByAccount.set(account, (parkedByAccount.get(account) ?? 0) + 1);
+        await park(deps.db, rows, id, now, PARKED_RECHECK_MS);
+        return;
+      }
       report.failures++;
       const { failures, delayMs } = await backOff(deps.db, rows, id, now);
       const fields = { table: rows.table, id, failures, retryInS: delayMs / 1000, err: err instanceof Error ? err.message : String(err) };
@@ -77,6 +94,9 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
       const refund = await findRefund(deps.db, Number(id));
       if (refund) await syncRefundRow(deps, refund);
     });
+  }
+  for (const [stripeAccount, rows] of parkedByAccount) {
+    deps.logger.warn({ stripeAccount, rows, retryInS: PARKED_RECHECK_MS / 1000 }, 'rows of a Stripe account without a key here: looked at again daily');
   }
   if (report.cardSetups + report.charges + report.refunds > 0) deps.logger.info({ ...report }, 'reconciler pass');
   return report;

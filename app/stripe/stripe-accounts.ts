@@ -1,4 +1,4 @@
-import { AppError } from '../shared/app-error';
+import { AppError, isAppError } from '../shared/app-error';
 import type { Logger } from '../shared/logger';
 import { createStripeClient, createStripeGateway, type StripeClientOptions, type StripeGateway } from './stripe-gateway';
 
@@ -71,12 +71,17 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       const { id: stripeAccountId } = await account.gateway.retrieveAccount();
       const accountId = await options.store.recordAccount(stripeAccountId, account.livemode, account.label, async (samples) => {
         if (samples.length === 0) return true;
-        for (const sample of samples) if (await account.gateway.customerExists(sample)) return true;
+        // A deleted customer still proves the account held it.
+        for (const sample of samples) if ((await account.gateway.customerState(sample)) !== 'missing') return true;
         return false;
       });
-      const door: StripeDoor = { accountId, stripeAccountId, livemode: account.livemode, gateway: account.gateway, webhookSecrets: account.webhookSecrets };
+      const own: StripeDoor = { accountId, stripeAccountId, livemode: account.livemode, gateway: account.gateway, webhookSecrets: account.webhookSecrets };
+      const earlier = byId.get(accountId);
+      // Two keys of one Stripe account (two vendors registering it, a rotated key): one door that
+      // keeps the first key for calls and verifies webhooks with the secrets of both.
+      const door = earlier && earlier.gateway !== account.gateway ? joinDoors(earlier, own) : own;
       byId.set(accountId, door);
-      options.logger.info({ label: account.label, stripeAccountId, accountId }, 'Stripe account resolved');
+      options.logger.info({ label: account.label, stripeAccountId, accountId, sharedWithEarlierKey: door !== own }, 'Stripe account resolved');
       return door;
     })();
     resolving.set(account, attempt);
@@ -90,7 +95,9 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
   return {
     defaultAccount: () => resolve(options.defaultAccount),
     async forAccount(accountId) {
-      if (!byId.has(accountId)) await resolveAll();
+      // Every key is resolved once (cached; a failed one is asked again after a hold), so a key
+      // added for an account already known joins its door before the door is handed out.
+      await resolveAll();
       const door = byId.get(accountId);
       if (!door) {
         // The message reaches clients: it names no internal id (the log has it through details).
@@ -102,10 +109,8 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       return door;
     },
     async forStripeAccount(stripeAccountId) {
-      const find = () => [...byId.values()].find((d) => d.stripeAccountId === stripeAccountId);
-      if (find()) return find();
       await resolveAll();
-      return find();
+      return [...byId.values()].find((d) => d.stripeAccountId === stripeAccountId);
     },
     async refreshDefault() {
       const before = await resolve(options.defaultAccount).catch(() => undefined);
@@ -122,6 +127,29 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       keyed.push(account);
     },
     defaultGateway: () => options.defaultAccount.gateway,
+  };
+}
+
+/** One door for two keys of one account: calls through the first, webhooks verified by either's secrets. */
+function joinDoors(first: StripeDoor, second: StripeDoor): StripeDoor {
+  const verifiers = [first.gateway, second.gateway];
+  const verifyWebhook: StripeGateway['verifyWebhook'] = (rawBody, signatureHeader) => {
+    let failure: unknown;
+    for (const gateway of verifiers) {
+      try {
+        return gateway.verifyWebhook(rawBody, signatureHeader);
+      } catch (err) {
+        failure ??= err;
+        // A gateway without secrets answers `forbidden`: a real signature failure is the better answer.
+        if (isAppError(err) && err.kind === 'invalid_input') failure = err;
+      }
+    }
+    throw failure;
+  };
+  return {
+    ...first,
+    webhookSecrets: [...new Set([...first.webhookSecrets, ...second.webhookSecrets])],
+    gateway: { ...first.gateway, verifyWebhook },
   };
 }
 

@@ -93,8 +93,8 @@ export interface StripeGateway {
   ping(): Promise<void>;
   /** The Stripe account this key acts on (`GET /v1/account`). */
   retrieveAccount(): Promise<StripeAccountIdentity>;
-  /** Whether this key's account holds (or held: deleted ones count) the customer; false for resource_missing. */
-  customerExists(customerId: string): Promise<boolean>;
+  /** Whether this key's account holds the customer (`live`), held it (`deleted`, e.g. in the Dashboard) or never did (`missing`). */
+  customerState(customerId: string): Promise<'live' | 'deleted' | 'missing'>;
 }
 
 export function createStripeClient(options: StripeClientOptions): Stripe {
@@ -273,14 +273,14 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
       return { id: account.id };
     },
 
-    customerExists: async (customerId) => {
+    customerState: async (customerId) => {
       try {
-        // A deleted customer still proves the account held it.
-        await stripe.customers.retrieve(customerId);
-        return true;
+        // Stripe answers a deleted customer as `{ id, deleted: true }`, not as missing.
+        const customer = await stripe.customers.retrieve(customerId);
+        return customer.deleted ? 'deleted' : 'live';
       } catch (err) {
         const mapped = toAppError(err, 'customer retrieval');
-        if (mapped.kind === 'not_found') return false;
+        if (mapped.kind === 'not_found') return 'missing';
         throw mapped;
       }
     },

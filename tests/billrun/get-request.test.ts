@@ -5,6 +5,8 @@ import { createApp } from '../../app/app';
 import { installationId } from '../../app/db';
 import { startTestContext, TEST_OAUTH_CLIENT, TEST_STRIPE_KEY, testEnv, type TestContext } from '../support/test-context';
 import { handshakeRows } from '../support/handshake-rows';
+import { accountWithCard, okPageJson, startIframeSetup, stripeCustomerOf } from '../support/card-setup';
+import { pay } from '../support/payment-requests';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -264,6 +266,44 @@ describe('getRequest success', () => {
       .set('Authorization', 'Bearer pgw1.eyJjaWQiOiJiaWxscnVuLXRlc3QiLCJleHAiOjk5OTk5OTk5OTl9.AAAA')
       .query({ data: JSON.stringify(getRequestFields()) });
     expect(res.body).toEqual(thrown('Failed to authenticate'));
+  });
+});
+
+describe('getRequest when the Stripe customer is gone', () => {
+  test("when the account's Stripe customer was deleted in the Dashboard, then getRequest makes a new one, the old card stops being active and the new card is charged", async () => {
+    const { aid } = await accountWithCard(ctx);
+    const gone = await stripeCustomerOf(ctx, aid);
+    await ctx.stripe.customers.del(gone);
+    ctx.emulator.clearRequests();
+
+    const setup = await startIframeSetup(ctx, { aid });
+    const fresh = await stripeCustomerOf(ctx, aid);
+    expect(fresh).not.toBe(gone);
+    // The refused session, the account check, the customer check, the new customer, the session again.
+    expect(stripeCalls()).toEqual([
+      'POST /v1/checkout/sessions',
+      'GET /v1/account',
+      `GET /v1/customers/${gone}`,
+      'POST /v1/customers',
+      'POST /v1/checkout/sessions',
+    ]);
+    expect(await ctx.stripe.customers.retrieve(fresh)).toMatchObject({ metadata: { billrun_aid: String(aid) } });
+    expect(await ctx.db('cards').where({ customer_ref: String(aid), active: true })).toEqual([]);
+    expect((await pay(ctx, { aid, amount: '5.00' })).body).toMatchObject({ status: 0, details: { message: 'The account has no saved card' } });
+
+    ctx.emulator.completeCheckoutSession(setup.sessionId, '5555555555554444');
+    expect((await okPageJson(ctx, setup.txId)).body).toMatchObject({ status: 1, details: { credit_card: '4444' } });
+    expect((await pay(ctx, { aid, amount: '5.00' })).body.details.status).toBe('Completed');
+    expect(
+      await ctx
+        .db('cards')
+        .where({ customer_ref: String(aid) })
+        .orderBy('id')
+        .select('customer_id', 'active'),
+    ).toEqual([
+      { customer_id: gone, active: false },
+      { customer_id: fresh, active: true },
+    ]);
   });
 });
 

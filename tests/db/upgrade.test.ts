@@ -443,6 +443,18 @@ describe('upgrading a single-account database', () => {
     // internal id), and once its session would have expired it closes instead of being retried.
     const stale = await okPageJson(ctx, legacy.openTxId);
     expect(stale.body).toEqual({ status: 0, details: { message: 'This was made in a Stripe account the service no longer has a key for' } });
+    // Until then the reconciler parks it for a day: no failure counted, one line for the account, no alert.
+    ctx.clock.advance(10 * 60);
+    ctx.logs.length = 0;
+    expect(await reconcileOnce(ctx.deps)).toMatchObject({ parked: 1, failures: 0 });
+    const parked = await handshakeRows(db).where({ tx_id: legacy.openTxId }).first();
+    expect(parked).toMatchObject({ state: 'open', check_failures: 0 });
+    const parkedFor = new Date(parked.next_check_at).getTime() - ctx.clock.now().getTime();
+    expect(parkedFor).toBeGreaterThan(24 * 60 * 60_000 - 60_000);
+    expect(parkedFor).toBeLessThanOrEqual(24 * 60 * 60_000);
+    const lines = ctx.logs.map((l) => JSON.parse(l) as { msg: string; stripeAccount?: string; rows?: number });
+    expect(lines.filter((l) => /without a key here/.test(l.msg))).toMatchObject([{ stripeAccount: '1', rows: 1 }]);
+    expect(lines.filter((l) => /needs an operator|reconcile step failed/.test(l.msg))).toEqual([]);
     ctx.clock.advance(25 * 60 * 60);
     await reconcileOnce(ctx.deps);
     expect((await handshakeRows(db).where({ tx_id: legacy.openTxId }).first()).state).toBe('expired');

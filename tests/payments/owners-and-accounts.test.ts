@@ -223,6 +223,62 @@ describe('two Stripe accounts on one service', () => {
   });
 });
 
+describe('two keys of one Stripe account', () => {
+  test('when a second key of account B brings its own webhook secret, then events signed with either secret are verified at B and calls keep one door', async () => {
+    const secondSecret = `whsec_second_key_of_b_${randomInt(1e9)}`;
+    ctx.deps.stripeAccounts.add(
+      keyedAccount({
+        label: 'vendor B, second registration',
+        secretKey: KEY_B,
+        apiBase: ctx.config.stripe.apiBase as URL,
+        timeoutMs: 10000,
+        maxNetworkRetries: 0,
+        webhookSecrets: [secondSecret],
+        idempotencyPrefix: await installationId(ctx.db),
+      }),
+    );
+    const vendor = await customerWithCard('mer_beta', doorB);
+    const charge = await chargeSavedCard(ctx.deps, { channel: 'hub', reference: newReference(), customer: vendor, amount: usd('8.00') });
+    const door = await ctx.deps.stripeAccounts.forAccount(doorB.accountId);
+    expect(door.accountId).toBe(doorB.accountId);
+    expect([...door.webhookSecrets].sort()).toEqual([endpointB.secret, secondSecret].sort());
+    for (const secret of [endpointB.secret, secondSecret]) {
+      const payload = JSON.stringify({
+        id: `evt_two_keys_${randomInt(1e9)}`,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        data: { object: { id: charge.paymentIntentId, object: 'payment_intent', metadata: { charge_id: String(charge.id) } } },
+      });
+      const res = await request(ctx.app)
+        .post(`/webhooks/stripe/${doorB.stripeAccountId}`)
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret }))
+        .send(payload);
+      expect(res.status).toBe(200);
+      expect(
+        (
+          await ctx
+            .db('stripe_events')
+            .where({ id: JSON.parse(payload).id })
+            .first()
+        ).outcome,
+      ).toBe(`charge ${charge.id}: succeeded`);
+    }
+    const forged = JSON.stringify({
+      id: `evt_two_keys_forged_${randomInt(1e9)}`,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      data: { object: { id: 'pi_x' } },
+    });
+    const refused = await request(ctx.app)
+      .post(`/webhooks/stripe/${doorB.stripeAccountId}`)
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload: forged, secret: 'whsec_nobody' }))
+      .send(forged);
+    expect(refused.status).toBe(400);
+  });
+});
+
 describe('the key now acts on another Stripe account', () => {
   // Last in the file: it resets the default account every test above used.
   test('when the emulator account is reset and getRequest comes for a known aid, then a new customer is made in the new account, the flow completes, and the old card stays as history', async () => {
