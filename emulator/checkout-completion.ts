@@ -6,7 +6,8 @@ import type Stripe from 'stripe';
 import type { EmulatorRuntime } from './api-routes';
 import type { Store, StoredCheckoutSession, StoredSetupIntent } from './store';
 import { EmulatorApiError, invalidRequest, resourceMissing } from './stripe-errors';
-import { isMagicId, lookupCardNumber, lookupMagicId, type CardIdentity } from './test-cards';
+import { checkRawCard } from './card-entry';
+import { isMagicId, lookupMagicId, type CardIdentity } from './test-cards';
 import { completeSession, fillTemplate, findSession, serializeSession } from './resources/checkout-sessions';
 import { createCardPaymentMethod, declineToCardError, defaultExpiry, serializePaymentMethod } from './resources/payment-methods';
 import { AUTHENTICATION_FAILED_MESSAGE, attemptSetup, finishAuthentication, serializeSetupIntent } from './resources/setup-intents';
@@ -56,22 +57,11 @@ function resolveCard(store: Store, entry: CardEntry): { identity: CardIdentity; 
     if (!identity) throw invalidRequest(`No such PaymentMethod: '${entry.card}'`, { code: 'resource_missing', param: 'card' });
     return { identity, expMonth: entry.expMonth ?? fallback.expMonth, expYear: entry.expYear ?? fallback.expYear };
   }
-  const found = lookupCardNumber(entry.card);
-  if (!found.ok) throw declineToCardError(found.decline);
   const expMonth = entry.expMonth ?? fallback.expMonth;
   const expYear = entry.expYear ?? fallback.expYear;
-  if (!Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12) {
-    throw declineToCardError({ code: 'invalid_expiry_month', message: "Your card's expiration month is invalid.", param: 'exp_month' });
-  }
-  const now = new Date(store.now() * 1000);
-  const thisMonth = now.getUTCFullYear() * 12 + now.getUTCMonth();
-  if (!Number.isInteger(expYear) || expYear * 12 + (expMonth - 1) < thisMonth) {
-    throw declineToCardError({ code: 'invalid_expiry_year', message: "Your card's expiration year is invalid.", param: 'exp_year' });
-  }
-  if (entry.cvc !== undefined && !/^\d{3,4}$/.test(entry.cvc)) {
-    throw declineToCardError({ code: 'invalid_cvc', message: "Your card's security code is invalid.", param: 'cvc' });
-  }
-  return { identity: found.identity, expMonth, expYear };
+  const checked = checkRawCard({ number: entry.card, expMonth, expYear, cvc: entry.cvc }, store.now());
+  if (!checked.ok) throw declineToCardError(checked.decline);
+  return { identity: checked.identity, expMonth, expYear };
 }
 
 function successRedirect(runtime: EmulatorRuntime, stored: StoredCheckoutSession): string {

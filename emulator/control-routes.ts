@@ -147,7 +147,7 @@ function route(core: EmulatorCore, { method, pathname, fields, authorization }: 
       if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
         throw invalidRequest('seconds must be a number.', { code: 'parameter_missing', param: 'seconds' });
       }
-      core.clock.advance(seconds);
+      core.advanceClock(seconds);
       return { status: 200, body: { now: core.clock.now() } };
     }
     case 'GET /_emulator/clock':
@@ -166,9 +166,10 @@ function route(core: EmulatorCore, { method, pathname, fields, authorization }: 
 }
 
 function paymentRoute(core: EmulatorCore, { method, pathname, fields }: ControlRequest): ControlAnswer | undefined {
-  const pi = /^\/_emulator\/payment_intents\/([^/]+)\/(three_d_secure|settle)$/.exec(pathname);
+  const pi = /^\/_emulator\/payment_intents\/([^/]+)\/(three_d_secure|settle|expire_authorization)$/.exec(pathname);
   if (pi && method === 'POST') {
     const id = decodeURIComponent(pi[1]);
+    if (pi[2] === 'expire_authorization') return { status: 200, body: { payment_intent: core.expireAuthorization(id) } };
     if (pi[2] === 'three_d_secure') {
       const r = core.authenticatePaymentIntent(id, choice(fields, 'result', ['pass', 'fail'] as const));
       return { status: 200, body: { redirect_url: r.redirectUrl, payment_intent: r.paymentIntent } };

@@ -56,16 +56,16 @@ export function formatAmount(minor: number, currency: string): string {
 }
 
 /** Charge amounts: at least 1, at least the currency's minimum, at most 8 digits. */
-export function checkChargeAmount(amount: number, currency: string): void {
-  if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'amount' });
+export function checkChargeAmount(amount: number, currency: string, param = 'amount'): void {
+  if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param });
   const info = CURRENCIES.get(currency);
   if (info && amount < info.minimum) {
     throw invalidRequest(`Amount must be at least ${formatAmount(info.minimum, currency)} ${currency}`, {
       code: 'amount_too_small',
-      param: 'amount',
+      param,
     });
   }
   if (amount > MAX_AMOUNT) {
-    throw invalidRequest(`Amount must be no more than ${formatAmount(MAX_AMOUNT, currency)}`, { code: 'amount_too_large', param: 'amount' });
+    throw invalidRequest(`Amount must be no more than ${formatAmount(MAX_AMOUNT, currency)}`, { code: 'amount_too_large', param });
   }
 }

@@ -9,7 +9,8 @@ import { cancelTarget, submitCard } from './checkout-completion';
 import { createClock, type EmulatorClock } from './clock';
 import { FaultQueue } from './faults';
 import { RequestLog } from './request-log';
-import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-intents';
+import { expireAuthorization, expireAuthorizations } from './resources/authorizations';
+import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-attempts';
 import { settleRefund } from './resources/refunds';
 import { captureState, restoreState, StateFile, type SavedState } from './persistence';
 import { registerWebhookEndpoint } from './resources/webhook-endpoints';
@@ -52,6 +53,12 @@ export interface EmulatorCore {
   completeCheckoutSession(id: string, card: string, opts?: CompleteOptions): CardSetupResult;
   cancelCheckoutSession(id: string): CardSetupResult;
   authenticatePaymentIntent(id: string, result: 'pass' | 'fail'): AuthenticationResult;
+  /** Moves the emulator clock; authorizations whose capture window passed lapse at once. */
+  advanceClock(seconds: number): void;
+  /** Lapses every authorization past its window in this account (before each of its /v1 requests). */
+  expireLapsedAuthorizations(account: Account): void;
+  /** The authorization of a PaymentIntent in requires_capture lapses now. */
+  expireAuthorization(id: string): Stripe.PaymentIntent;
   settlePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent;
   settleRefund(id: string, outcome: 'succeeded' | 'failed'): Stripe.Refund;
   addWebhookEndpoint(account: Account, url: string, events?: string[]): { id: string; secret: string };
@@ -131,6 +138,16 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     },
     authenticatePaymentIntent(id, result) {
       return authenticatePaymentIntent(storeHolding(id), runtime, id, result);
+    },
+    advanceClock(seconds) {
+      clock.advance(seconds);
+      for (const account of accounts.all()) expireAuthorizations(account.store);
+    },
+    expireLapsedAuthorizations(account) {
+      if (expireAuthorizations(account.store) > 0) changed();
+    },
+    expireAuthorization(id) {
+      return expireAuthorization(storeHolding(id), id);
     },
     settlePaymentIntent(id, outcome) {
       return settlePaymentIntent(storeHolding(id), id, outcome);

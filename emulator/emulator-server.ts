@@ -258,6 +258,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
     // The key is claimed before the first await, so a duplicate arriving now sees it in flight.
     await delay(dropAfterActing ? fault?.delayMs : undefined);
+    // What lapsed on the clock happened on its own, before this request: outside its context, so its events name no request.
+    core.expireLapsedAuthorizations(account);
     let status: number;
     let payload: object;
     try {
@@ -376,13 +378,14 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
     requests: () => core.requestLog.list(),
     clearRequests: () => core.requestLog.clear(),
     injectFault: (f) => core.faults.add(f),
-    advanceClock: changing((seconds: number) => core.clock.advance(seconds)),
+    advanceClock: changing((seconds: number) => core.advanceClock(seconds)),
     now: () => core.clock.now(),
     completeCheckoutSession: changing((id: string, card: string, o?: CompleteOptions) => core.completeCheckoutSession(id, card, o)),
     cancelCheckoutSession: (id) => core.cancelCheckoutSession(id),
     authenticatePaymentIntent: changing((id: string, result: 'pass' | 'fail') =>
       core.authenticatePaymentIntent(id, checkChoice(result, ['pass', 'fail'], 'result')),
     ),
+    expireAuthorization: changing((id: string) => core.expireAuthorization(id)),
     setPaymentMode: changing((mode: 'processing' | 'immediate') => {
       core.modes.payments = checkChoice(mode, ['immediate', 'processing'], 'mode');
     }),

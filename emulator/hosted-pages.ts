@@ -9,7 +9,7 @@ import { cancelTarget, resolveSessionAuthentication, submitCard, type CardSubmis
 import type { EmulatorCore } from './emulator-core';
 import type { FormValue } from './form-parser';
 import { findSession } from './resources/checkout-sessions';
-import { authenticatePaymentIntent } from './resources/payment-intents';
+import { authenticatePaymentIntent, paymentWentThrough } from './resources/payment-attempts';
 import { finishAuthentication } from './resources/setup-intents';
 import type { StoredCheckoutSession } from './store';
 import { EmulatorApiError } from './stripe-errors';
@@ -278,7 +278,7 @@ function paymentIntentChallenge(core: EmulatorCore, method: string, id: string, 
   }
   const result = authenticatePaymentIntent(store, core.runtime, id, str(fields, 'result') === 'pass' ? 'pass' : 'fail');
   if (pi.returnUrl) return redirect(result.redirectUrl);
-  const ok = pi.api.status === 'succeeded' || pi.api.status === 'processing';
+  const ok = paymentWentThrough(pi);
   return html(200, ok ? 'Payment authenticated' : 'Payment failed', '<p>You can close this window.</p>');
 }
 

@@ -188,13 +188,12 @@ export function moveHostedUrls(stores: readonly Store[], from: string, to: strin
   const move = (url: string | null | undefined) => (url?.startsWith(`${from}/c/`) ? `${to}${url.slice(from.length)}` : url);
   for (const store of stores) {
     for (const s of store.checkoutSessions.values()) s.api.url = move(s.api.url) ?? null;
-    for (const si of store.setupIntents.values()) {
-      const r = si.api.next_action?.redirect_to_url;
+    for (const intent of [...store.setupIntents.values(), ...store.paymentIntents.values()]) {
+      const action = intent.api.next_action;
+      const r = action?.redirect_to_url;
       if (r?.url) r.url = move(r.url) ?? null;
-    }
-    for (const pi of store.paymentIntents.values()) {
-      const r = pi.api.next_action?.redirect_to_url;
-      if (r?.url) r.url = move(r.url) ?? null;
+      const sdk = action?.use_stripe_sdk;
+      if (typeof sdk?.stripe_js === 'string') sdk.stripe_js = move(sdk.stripe_js);
     }
   }
 }

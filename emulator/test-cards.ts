@@ -14,6 +14,8 @@ export interface CardDecline {
   declineCode?: string;
   message: string;
   param?: string;
+  /** Radar blocked it before it reached the card network (the charge's outcome says `blocked`). */
+  blocked?: true;
 }
 
 export type SetupBehaviour =
@@ -54,6 +56,8 @@ export type TestCardKey =
   | 'chargeCustomerFail'
   | 'jcbSeed'
   | 'threeDSecureSeed'
+  | 'radarBlock'
+  | 'amexThreeDSecureNotSupported'
   | 'generic';
 
 export interface TestCard {
@@ -67,6 +71,12 @@ export interface TestCard {
   magicIds: readonly string[];
   setup: SetupBehaviour;
   charge: ChargeBehaviour;
+  /**
+   * Whether the issuer takes part in 3-D Secure. When a merchant requests it
+   * (`request_three_d_secure: any | challenge`) a supporting card is challenged; one that does
+   * not support it proceeds unauthenticated, as Stripe's 378282246310005 does.
+   */
+  threeDSecureSupported: boolean;
   summary: string;
 }
 
@@ -89,6 +99,15 @@ export const DECLINES = {
   stolenCard: { code: 'card_declined', declineCode: 'stolen_card', message: 'Your card was declined.' },
   expiredCard: { code: 'expired_card', declineCode: 'expired_card', message: 'Your card has expired.', param: 'exp_month' },
   incorrectCvc: { code: 'incorrect_cvc', declineCode: 'incorrect_cvc', message: "Your card's security code is incorrect.", param: 'cvc' },
+  /** Radar's block: to the customer a plain decline; the charge's outcome says `blocked`. */
+  fraudulent: { code: 'card_declined', declineCode: 'fraudulent', message: 'Your card was declined.', blocked: true },
+  /** A number that is not one of Stripe's test cards, sent in test mode. */
+  liveCardInTestMode: {
+    code: 'card_declined',
+    declineCode: 'test_mode_live_card',
+    message:
+      'Your card was declined. Your request was in test mode, but used a non test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.',
+  },
   processingError: {
     code: 'processing_error',
     declineCode: 'processing_error',
@@ -119,6 +138,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('visa'),
     setup: succeed,
     charge: succeed,
+    threeDSecureSupported: true,
     summary: 'succeeds',
   },
   {
@@ -130,6 +150,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('authenticationRequiredOnSetup'),
     setup: threeDS,
     charge: { kind: 'auth_on_setup_only' },
+    threeDSecureSupported: true,
     summary: '3DS on setup and on-session payments; off-session payments succeed',
   },
   {
@@ -141,6 +162,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('authenticationRequired'),
     setup: threeDS,
     charge: { kind: 'auth_required_always' },
+    threeDSecureSupported: true,
     summary: '3DS on every payment; off-session -> 402 authentication_required',
   },
   {
@@ -152,6 +174,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('threeDSecure2Required'),
     setup: threeDS,
     charge: { kind: '3ds_then', after: 'succeed' },
+    threeDSecureSupported: true,
     summary: '3DS2 challenge, then succeeds',
   },
   {
@@ -163,6 +186,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('threeDSecureRequiredChargeDeclined'),
     setup: threeDS,
     charge: { kind: '3ds_then', after: 'decline', decline: DECLINES.generic },
+    threeDSecureSupported: true,
     summary: '3DS, then card_declined',
   },
   {
@@ -173,6 +197,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('visa_chargeDeclined', 'chargeDeclined'),
     ...declineRow(DECLINES.generic),
+    threeDSecureSupported: true,
     summary: 'card_declined / generic_decline',
   },
   {
@@ -185,6 +210,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     // A $0 setup check cannot run out of funds: the card saves, payments decline.
     setup: succeed,
     charge: { kind: 'decline', decline: DECLINES.insufficientFunds },
+    threeDSecureSupported: true,
     summary: 'saves; payments: card_declined / insufficient_funds',
   },
   {
@@ -195,6 +221,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('visa_chargeDeclinedLostCard', 'chargeDeclinedLostCard'),
     ...declineRow(DECLINES.lostCard),
+    threeDSecureSupported: true,
     summary: 'card_declined / lost_card',
   },
   {
@@ -205,6 +232,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('visa_chargeDeclinedStolenCard', 'chargeDeclinedStolenCard'),
     ...declineRow(DECLINES.stolenCard),
+    threeDSecureSupported: true,
     summary: 'card_declined / stolen_card',
   },
   {
@@ -215,6 +243,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('chargeDeclinedExpiredCard', 'visa_chargeDeclinedExpiredCard'),
     ...declineRow(DECLINES.expiredCard),
+    threeDSecureSupported: true,
     summary: 'expired_card',
   },
   {
@@ -225,6 +254,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('chargeDeclinedIncorrectCvc', 'visa_chargeDeclinedIncorrectCvc'),
     ...declineRow(DECLINES.incorrectCvc),
+    threeDSecureSupported: true,
     summary: 'incorrect_cvc',
   },
   {
@@ -235,6 +265,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     country: 'US',
     magicIds: magic('chargeDeclinedProcessingError', 'visa_chargeDeclinedProcessingError'),
     ...declineRow(DECLINES.processingError),
+    threeDSecureSupported: true,
     summary: 'processing_error',
   },
   {
@@ -246,6 +277,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: magic('chargeCustomerFail'),
     setup: succeed,
     charge: { kind: 'decline', decline: DECLINES.generic },
+    threeDSecureSupported: true,
     summary: 'saves; payments: card_declined / generic_decline',
   },
   {
@@ -257,6 +289,7 @@ export const TEST_CARDS: readonly TestCard[] = [
     magicIds: [],
     setup: succeed,
     charge: succeed,
+    threeDSecureSupported: true,
     summary: 'JCB (seed example): succeeds',
   },
   {
@@ -266,11 +299,55 @@ export const TEST_CARDS: readonly TestCard[] = [
     funding: 'credit',
     country: 'US',
     magicIds: [],
-    setup: threeDS,
-    charge: { kind: '3ds_then', after: 'succeed' },
-    summary: 'not a Stripe card (seed example): 3DS challenge, then succeeds',
+    // The seed's 3DS card: it supports 3DS but asks for nothing unless the merchant requests it.
+    setup: succeed,
+    charge: succeed,
+    threeDSecureSupported: true,
+    summary: 'not a Stripe card (seed example): succeeds frictionless; challenged when 3DS is requested',
+  },
+  {
+    key: 'radarBlock',
+    number: '4100000000000019',
+    brand: 'visa',
+    funding: 'credit',
+    country: 'US',
+    magicIds: magic('radarBlock'),
+    ...declineRow(DECLINES.fraudulent),
+    threeDSecureSupported: true,
+    summary: 'Radar always blocks it: card_declined / fraudulent, outcome blocked, risk highest',
+  },
+  {
+    key: 'amexThreeDSecureNotSupported',
+    number: '378282246310005',
+    brand: 'amex',
+    funding: 'credit',
+    country: 'US',
+    magicIds: magic('amex'),
+    setup: succeed,
+    charge: succeed,
+    threeDSecureSupported: false,
+    summary: 'American Express, no 3DS support: a requested challenge is skipped, succeeds',
   },
 ];
+
+/**
+ * Stripe's other documented test numbers ("cards by brand"): behave as the generic row. With a
+ * raw card number, Stripe test mode accepts its test numbers only (see `isTestNumber`).
+ */
+export const BRAND_TEST_NUMBERS: ReadonlySet<string> = new Set([
+  '4000056655665556',
+  '5555555555554444',
+  '2223003122003222',
+  '5200828282828210',
+  '5105105105105100',
+  '371449635398431',
+  '6011111111111117',
+  '6011000990139424',
+  '6011981111111113',
+  '3056930009020004',
+  '36227206271667',
+  '3566002020360505',
+]);
 
 const GENERIC: TestCard = {
   key: 'generic',
@@ -281,6 +358,7 @@ const GENERIC: TestCard = {
   magicIds: [],
   setup: succeed,
   charge: succeed,
+  threeDSecureSupported: true,
   summary: 'any other number that passes Luhn: succeeds as a card of its brand',
 };
 
@@ -329,6 +407,11 @@ function identityOf(card: TestCard, digits: string): CardIdentity {
 
 function fingerprintOf(digits: string): string {
   return createHash('sha256').update(`stripe-emulator-card:${digits}`).digest('base64url').replace(/[-_]/g, '').slice(0, 16);
+}
+
+/** Whether Stripe test mode takes this number as raw card data: a test-card row or a documented brand number. */
+export function isTestNumber(identity: CardIdentity, digits: string): boolean {
+  return identity.card.key !== 'generic' || BRAND_TEST_NUMBERS.has(digits);
 }
 
 export function luhnValid(digits: string): boolean {

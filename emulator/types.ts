@@ -119,7 +119,10 @@ export interface Emulator {
   requests(): LoggedRequest[];
   clearRequests(): void;
   injectFault(f: FaultSpec): void;
-  /** Emulator time = real time + offset; sessions expire lazily when read past expires_at. */
+  /**
+   * Emulator time = real time + offset; sessions expire lazily when read past expires_at, and
+   * uncaptured authorizations past their window lapse as the clock moves (and before any /v1 request).
+   */
   advanceClock(seconds: number): void;
   /** Emulator unix seconds. */
   now(): number;
@@ -138,6 +141,13 @@ export interface Emulator {
 
   /** The customer's answer to the 3DS challenge of a PaymentIntent in requires_action. Throws EmulatorApiError otherwise. */
   authenticatePaymentIntent(id: string, result: 'pass' | 'fail'): PaymentAuthenticationResult;
+  /**
+   * The authorization of a PaymentIntent in requires_capture lapses now, as it does on its own
+   * once the clock passes its charge's `capture_before` (7 days): canceled with
+   * `cancellation_reason: automatic`, events charge.expired and payment_intent.canceled. Returns
+   * the PaymentIntent; throws EmulatorApiError when it holds no authorization.
+   */
+  expireAuthorization(id: string): object;
   /** 'processing': payments that would succeed stay `processing` until settlePaymentIntent. Default 'immediate'. */
   setPaymentMode(mode: 'processing' | 'immediate'): void;
   /** Ends the `processing` state; returns the PaymentIntent. Throws EmulatorApiError when it is not processing. */

@@ -14,6 +14,8 @@ import { STATEMENT_DESCRIPTOR } from './accounts';
 
 export type ChargeResult =
   | { kind: 'succeeded' }
+  /** Manual capture: authorized, waiting for `capture` (status succeeded, captured false). */
+  | { kind: 'authorized' }
   | { kind: 'pending' }
   | { kind: 'failed'; decline: CardDecline }
   /** 3DS passed, then the issuer declined: the charge records the authentication. */
@@ -31,7 +33,27 @@ const APPROVED: Stripe.Charge.Outcome = {
   type: 'authorized',
 };
 
+/** How Stripe waits for a capture of an online card authorization: 7 days. */
+export const AUTHORIZATION_WINDOW_SECONDS = 7 * 24 * 60 * 60;
+
+/** What 3-D Secure did for a charge: challenged and passed, or requested on a card that cannot do it. */
+export type ThreeDSecureOutcome = 'authenticated' | 'not_supported';
+
+/** Radar's verdict on a blocked charge: it never reached the card network. */
+const BLOCKED: Stripe.Charge.Outcome = {
+  advice_code: null,
+  network_advice_code: null,
+  network_decline_code: null,
+  network_status: 'not_sent_to_network',
+  reason: 'highest_risk_level',
+  risk_level: 'highest',
+  risk_score: 95,
+  seller_message: 'Stripe blocked this payment as too risky.',
+  type: 'blocked',
+};
+
 function declinedOutcome(decline: CardDecline): Stripe.Charge.Outcome {
+  if (decline.blocked) return BLOCKED;
   const blocked = decline.code === 'authentication_required';
   return {
     advice_code: decline.declineCode === 'insufficient_funds' ? 'try_again_later' : 'do_not_try_again',
@@ -49,11 +71,52 @@ function declinedOutcome(decline: CardDecline): Stripe.Charge.Outcome {
 }
 
 /** Records one payment attempt of `pi` with `pm` and emits charge.succeeded / charge.failed / charge.pending. */
-export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPaymentMethod, result: ChargeResult, authenticated: boolean): StoredCharge {
+function threeDSecureDetails(outcome: ThreeDSecureOutcome | null): Stripe.Charge.PaymentMethodDetails.Card.ThreeDSecure | null {
+  switch (outcome) {
+    case null:
+      return null;
+    case 'authenticated':
+      return {
+        authentication_flow: 'challenge',
+        electronic_commerce_indicator: '05',
+        exemption_indicator: null,
+        result: 'authenticated',
+        result_reason: null,
+        transaction_id: null,
+        version: '2.2.0',
+      };
+    case 'not_supported':
+      // Requested, but the issuer does not take part: the payment went ahead unauthenticated.
+      return {
+        authentication_flow: null,
+        electronic_commerce_indicator: null,
+        exemption_indicator: null,
+        result: 'not_supported',
+        result_reason: 'card_not_enrolled',
+        transaction_id: null,
+        version: null,
+      };
+  }
+}
+
+/**
+ * Records one payment attempt of `pi` with `pm` and emits charge.succeeded (also for a manual
+ * capture's authorization, as Stripe does) / charge.failed / charge.pending.
+ */
+export function createCharge(
+  store: Store,
+  pi: StoredPaymentIntent,
+  pm: StoredPaymentMethod,
+  result: ChargeResult,
+  threeDSecure: ThreeDSecureOutcome | null,
+): StoredCharge {
   const card = pm.api.card;
+  const authorized = result.kind === 'succeeded' || result.kind === 'authorized';
   const succeeded = result.kind === 'succeeded';
   const failed = result.kind === 'failed' || result.kind === 'failed_after_authentication';
   const decline = failed ? result.decline : undefined;
+  const created = store.now();
+  const authenticated = threeDSecure === 'authenticated';
   const api: Stripe.Charge = {
     id: newId.charge(),
     object: 'charge',
@@ -70,7 +133,7 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
       22,
     ),
     captured: succeeded,
-    created: store.now(),
+    created,
     currency: pi.api.currency,
     customer: pi.api.customer,
     description: pi.api.description,
@@ -83,14 +146,15 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
     metadata: structuredClone(pi.api.metadata),
     on_behalf_of: null,
     outcome: decline ? declinedOutcome(decline) : result.kind === 'pending' ? null : APPROVED,
-    paid: succeeded,
+    paid: authorized,
     payment_intent: pi.api.id,
     payment_method: pm.api.id,
     payment_method_details: {
       type: 'card',
       card: {
-        amount_authorized: succeeded ? pi.api.amount : null,
-        authorization_code: succeeded ? randomAlnum(6).toUpperCase() : null,
+        amount_authorized: authorized ? pi.api.amount : null,
+        authorization_code: authorized ? randomAlnum(6).toUpperCase() : null,
+        ...(result.kind === 'authorized' ? { capture_before: created + AUTHORIZATION_WINDOW_SECONDS } : {}),
         brand: card?.brand ?? null,
         checks: card?.checks ?? null,
         country: card?.country ?? null,
@@ -103,19 +167,9 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
         last4: card?.last4 ?? null,
         mandate: null,
         network: card?.brand ?? null,
-        network_transaction_id: succeeded ? randomAlnum(15) : null,
+        network_transaction_id: authorized ? randomAlnum(15) : null,
         regulated_status: 'unregulated',
-        three_d_secure: authenticated
-          ? {
-              authentication_flow: 'challenge',
-              electronic_commerce_indicator: '05',
-              exemption_indicator: null,
-              result: 'authenticated',
-              result_reason: null,
-              transaction_id: null,
-              version: '2.2.0',
-            }
-          : null,
+        three_d_secure: threeDSecureDetails(threeDSecure),
         transaction_link_id: null,
         wallet: null,
       },
@@ -130,24 +184,29 @@ export function createCharge(store: Store, pi: StoredPaymentIntent, pm: StoredPa
     source_transfer: null,
     statement_descriptor: pi.api.statement_descriptor,
     statement_descriptor_suffix: pi.api.statement_descriptor_suffix,
-    status: succeeded ? 'succeeded' : result.kind === 'pending' ? 'pending' : 'failed',
+    status: authorized ? 'succeeded' : result.kind === 'pending' ? 'pending' : 'failed',
     transfer_data: null,
     transfer_group: null,
   };
   const stored: StoredCharge = { api, refunds: [] };
   store.charges.set(api.id, stored);
-  store.emit(succeeded ? 'charge.succeeded' : failed ? 'charge.failed' : 'charge.pending', api);
+  store.emit(authorized ? 'charge.succeeded' : failed ? 'charge.failed' : 'charge.pending', api);
   return stored;
 }
 
-/** A pending charge settles (processing mode): succeeded, or failed with a decline. */
-export function settleCharge(store: Store, ch: StoredCharge, decline: CardDecline | null): void {
+/** A pending charge settles (processing mode): succeeded (captured, or only authorized for a manual capture), or failed with a decline. */
+export function settleCharge(store: Store, ch: StoredCharge, decline: CardDecline | null, capture = true): void {
   if (decline === null) {
     ch.api.status = 'succeeded';
     ch.api.paid = true;
-    ch.api.captured = true;
-    ch.api.amount_captured = ch.api.amount;
+    ch.api.captured = capture;
+    ch.api.amount_captured = capture ? ch.api.amount : 0;
     ch.api.outcome = APPROVED;
+    const card = ch.api.payment_method_details?.card;
+    if (card) {
+      card.amount_authorized = ch.api.amount;
+      if (!capture) card.capture_before = store.now() + AUTHORIZATION_WINDOW_SECONDS;
+    }
     store.emit('charge.succeeded', ch.api);
     return;
   }

@@ -2,6 +2,7 @@
 import type Stripe from 'stripe';
 import { defineRoute, newestFirst, paginate, type ApiRoute } from '../api-routes';
 import { newId, randomAlnum } from '../ids';
+import { checkPreferredLocales } from '../locales';
 import { listParams, mergeMetadata, p, type Infer } from '../params';
 import type { Store } from '../store';
 import { invalidRequest, resourceMissing } from '../stripe-errors';
@@ -88,6 +89,7 @@ const create = defineRoute({
   expandable: ['invoice_settings.default_payment_method'],
   handle: ({ store, params }) => {
     checkEmail(params.email);
+    checkPreferredLocales(params.preferred_locales);
     // Check the PaymentMethod before creating anything, so a bad id leaves no half-made customer.
     const pm = params.payment_method !== undefined ? resolvePaymentMethodParam(store, params.payment_method) : undefined;
     const defaultPm = params.invoice_settings?.default_payment_method;
@@ -149,6 +151,7 @@ const update = defineRoute({
   handle: ({ store, path, params }) => {
     const customer = requireCustomerPath(store, path.id);
     checkEmail(params.email);
+    checkPreferredLocales(params.preferred_locales);
     applyDefaultPaymentMethod(store, customer, params.invoice_settings?.default_payment_method);
     if (params.address !== undefined) customer.address = toAddress(params.address, customer.address);
     if (params.description !== undefined) customer.description = params.description;

@@ -7,7 +7,9 @@ import { chargeRoutes } from './charges';
 import { customerRoutes } from './customers';
 import { ephemeralKeyRoutes } from './ephemeral-keys';
 import { eventRoutes } from './events';
+import { authorizationRoutes } from './authorizations';
 import { paymentIntentRoutes } from './payment-intents';
+import { paymentMethodCreateRoutes } from './payment-method-create';
 import { paymentMethodRoutes } from './payment-methods';
 import { refundRoutes } from './refunds';
 import { setupIntentRoutes } from './setup-intents';
@@ -18,8 +20,10 @@ export const apiRoutes: readonly ApiRoute[] = [
   ...customerRoutes,
   ...checkoutSessionRoutes,
   ...setupIntentRoutes,
+  ...paymentMethodCreateRoutes,
   ...paymentMethodRoutes,
   ...paymentIntentRoutes,
+  ...authorizationRoutes,
   ...chargeRoutes,
   ...refundRoutes,
   ...eventRoutes,

@@ -1,6 +1,6 @@
 /** Finding objects by id: 404 for ids in the path, 400 resource_missing for ids in parameters. */
 import type Stripe from 'stripe';
-import type { Store, StoredSetupIntent } from '../store';
+import type { Store, StoredPaymentIntent, StoredSetupIntent } from '../store';
 import { resourceMissing, resourceMissingParam } from '../stripe-errors';
 
 export function liveCustomer(store: Store, id: string): Stripe.Customer | undefined {
@@ -26,4 +26,14 @@ export function requireSetupIntentPath(store: Store, id: string): StoredSetupInt
   const si = store.setupIntents.get(id);
   if (!si) throw resourceMissing('setupintent', id);
   return si;
+}
+
+export function requirePaymentIntentPath(store: Store, id: string): StoredPaymentIntent {
+  const pi = store.paymentIntents.get(id);
+  if (!pi) throw resourceMissing('payment_intent', id);
+  return pi;
+}
+
+export function serializePaymentIntent(pi: StoredPaymentIntent): Stripe.PaymentIntent {
+  return structuredClone(pi.api);
 }

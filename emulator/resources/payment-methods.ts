@@ -50,7 +50,7 @@ export function createCardPaymentMethod(store: Store, identity: CardIdentity, de
       last4: identity.last4,
       networks: { available: [identity.brand], preferred: null },
       regulated_status: 'unregulated',
-      three_d_secure_usage: { supported: true },
+      three_d_secure_usage: { supported: identity.card.threeDSecureSupported },
       wallet: null,
     },
     created: store.now(),

@@ -26,10 +26,18 @@ function chargeOf(store: Store, refund: Stripe.Refund): StoredCharge {
   return ch;
 }
 
-/** amount_refunded counts pending and succeeded refunds; `refunded` is true once nothing is left. */
+/**
+ * amount_refunded counts pending and succeeded refunds, and what a partial capture or a release
+ * gave back of an authorization; `refunded` is true once nothing of the amount is left.
+ */
 function adjustRefunded(ch: StoredCharge, delta: number): void {
   ch.api.amount_refunded += delta;
-  ch.api.refunded = ch.api.amount_refunded >= ch.api.amount_captured && ch.api.amount_captured > 0;
+  ch.api.refunded = ch.api.amount_refunded >= ch.api.amount;
+}
+
+/** What can still be refunded: the amount less what was refunded or never captured. */
+function unrefunded(ch: StoredCharge): number {
+  return ch.api.amount - ch.api.amount_refunded;
 }
 
 /** The charge a create request refunds: the PaymentIntent's successful charge, or the charge named. */
@@ -63,9 +71,67 @@ function refundableCharge(store: Store, paymentIntent: string | undefined, charg
         param: 'charge',
       });
     }
+    if (!ch.api.captured) {
+      // Stripe would release the authorization; the emulator wants the PaymentIntent canceled for that.
+      throw invalidRequest(`Charge ${ch.api.id} has not been captured. Cancel its PaymentIntent to release the authorization.`, {
+        code: 'charge_not_refundable',
+        param: 'charge',
+      });
+    }
   }
   if (!ch) throw new Error('unreachable: no charge');
   return ch;
+}
+
+interface RefundInit {
+  amount: number;
+  pending: boolean;
+  reason: Stripe.Refund.Reason | null;
+  metadata: Stripe.Metadata;
+}
+
+/** Adds a refund to a charge (its amount counts at once) and emits refund.created; the caller emits charge.refunded. */
+function recordRefund(store: Store, ch: StoredCharge, init: RefundInit): Stripe.Refund {
+  const { amount, pending } = init;
+  const refund: Stripe.Refund = {
+    id: newId.refund(),
+    object: 'refund',
+    amount,
+    balance_transaction: null,
+    charge: ch.api.id,
+    created: store.now(),
+    currency: ch.api.currency,
+    customer: ch.api.customer,
+    customer_account: null,
+    destination_details: {
+      type: 'card',
+      card: { reference_status: pending ? 'pending' : 'available', reference_type: 'acquirer_reference_number', type: 'refund' },
+    },
+    metadata: init.metadata,
+    payment_intent: ch.api.payment_intent,
+    payment_method: ch.api.payment_method,
+    ...(pending ? { pending_reason: 'processing' as const } : {}),
+    reason: init.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: pending ? 'pending' : 'succeeded',
+    transfer_reversal: null,
+  };
+  store.refunds.set(refund.id, refund);
+  ch.refunds.push(refund.id);
+  adjustRefunded(ch, amount);
+  store.emit('refund.created', refund);
+  return refund;
+}
+
+/**
+ * Gives back the part of an authorization that will never be captured (the rest after a
+ * partial capture, or all of it on cancel or lapse). Stripe says it is "automatically
+ * refunded": a succeeded refund with no reason, counted in the charge's amount_refunded.
+ * The caller emits the charge's event (charge.refunded or charge.expired).
+ */
+export function releaseAuthorizedAmount(store: Store, ch: StoredCharge, amount: number): Stripe.Refund {
+  return recordRefund(store, ch, { amount, pending: false, reason: null, metadata: {} });
 }
 
 const createParams = {
@@ -87,7 +153,7 @@ const create = defineRoute({
   expandable: EXPANDABLE,
   handle: ({ store, params }) => {
     const ch = refundableCharge(store, params.payment_intent, params.charge);
-    const rest = ch.api.amount_captured - ch.api.amount_refunded;
+    const rest = unrefunded(ch);
     if (rest <= 0) {
       throw invalidRequest(`Charge ${ch.api.id} has already been refunded.`, { code: 'charge_already_refunded' });
     }
@@ -100,34 +166,7 @@ const create = defineRoute({
       );
     }
     const pending = store.modes.refunds === 'pending';
-    const refund: Stripe.Refund = {
-      id: newId.refund(),
-      object: 'refund',
-      amount,
-      balance_transaction: null,
-      charge: ch.api.id,
-      created: store.now(),
-      currency: ch.api.currency,
-      customer: ch.api.customer,
-      customer_account: null,
-      destination_details: {
-        type: 'card',
-        card: { reference_status: pending ? 'pending' : 'available', reference_type: 'acquirer_reference_number', type: 'refund' },
-      },
-      metadata: mergeMetadata({}, params.metadata),
-      payment_intent: ch.api.payment_intent,
-      payment_method: ch.api.payment_method,
-      ...(pending ? { pending_reason: 'processing' as const } : {}),
-      reason: params.reason ?? null,
-      receipt_number: null,
-      source_transfer_reversal: null,
-      status: pending ? 'pending' : 'succeeded',
-      transfer_reversal: null,
-    };
-    store.refunds.set(refund.id, refund);
-    ch.refunds.push(refund.id);
-    adjustRefunded(ch, amount);
-    store.emit('refund.created', refund);
+    const refund = recordRefund(store, ch, { amount, pending, reason: params.reason ?? null, metadata: mergeMetadata({}, params.metadata) });
     if (!pending) store.emit('charge.refunded', ch.api);
     return { body: structuredClone(refund) };
   },

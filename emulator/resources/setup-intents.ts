@@ -5,11 +5,13 @@
 import type Stripe from 'stripe';
 import { defineRoute, newestFirst, paginate, type ApiRoute, type EmulatorRuntime } from '../api-routes';
 import { newId } from '../ids';
-import { listParams, mergeMetadata, p, type MetadataInput } from '../params';
+import { listParams, mergeMetadata, p, type Infer, type MetadataInput } from '../params';
 import type { Store, StoredPaymentMethod, StoredSetupIntent } from '../store';
 import { invalidRequest, notSupported } from '../stripe-errors';
-import { testCardByKey, type CardDecline } from '../test-cards';
+import { testCardByKey, type CardDecline, type SetupBehaviour } from '../test-cards';
+import { challengeAction, isRequested } from '../three-d-secure';
 import { requireCustomerParam, requireSetupIntentPath } from './lookups';
+import { setupIntentMethodOptions } from './payment-method-options';
 import { attachPaymentMethod, declineToCardError, resolvePaymentMethodParam, serializePaymentMethod } from './payment-methods';
 
 export interface SetupIntentInit {
@@ -61,13 +63,23 @@ export function createSetupIntent(store: Store, init: SetupIntentInit): StoredSe
 
 export type SetupOutcome = { kind: 'succeeded' } | { kind: 'requires_action' } | { kind: 'declined'; decline: CardDecline };
 
+/** What saving the card does, before any state changes: the card's setup behaviour, under a requested challenge. */
+function setupVerdict(pm: StoredPaymentMethod, request: string | null | undefined): SetupBehaviour {
+  const card = testCardByKey(pm.testCard);
+  const behaviour = card.setup;
+  // Radar screens the setup before the issuer sees it, 3DS included.
+  if (behaviour.kind === 'decline' && behaviour.decline.blocked) return behaviour;
+  if (isRequested(request) && card.threeDSecureSupported) return { kind: 'three_d_secure' };
+  return behaviour;
+}
+
 export function challengeUrl(runtime: EmulatorRuntime, id: string): string {
   return `${runtime.publicUrl}/c/3ds/${id}`;
 }
 
 /** Applies a card to a SetupIntent according to its test-card setup behaviour. */
-export function attemptSetup(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, pm: StoredPaymentMethod): SetupOutcome {
-  const behaviour = testCardByKey(pm.testCard).setup;
+export function attemptSetup(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, pm: StoredPaymentMethod, useStripeSdk = false): SetupOutcome {
+  const behaviour = setupVerdict(pm, si.api.payment_method_options?.card?.request_three_d_secure);
   si.api.latest_attempt = null;
   switch (behaviour.kind) {
     case 'succeed':
@@ -77,24 +89,30 @@ export function attemptSetup(store: Store, runtime: EmulatorRuntime, si: StoredS
       si.api.status = 'requires_action';
       si.api.payment_method = pm.api.id;
       si.api.last_setup_error = null;
-      si.api.next_action = {
-        type: 'redirect_to_url',
-        redirect_to_url: { url: challengeUrl(runtime, si.api.id), return_url: si.returnUrl },
-      };
+      si.api.next_action = (
+        si.checkoutSession !== null
+          ? // Checkout's own page runs the challenge and redirects to success_url itself.
+            { type: 'redirect_to_url', redirect_to_url: { url: challengeUrl(runtime, si.api.id), return_url: si.returnUrl } }
+          : challengeAction(challengeUrl(runtime, si.api.id), si.returnUrl, useStripeSdk)
+      ) as Stripe.SetupIntent.NextAction;
       store.emit('setup_intent.requires_action', si.api);
       return { kind: 'requires_action' };
     case 'decline':
-      failSetup(store, si, {
-        type: 'card_error',
-        code: behaviour.decline.code,
-        ...(behaviour.decline.declineCode ? { decline_code: behaviour.decline.declineCode } : {}),
-        message: behaviour.decline.message,
-        ...(behaviour.decline.param ? { param: behaviour.decline.param } : {}),
-        payment_method: serializePaymentMethod(pm),
-        payment_method_type: 'card',
-      });
+      declineSetup(store, si, pm, behaviour.decline);
       return { kind: 'declined', decline: behaviour.decline };
   }
+}
+
+function declineSetup(store: Store, si: StoredSetupIntent, pm: StoredPaymentMethod, decline: CardDecline): void {
+  failSetup(store, si, {
+    type: 'card_error',
+    code: decline.code,
+    ...(decline.declineCode ? { decline_code: decline.declineCode } : {}),
+    message: decline.message,
+    ...(decline.param ? { param: decline.param } : {}),
+    payment_method: serializePaymentMethod(pm),
+    payment_method_type: 'card',
+  });
 }
 
 export const AUTHENTICATION_FAILED_MESSAGE = 'The latest attempt to set up the payment method has failed because authentication failed.';
@@ -109,6 +127,12 @@ export function finishAuthentication(store: Store, si: StoredSetupIntent, result
     });
   }
   if (result === 'pass') {
+    // A requested challenge on a card that declines: authenticated, then the issuer says no.
+    const behaviour = testCardByKey(pm.testCard).setup;
+    if (behaviour.kind === 'decline') {
+      declineSetup(store, si, pm, behaviour.decline);
+      return 'failed';
+    }
     succeedSetup(store, si, pm);
     return 'succeeded';
   }
@@ -158,7 +182,25 @@ function checkPaymentMethodTypes(types: string[] | undefined, param: string): vo
 }
 
 /** Stripe's confirm: validates state and the PaymentMethod, then runs `attemptSetup`; declines are 402 with the SetupIntent. */
-function confirm(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, paymentMethod: string | undefined, returnUrl: string | undefined): void {
+interface SetupConfirmInput {
+  paymentMethod: string | undefined;
+  returnUrl: string | undefined;
+  methodOptions: MethodOptionsInput | undefined;
+  useStripeSdk: boolean | undefined;
+}
+
+type MethodOptionsInput = Infer<{ o: typeof setupIntentMethodOptions }>['o'];
+
+function applyCardOptions(si: StoredSetupIntent, input: MethodOptionsInput | undefined): void {
+  const request = input?.card?.request_three_d_secure;
+  if (request === undefined) return;
+  const card = si.api.payment_method_options?.card ?? { mandate_options: null, network: null, request_three_d_secure: 'automatic' };
+  card.request_three_d_secure = request;
+  si.api.payment_method_options = { ...si.api.payment_method_options, card };
+}
+
+function confirm(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, input: SetupConfirmInput): void {
+  const { paymentMethod, returnUrl } = input;
   if (si.api.status === 'succeeded' || si.api.status === 'canceled') {
     const why = si.api.status === 'succeeded' ? 'it has already succeeded' : 'it has a status of canceled';
     throw invalidRequest(`You cannot confirm this SetupIntent because ${why}.`, { code: 'setup_intent_unexpected_state' });
@@ -183,7 +225,9 @@ function confirm(store: Store, runtime: EmulatorRuntime, si: StoredSetupIntent, 
       param: 'payment_method',
     });
   }
-  const outcome = attemptSetup(store, runtime, si, pm);
+  applyCardOptions(si, input.methodOptions);
+  const outcome = attemptSetup(store, runtime, si, pm, input.useStripeSdk === true);
+  runtime.log('setup attempt', { setup_intent: si.api.id, brand: pm.api.card?.brand, last4: pm.api.card?.last4, outcome: outcome.kind });
   if (outcome.kind === 'declined') {
     throw declineToCardError(outcome.decline, {
       setup_intent: serializeSetupIntent(si),
@@ -200,7 +244,7 @@ const createParams = {
   confirm: p.boolean(),
   allowed_payment_method_types: p.arrayOf(p.string()),
   automatic_payment_methods: p.object({ enabled: p.boolean(), allow_redirects: p.enumOf('always', 'never') }),
-  payment_method_options: p.opaque(),
+  payment_method_options: setupIntentMethodOptions,
   metadata: p.metadata(),
   return_url: p.string(),
   use_stripe_sdk: p.boolean(),
@@ -243,7 +287,15 @@ const create = defineRoute({
       si.api.payment_method = pm.api.id;
       si.api.status = 'requires_confirmation';
     }
-    if (params.confirm) confirm(store, runtime, si, pm?.api.id, params.return_url);
+    applyCardOptions(si, params.payment_method_options);
+    if (params.confirm) {
+      confirm(store, runtime, si, {
+        paymentMethod: pm?.api.id,
+        returnUrl: params.return_url,
+        methodOptions: params.payment_method_options,
+        useStripeSdk: params.use_stripe_sdk,
+      });
+    }
     return { body: serializeSetupIntent(si) };
   },
 });
@@ -262,7 +314,7 @@ const confirmRoute = defineRoute({
   params: {
     payment_method: p.string(),
     return_url: p.string(),
-    payment_method_options: p.opaque(),
+    payment_method_options: setupIntentMethodOptions,
     mandate_data: p.opaque(),
     use_stripe_sdk: p.boolean(),
     expand: p.expand(),
@@ -270,7 +322,12 @@ const confirmRoute = defineRoute({
   expandable: EXPANDABLE,
   handle: ({ store, runtime, path, params }) => {
     const si = requireSetupIntentPath(store, path.id);
-    confirm(store, runtime, si, params.payment_method, params.return_url);
+    confirm(store, runtime, si, {
+      paymentMethod: params.payment_method,
+      returnUrl: params.return_url,
+      methodOptions: params.payment_method_options,
+      useStripeSdk: params.use_stripe_sdk,
+    });
     return { body: serializeSetupIntent(si) };
   },
 });

@@ -63,6 +63,34 @@ describe('emulator: customers', () => {
     const fetched = await stripe.customers.retrieve(c.id);
     expect(fetched).toEqual({ id: c.id, object: 'customer', deleted: true });
   });
+
+  it.each([
+    ['en-gb', 'en-GB'],
+    ['en-us', 'en-US'],
+    ['id', 'id'],
+    ['ja', 'ja'],
+    ['th', 'th'],
+    ['ko', 'ko'],
+    ['zh-hk', 'zh-HK'],
+    ['zh-cn', 'zh'],
+    ['zh-tw', 'zh-TW'],
+    ['ms', 'ms'],
+  ])('when the hub language %s is sent as preferred locale %s, then the customer keeps it', async (_lang, locale) => {
+    const stripe = stripeClient(emulator());
+    const customer = await stripe.customers.create({ email: 'ada@example.com', preferred_locales: [locale] });
+    expect(customer.preferred_locales).toEqual([locale]);
+  });
+
+  it('when preferred_locales are updated, then they replace the old ones; an unknown locale is refused', async () => {
+    const stripe = stripeClient(emulator());
+    const customer = await stripe.customers.create({ preferred_locales: ['ja', 'en'] });
+    expect((await stripe.customers.update(customer.id, { preferred_locales: ['th'] })).preferred_locales).toEqual(['th']);
+    const bad = await rejectionOf(stripe.customers.update(customer.id, { preferred_locales: ['en', 'en-gb'] }));
+    expect([bad.statusCode, bad.param]).toEqual([400, 'preferred_locales[1]']);
+    expect(bad.message).toMatch(/^Invalid preferred_locales\[1\]: must be one of bg, cs, /);
+    expect((await rejectionOf(stripe.customers.create({ preferred_locales: ['klingon'] }))).param).toBe('preferred_locales[0]');
+    expect((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).toMatchObject({ preferred_locales: ['th'] });
+  });
 });
 
 describe('emulator: ephemeral keys and balance', () => {

@@ -177,7 +177,7 @@ describe('emulator: PaymentIntents off-session', () => {
     expect((await rejectionOf(stripe.paymentIntents.cancel(paid.id))).code).toBe('payment_intent_unexpected_state');
   });
 
-  it('when the request is invalid, then nothing is created: small amount, unknown currency, manual capture, confirm without a card', async () => {
+  it('when the request is invalid, then nothing is created: small amount, unknown currency, manual confirmation, confirm without a card', async () => {
     const stripe = stripeClient(emulator());
     const customer = await createCustomer(stripe);
     const tooSmall = await rejectionOf(stripe.paymentIntents.create({ amount: 49, currency: 'usd', customer: customer.id }));
@@ -186,9 +186,8 @@ describe('emulator: PaymentIntents off-session', () => {
     const tooLarge = await rejectionOf(stripe.paymentIntents.create({ amount: 100_000_000, currency: 'usd', customer: customer.id }));
     expect(tooLarge.code).toBe('amount_too_large');
     expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'xyz', customer: customer.id }))).param).toBe('currency');
-    expect((await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, capture_method: 'manual' }))).param).toBe(
-      'capture_method',
-    );
+    const manual = await rejectionOf(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirmation_method: 'manual' }));
+    expect(manual.param).toBe('confirmation_method');
     const noCard = await rejectionOf(
       stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, confirm: true, allowed_payment_method_types: ['card'] }),
     );

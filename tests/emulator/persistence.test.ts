@@ -238,4 +238,31 @@ describe('emulator: state file', () => {
     expect(viaControl.json).toEqual(c);
     expect((await stripe.webhookEndpoints.retrieve(c.id)).enabled_events).toEqual(['*']);
   });
+  it('when an authorization and a raw card outlive a restart, then the file holds no number, the capture still works and the lapse still comes', async () => {
+    const first = await start();
+    const customer = await createCustomer(first.stripe);
+    const pm = await first.stripe.paymentMethods.create({ type: 'card', card: { number: '4000000000001091', exp_month: 12, exp_year: 2040, cvc: '321' } });
+    const create = (amount: number) =>
+      first.stripe.paymentIntents.create({
+        amount,
+        currency: 'usd',
+        customer: customer.id,
+        payment_method: pm.id,
+        capture_method: 'manual',
+        confirm: true,
+        off_session: true,
+        allowed_payment_method_types: ['card'],
+      });
+    const kept = await create(2000);
+    const lapsing = await create(3000);
+    await stop(first.emulator);
+    const text = fs.readFileSync(stateFile, 'utf8');
+    expect(text).not.toContain('4000000000001091');
+    expect(text).not.toContain('"cvc":"321"');
+
+    const second = await start();
+    expect((await second.stripe.paymentIntents.capture(kept.id, { amount_to_capture: 1500 })).amount_received).toBe(1500);
+    second.emulator.advanceClock(7 * 24 * 60 * 60);
+    expect(await second.stripe.paymentIntents.retrieve(lapsing.id)).toMatchObject({ status: 'canceled', cancellation_reason: 'automatic' });
+  });
 });

@@ -36,7 +36,7 @@ describe('emulator: the test-card table', () => {
     ['4111111111111111', 'visa'],
     ['5555555555554444', 'mastercard'],
     ['2223003122003222', 'mastercard'],
-    ['378282246310005', 'amex'],
+    ['371449635398431', 'amex'],
     ['3566002020360505', 'jcb'],
     ['6011111111111117', 'discover'],
   ])('when unknown number %s passes Luhn, then it is a generic %s card that saves', (number, brand) => {
@@ -62,8 +62,12 @@ describe('emulator: the test-card table', () => {
       '4000000000000119': 'processing_error',
       '4000000000000341': 'succeed',
       '3530111333300000': 'succeed',
-      '4000000000001091': 'three_d_secure',
+      '4000000000001091': 'succeed',
+      '4100000000000019': 'card_declined',
+      '378282246310005': 'succeed',
     });
+    const unsupported = TEST_CARDS.filter((c) => !c.threeDSecureSupported).map((c) => c.number);
+    expect(unsupported).toEqual(['378282246310005']);
     const charge = Object.fromEntries(TEST_CARDS.map((c) => [c.number, c.charge.kind]));
     expect(charge['4000002760003184']).toBe('auth_required_always');
     expect(charge['4000002500003155']).toBe('auth_on_setup_only');
