@@ -41,6 +41,12 @@ export interface Config {
   allowedRedirectOrigins: string[];
   /** Express `trust proxy`: which proxies' X-Forwarded-* headers to believe (secure cookies need it behind TLS offload). */
   trustProxy: string | boolean | number;
+  hub: {
+    /** AES-256-GCM key for vendor secrets at rest; unset in development: one is made once and kept in DATA_DIR. */
+    encryptionKey?: Buffer;
+    /** Bearer token of the admin API; unset: the admin API answers 404. */
+    adminToken?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -100,7 +106,16 @@ const envSchema = z.object({
   SESSION_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   ALLOWED_REDIRECT_ORIGINS: optionalString,
   TRUST_PROXY: optionalString,
+  HUB_ENCRYPTION_KEY: optionalString,
+  HUB_ADMIN_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
 });
+
+/** 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`, `openssl rand -base64 32`). */
+function parseEncryptionKey(raw: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : /^[A-Za-z0-9+/]{43}=$/.test(raw) ? Buffer.from(raw, 'base64') : undefined;
+  if (!key || key.length !== 32) throw new Error('must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)');
+  return key;
+}
 
 function parseOAuthClients(raw: string): OAuthClient[] {
   let parsed: unknown;
@@ -168,7 +183,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ? attempt('ALLOWED_REDIRECT_ORIGINS', () => parseOrigins(e.ALLOWED_REDIRECT_ORIGINS as string), [])
     : [];
 
+  const encryptionKey = e.HUB_ENCRYPTION_KEY ? attempt('HUB_ENCRYPTION_KEY', () => parseEncryptionKey(e.HUB_ENCRYPTION_KEY as string), undefined) : undefined;
+
   if (production) {
+    if (!e.HUB_ENCRYPTION_KEY) problems.push('HUB_ENCRYPTION_KEY: required in production (vendor secrets are encrypted with it)');
     if (!e.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY: required in production (the sandbox emulator is for development only)');
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
     if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
@@ -216,6 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     allowedRedirectOrigins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    hub: { encryptionKey, adminToken: e.HUB_ADMIN_TOKEN },
   };
   // The configuration holds every secret: JSON.stringify (a log line, a row) and util.inspect
   // of it print a placeholder, wherever it ends up by mistake.
@@ -233,7 +252,7 @@ function parseTrustProxy(raw: string | undefined): string | boolean | number {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !(value instanceof URL) && !(value instanceof Date)) {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !(value instanceof Date) && !Buffer.isBuffer(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
   }

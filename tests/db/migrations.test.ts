@@ -23,6 +23,11 @@ const ALL_TABLES = [
   'charges',
   'customers',
   'handshakes',
+  'hub_api_keys',
+  'hub_merchants',
+  'hub_tokens',
+  'hub_transactions',
+  'hub_vendors',
   'installation',
   'owners',
   'refunds',
@@ -109,7 +114,7 @@ describe('migrations', () => {
       active: true,
     });
 
-    await db.migrate.down({ migrationSource });
+    await db.migrate.down({ migrationSource, name: '20261203000013_card_setups' });
     expect(await db('handshakes').where({ tx_id: txId }).first()).toMatchObject({
       state: 'completed',
       checkout_session_id: 'cs_c',
@@ -136,7 +141,9 @@ describe('migrations', () => {
       .db('card_setups')
       .insert({ owner_id: 'mer_setup', stripe_account: 1, customer_ref: 'c9', customer_id: 'cus_m' })
       .returning('id');
-    await expect(testDb.db.migrate.down({ migrationSource })).rejects.toThrow(/card_setups holds setups without a BillRun handshake/);
+    await expect(testDb.db.migrate.down({ migrationSource, name: '20261203000013_card_setups' })).rejects.toThrow(
+      /card_setups holds setups without a BillRun handshake/,
+    );
     await testDb.db('card_setups').where({ id: setup.id }).delete();
     await testDb.db('customers').where({ owner_id: 'mer_setup' }).delete();
     await testDb.db('owners').where({ id: 'mer_setup' }).delete();
