@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { createAuthenticationRouter } from './authentication/authentication-routes';
 import { createBillrunRouter } from './billrun';
+import { createHubRouter, type Hub } from './hub';
 import { handleStripeEvent } from './payments';
 import { createHealthRouter, type Lifecycle } from './health';
 import { genericErrorHandler, notFoundHandler } from './http/error-handler';
@@ -17,7 +18,7 @@ export interface AppHandle {
 }
 
 /** Builds the HTTP application from its dependencies; listening is main.ts's job (tests use supertest). */
-export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: number } = {}): AppHandle {
+export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: number; hub?: Hub } = {}): AppHandle {
   const app = express();
   const lifecycle: Lifecycle = { shuttingDown: false };
   const session = createSessionMiddleware(deps.db, deps.config, deps.logger, { cleanupIntervalMs: options.sessionCleanupIntervalMs });
@@ -30,6 +31,7 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.use(createStripeWebhookRouter(deps, (stripeAccount, event) => handleStripeEvent(deps, stripeAccount, event)));
   app.use(createBillrunRouter(deps, session.handler));
   app.use(createAuthenticationRouter(deps));
+  if (options.hub) app.use(createHubRouter(options.hub));
   app.use(notFoundHandler);
   app.use(genericErrorHandler);
   return { app, lifecycle, session };

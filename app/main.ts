@@ -5,6 +5,8 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
 import { createDb, dbKind, installationId, migrateLatest } from './db';
+import { createHub, loadEncryptionKey } from './hub';
+import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { startReconciler, stripeAccountStore } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
 import { createLogger, type Logger } from './shared/logger';
@@ -74,6 +76,8 @@ async function main(): Promise<void> {
       emulator = await startEmulator({
         port: config.emulator.port,
         apiKey: SANDBOX_KEY,
+        // Each sandbox vendor of the Payment Hub has a key of its own: its own emulator account.
+        acceptOtherTestKeys: true,
         ...(pgliteOnDisk ? { stateFile: path.join(config.database.dataDir, 'stripe-emulator.json') } : {}),
         log: (msg, fields) => {
           const entry = { component: 'emulator', ...fields };
@@ -124,7 +128,26 @@ async function main(): Promise<void> {
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Stripe account could not be read yet; retried on first use'),
     );
   const deps = { db, stripeAccounts, clock: systemClock, logger, config };
-  const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000 });
+  const hubKey = loadEncryptionKey(config.hub.encryptionKey, config.database.dataDir);
+  if (hubKey.source !== 'HUB_ENCRYPTION_KEY')
+    logger.warn({ file: hubKey.source }, 'HUB_ENCRYPTION_KEY is not set: vendor secrets are sealed with the development key in this file');
+  const sandboxEmulator = emulator;
+  const hub = await createHub(deps, {
+    encryptionKey: hubKey.key,
+    apiBase,
+    idempotencyPrefix: await installationId(db),
+    // Each sandbox vendor is its own emulator account; the emulator signs its events for our per-account webhook path.
+    ...(sandboxEmulator
+      ? {
+          sandboxWebhookSecrets: (key: string) => [
+            sandboxEmulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe/${sandboxEmulator.accountId(key)}`, undefined, { apiKey: key })
+              .secret,
+          ],
+        }
+      : {}),
+  });
+  const demo = emulator ? await ensureDemoMerchant(hub, config.database.dataDir) : undefined;
+  const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000, hub });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
   if (!reconciler) logger.warn('RECONCILE_INTERVAL_S=0: the background reconciler is off');
   if (config.session.secretIsEphemeral) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions and OAuth tokens end on restart');
@@ -151,6 +174,22 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`,
   );
+  if (demo) {
+    process.stdout.write(
+      [
+        'Payment Hub demo merchant (sandbox; kept in ' + path.join(config.database.dataDir, 'hub-demo.json') + '):',
+        `  merchant id     ${demo.merchant_id}`,
+        `  public key      ${demo.public_key}`,
+        `  secret key      ${demo.secret_key}`,
+        `  webhook secret  ${demo.webhook_secret}`,
+        `  vendor id       ${demo.vendor_id}`,
+        'Create a token (the seed\'s "Create Token Only"):',
+        demoCurl(config.publicBaseUrl, demo),
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

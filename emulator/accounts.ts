@@ -60,6 +60,8 @@ export interface AccountSlot {
 export interface RegistryOptions {
   /** The accepted keys; undefined: any sk_test_ key. */
   apiKeys: string | readonly string[] | undefined;
+  /** With apiKeys: any other sk_test_ key is accepted as well. */
+  acceptOtherTestKeys: boolean;
   clock: EmulatorClock;
   modes: Modes;
   hooks: AccountHooks;
@@ -162,7 +164,8 @@ export class AccountRegistry {
   /** An accepted key's account, made on first use; undefined when the key is not accepted. */
   private accountOf(key: string): Account | undefined {
     const hash = hashKey(key);
-    const accepted = this.configured !== undefined ? this.configured.includes(hash) : key.startsWith('sk_test_');
+    const accepted =
+      this.configured !== undefined ? this.configured.includes(hash) || (this.options.acceptOtherTestKeys && key.startsWith('sk_test_')) : key.startsWith('sk_test_');
     if (!accepted) return undefined;
     return this.byKeyHash.get(hash) ?? this.claim(hash);
   }

@@ -86,6 +86,7 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
   });
   const accounts = new AccountRegistry({
     apiKeys: options.apiKey,
+    acceptOtherTestKeys: options.acceptOtherTestKeys ?? false,
     clock,
     modes,
     hooks: {

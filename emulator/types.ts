@@ -14,6 +14,8 @@ export interface EmulatorOptions {
    * default one (see `AccountOption`); unset, the first key used's.
    */
   apiKey?: string | readonly string[];
+  /** With `apiKey` set: other sk_test_ keys are accepted too, each its own account (the first configured key stays the default). */
+  acceptOtherTestKeys?: boolean;
   /** Never receives card numbers or CVCs. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Waits before the 2nd, 3rd, ... webhook attempt; its length + 1 is the number of attempts. Default [50, 200]. */

@@ -52,6 +52,8 @@ export interface StripeAccounts {
   refreshDefault(): Promise<StripeDoor>;
   /** Adds an account known by its key (a vendor). Resolved with Stripe on first use. */
   add(account: KeyedAccount): void;
+  /** The door of a keyed account (added first if it is new): asks Stripe which account the key acts on, once. */
+  doorOf(account: KeyedAccount): Promise<StripeDoor>;
   /** The default key's door without asking Stripe which account it is (readiness checks). */
   defaultGateway(): StripeGateway;
 }
@@ -124,7 +126,11 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       return after;
     },
     add(account) {
-      keyed.push(account);
+      if (!keyed.includes(account)) keyed.push(account);
+    },
+    doorOf(account) {
+      if (!keyed.includes(account)) keyed.push(account);
+      return resolve(account);
     },
     defaultGateway: () => options.defaultAccount.gateway,
   };

@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import Stripe from 'stripe';
 import { parseConfig, type Config } from '../../config';
 import { startEmulator, type Emulator } from '../../emulator';
+import { createHub, type Hub } from '../../app/hub';
 import { createApp, type AppHandle } from '../../app/app';
 import { installationId, type Db } from '../../app/db';
 import type { Clock } from '../../app/shared/clock';
@@ -42,9 +43,15 @@ export interface TestContext {
   /** The secret of the emulator's webhook endpoint for this app, to sign hand-made events. */
   webhookSecret: string;
   close(): Promise<void>;
+  /** The Payment Hub on this service (merchants, vendors, tokens). */
+  hub: Hub;
 }
 
 const logLevelOf = (env: Record<string, string> | undefined): string => env?.LOG_LEVEL ?? 'debug';
+
+/** Test-only values (never a real secret): the Hub's key for secrets at rest and its admin token. */
+export const TEST_HUB_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+export const TEST_HUB_ADMIN_TOKEN = 'test-hub-admin-token-0123456789';
 
 export const testEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
   NODE_ENV: 'test',
@@ -54,6 +61,8 @@ export const testEnv = (overrides: Record<string, string> = {}): Record<string, 
   BILLRUN_SHARED_SECRETS: TEST_SECRET,
   BILLRUN_OAUTH_CLIENTS: JSON.stringify([TEST_OAUTH_CLIENT]),
   BILLRUN_RETURN_URL: 'https://billrun.example/return',
+  HUB_ENCRYPTION_KEY: TEST_HUB_ENCRYPTION_KEY,
+  HUB_ADMIN_TOKEN: TEST_HUB_ADMIN_TOKEN,
   ...overrides,
 });
 
@@ -157,7 +166,8 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
   // As main.ts does at start: which account the key acts on is known before the first request.
   await stripeAccounts.defaultAccount();
   const deps: Deps = { db, stripeAccounts, clock, logger, config };
-  const handle = createApp(deps);
+  const hub = await createHub(deps, { encryptionKey: config.hub.encryptionKey as Buffer, apiBase, idempotencyPrefix: await installationId(db) });
+  const handle = createApp(deps, { hub });
   server.on('request', handle.app);
   const stripe = createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
   return {
@@ -170,6 +180,7 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
     config,
     clock,
     deps,
+    hub,
     logs,
     baseUrl,
     webhookSecret: endpoint.secret,

@@ -1,0 +1,101 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { jsonBody } from '../http/body-parsers';
+import { AppError } from '../shared/app-error';
+import type { Hub } from './hub-context';
+import {
+  createMerchant,
+  createVendor,
+  describeMerchants,
+  describeVendors,
+  disableMerchantVendor,
+  issueKey,
+  revokeKey,
+  VENDOR_FIELDS,
+} from './hub-admin-service';
+import { FieldReader, reply } from './hub-http';
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * The admin API (`/api/v1/admin`, `Authorization: Bearer <HUB_ADMIN_TOKEN>`): merchants, their
+ * keys and vendors. Without HUB_ADMIN_TOKEN it does not exist (404), so nobody can guess at it.
+ */
+export function createHubAdminRouter(hub: Hub): Router {
+  const router = Router();
+  const token = hub.deps.config.hub.adminToken;
+  const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+  router.use('/api/v1/admin', (req, _res, next) => {
+    if (!token) return next('router');
+    const given = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    // Compared as digests: equal length whatever was sent, and no early exit on the first wrong byte.
+    if (!timingSafeEqual(digest(given), digest(token))) return next(new AppError('unauthorized', 'Unauthorized'));
+    next();
+  });
+  router.use('/api/v1/admin', jsonBody);
+
+  router.post(
+    '/api/v1/admin/merchants',
+    asyncRoute(async (req, res) => {
+      const body = new FieldReader(req.body);
+      const name = body.text('name', { required: true, max: 200 });
+      body.check();
+      reply(res, 201, 'Merchant created: the keys and webhook secret are shown only now', await createMerchant(hub, name as string));
+    }),
+  );
+  router.get(
+    '/api/v1/admin/merchants',
+    asyncRoute(async (_req, res) => reply(res, 200, 'Merchants', await describeMerchants(hub))),
+  );
+  router.post(
+    '/api/v1/admin/merchants/:id/keys',
+    asyncRoute(async (req, res) => {
+      const body = new FieldReader(req.body);
+      const kind = body.text('kind', { required: true, pattern: /^(public|secret)$/, patternMessage: 'must be public or secret' });
+      body.check();
+      reply(
+        res,
+        201,
+        'Key issued: shown only now; the old keys keep working until revoked',
+        await issueKey(hub, String(req.params.id), kind as 'public' | 'secret'),
+      );
+    }),
+  );
+  router.delete(
+    '/api/v1/admin/merchants/:id/keys/:keyId',
+    asyncRoute(async (req, res) => {
+      const keyId = /^[0-9]{1,15}$/.test(String(req.params.keyId)) ? Number(req.params.keyId) : undefined;
+      if (keyId === undefined) throw new AppError('not_found', 'No such live key of this merchant');
+      await revokeKey(hub, String(req.params.id), keyId);
+      reply(res, 200, 'Key revoked', { id: keyId });
+    }),
+  );
+  router.post(
+    '/api/v1/admin/merchants/:id/vendors',
+    asyncRoute(async (req, res) => {
+      const body = new FieldReader(req.body ?? {});
+      const input = {
+        name: body.text('name', { max: 200 }) || undefined,
+        stripeSecretKey: body.text('stripe_secret_key', VENDOR_FIELDS.stripe_secret_key) || undefined,
+        stripePublishableKey: body.text('stripe_publishable_key', VENDOR_FIELDS.stripe_publishable_key) || undefined,
+        stripeWebhookSecret: body.text('stripe_webhook_secret', VENDOR_FIELDS.stripe_webhook_secret) || undefined,
+        allowRawCardData: body.boolean('allow_raw_card_data'),
+      };
+      body.check();
+      reply(res, 201, 'Vendor created', await createVendor(hub, String(req.params.id), input));
+    }),
+  );
+  router.get(
+    '/api/v1/admin/merchants/:id/vendors',
+    asyncRoute(async (req, res) => reply(res, 200, 'Vendors', await describeVendors(hub, String(req.params.id)))),
+  );
+  router.post(
+    '/api/v1/admin/merchants/:id/vendors/:vendorId/disable',
+    asyncRoute(async (req, res) => {
+      await disableMerchantVendor(hub, String(req.params.id), String(req.params.vendorId));
+      reply(res, 200, 'Vendor disabled', { id: String(req.params.vendorId) });
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import type { Deps } from '../shared/deps';
+import { createHubAdminRouter } from './hub-admin-routes';
+import type { Hub } from './hub-context';
+import { hubErrorHandler, hubNotFound } from './hub-http';
+import { createSecretBox } from './secret-box';
+import { createVendorDoors, type VendorStripeOptions } from './vendor-doors';
+import { listVendors } from './vendor-repository';
+
+export type { Hub } from './hub-context';
+export { createMerchant, createVendor } from './hub-admin-service';
+export { loadEncryptionKey } from './secret-box';
+
+export interface HubOptions extends VendorStripeOptions {
+  encryptionKey: Buffer;
+}
+
+/** The Payment Hub on the payments core: every vendor's key is known to the account registry from the start. */
+export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
+  const box = createSecretBox(options.encryptionKey);
+  const vendorDoors = createVendorDoors(deps, box, options);
+  for (const vendor of await listVendors(deps.db)) if (!vendor.disabledAt) vendorDoors.register(vendor);
+  return { deps, box, vendorDoors, sandbox: deps.config.stripe.mode === 'sandbox' };
+}
+
+/** The merchant API and its administration, answering in the Hub's envelope. */
+export function createHubRouter(hub: Hub): Router {
+  const router = Router();
+  router.use(createHubAdminRouter(hub));
+  router.use(['/api/v1/admin', '/api/v1/transactions'], hubErrorHandler);
+  router.all(['/api/v1/admin', '/api/v1/admin/*rest', '/api/v1/transactions', '/api/v1/transactions/*rest'], hubNotFound);
+  return router;
+}

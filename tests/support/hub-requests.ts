@@ -1,0 +1,39 @@
+import request from 'supertest';
+import { TEST_HUB_ADMIN_TOKEN, type TestContext } from './test-context';
+
+/** The admin API as an operator (or `npm run hub`) calls it. */
+export const admin = (ctx: TestContext) => ({
+  post: (path: string, body: unknown = {}) =>
+    request(ctx.app)
+      .post(`/api/v1/admin${path}`)
+      .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
+      .send(body as object),
+  get: (path: string) => request(ctx.app).get(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
+  delete: (path: string) => request(ctx.app).delete(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
+});
+
+export interface HubMerchant {
+  id: string;
+  publicKey: string;
+  secretKey: string;
+  webhookSecret: string;
+  vendorId: string;
+}
+
+/**
+ * A merchant with one vendor on the given emulator key (its own emulator account), through the
+ * admin API, allowed to send raw card data as the seed's examples do.
+ */
+export async function hubMerchant(ctx: TestContext, options: { stripeKey: string; allowRawCardData?: boolean; webhookSecret?: string }): Promise<HubMerchant> {
+  const created = await admin(ctx).post('/merchants', { name: `Merchant ${Math.random().toString(36).slice(2, 8)}` });
+  if (created.status !== 201) throw new Error(`merchant creation failed: ${JSON.stringify(created.body)}`);
+  const m = created.body.data;
+  const vendor = await admin(ctx).post(`/merchants/${m.id}/vendors`, {
+    name: 'Stripe',
+    stripe_secret_key: options.stripeKey,
+    allow_raw_card_data: options.allowRawCardData ?? true,
+    ...(options.webhookSecret ? { stripe_webhook_secret: options.webhookSecret } : {}),
+  });
+  if (vendor.status !== 201) throw new Error(`vendor creation failed: ${JSON.stringify(vendor.body)}`);
+  return { id: m.id, publicKey: m.public_key, secretKey: m.secret_key, webhookSecret: m.webhook_secret, vendorId: vendor.body.data.id };
+}
