@@ -165,7 +165,9 @@ export class AccountRegistry {
   private accountOf(key: string): Account | undefined {
     const hash = hashKey(key);
     const accepted =
-      this.configured !== undefined ? this.configured.includes(hash) || (this.options.acceptOtherTestKeys && key.startsWith('sk_test_')) : key.startsWith('sk_test_');
+      this.configured !== undefined
+        ? this.configured.includes(hash) || (this.options.acceptOtherTestKeys && key.startsWith('sk_test_'))
+        : key.startsWith('sk_test_');
     if (!accepted) return undefined;
     return this.byKeyHash.get(hash) ?? this.claim(hash);
   }

@@ -6,6 +6,13 @@ import type { Knex } from 'knex';
 // transaction names the core charge.
 
 export async function up(knex: Knex): Promise<void> {
+  // What a charge shows at Stripe beyond its amount: kept on the row, so a resubmission (same
+  // idempotency key) sends exactly what the first attempt sent.
+  await knex.schema.alterTable('charges', (t) => {
+    t.text('description');
+    t.string('receipt_email', 320);
+  });
+
   await knex.schema.createTable('hub_merchants', (t) => {
     t.string('owner_id', 64).primary().references('id').inTable('owners');
     // The Standard Webhooks signing secret of the merchant's webhooks, encrypted.
@@ -105,4 +112,8 @@ export async function down(knex: Knex): Promise<void> {
   const merchant = await knex('hub_merchants').first('owner_id');
   if (merchant) throw new Error('hub_merchants holds merchants: their tokens and transactions would be lost going down; delete them first');
   for (const table of ['hub_transactions', 'hub_tokens', 'hub_vendors', 'hub_api_keys', 'hub_merchants']) await knex.schema.dropTable(table);
+  await knex.schema.alterTable('charges', (t) => {
+    t.dropColumn('description');
+    t.dropColumn('receipt_email');
+  });
 }

@@ -31,6 +31,10 @@ export interface Charge {
   failureMessage: string | null;
   authToken: string | null;
   authAttempts: number;
+  /** Shown at Stripe and on the receipt. */
+  description: string | null;
+  /** Stripe e-mails its receipt here when set. */
+  receiptEmail: string | null;
   createdAt: Date;
   succeededAt: Date | null;
 }
@@ -54,6 +58,8 @@ interface ChargeRow {
   failure_message: string | null;
   auth_token: string | null;
   auth_attempts: number;
+  description: string | null;
+  receipt_email: string | null;
   created_at: Date | string;
   succeeded_at: Date | string | null;
 }
@@ -77,6 +83,8 @@ const toCharge = (row: ChargeRow): Charge => ({
   failureMessage: row.failure_message,
   authToken: row.auth_token,
   authAttempts: Number(row.auth_attempts ?? 0),
+  description: row.description ?? null,
+  receiptEmail: row.receipt_email ?? null,
   createdAt: toDate(row.created_at),
   succeededAt: row.succeeded_at == null ? null : toDate(row.succeeded_at),
 });
@@ -94,11 +102,12 @@ export type NewCharge = Pick<
   | 'paymentMethodId'
   | 'amount'
   | 'currency'
-> & {
-  /** When the reconciler should look if nothing settles it first. */
-  nextCheckAt: Date | null;
-  now: Date;
-};
+> &
+  Partial<Pick<Charge, 'description' | 'receiptEmail'>> & {
+    /** When the reconciler should look if nothing settles it first. */
+    nextCheckAt: Date | null;
+    now: Date;
+  };
 
 /**
  * Records the charge unless the owner already has one with this reference; returns the stored row and
@@ -118,6 +127,8 @@ export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge
       payment_method_id: c.paymentMethodId,
       amount: c.amount,
       currency: c.currency,
+      description: c.description ?? null,
+      receipt_email: c.receiptEmail ?? null,
       status: 'created',
       next_check_at: c.nextCheckAt,
       created_at: c.now,

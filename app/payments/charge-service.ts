@@ -16,6 +16,10 @@ export interface ChargeRequest {
   /** Whose customer is charged (the owner is the customer's). */
   customer: CustomerKey;
   amount: Money;
+  /** Shown at Stripe and on the receipt; part of what makes a repeated reference the same charge. */
+  description?: string;
+  /** Stripe e-mails its receipt here. */
+  receiptEmail?: string;
 }
 
 const fingerprint = (parts: unknown[]): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
@@ -35,6 +39,8 @@ export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promi
     /^[0-9]{1,15}$/.test(customer.customerRef) ? Number(customer.customerRef) : customer.customerRef,
     request.amount.minor,
     request.amount.currency,
+    // Only when given, so charges made without them keep the fingerprint they had.
+    ...(request.description !== undefined || request.receiptEmail !== undefined ? [request.description ?? null, request.receiptEmail ?? null] : []),
   ]);
   const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
   if (known) return replayCharge(deps, known, print);
@@ -54,6 +60,8 @@ export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promi
     paymentMethodId: card.paymentMethodId,
     amount: request.amount.minor,
     currency: request.amount.currency,
+    description: request.description,
+    receiptEmail: request.receiptEmail,
     nextCheckAt: nextChargeCheck('created', now),
     now,
   });

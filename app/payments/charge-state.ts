@@ -24,6 +24,7 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
         currency: charge.currency,
         customerId: charge.customerId,
         paymentMethodId: charge.paymentMethodId,
+        ...(charge.description ? { description: charge.description } : {}),
         metadata: {
           charge_id: String(charge.id),
           reference: charge.reference,

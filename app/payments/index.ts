@@ -21,6 +21,6 @@ export { handleStripeEvent } from './webhook-service';
 export type { WebhookResult } from './webhook-service';
 export { reconcileOnce, startReconciler } from './reconciler';
 export type { ReconcileReport, ReconcilerHandle } from './reconciler';
-export { toMinorUnits, formatMinor } from './money';
+export { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits } from './money';
 export type { Money, Currency } from './money';
 export { stripeAccountStore } from './stripe-account-repository';

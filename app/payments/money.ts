@@ -42,7 +42,7 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
  * units, by moving the decimal point in the digits: never a float multiplication, so 19.99 USD is
  * 1999 (not the 1998 a float multiplication truncates to) and 500 JPY is 500 (not x100).
  */
-export function toMinorUnits(amount: unknown, currencyValue: unknown, options: { enforceMinimum?: boolean } = {}): Money {
+export function toMinorUnits(amount: unknown, currencyValue: unknown, options: { enforceMinimum?: boolean; allowZero?: boolean } = {}): Money {
   const currency = parseCurrency(currencyValue);
   const { exponent, minimum } = CURRENCIES[currency];
   const text = typeof amount === 'number' && Number.isFinite(amount) ? String(amount) : typeof amount === 'string' ? amount.trim() : undefined;
@@ -70,7 +70,7 @@ export function toMinorUnits(amount: unknown, currencyValue: unknown, options: {
   if (whole.length > String(MAX_MINOR_UNITS).length) throw tooLarge();
   const minor = Number(whole);
   if (minor > MAX_MINOR_UNITS) throw tooLarge();
-  const least = options.enforceMinimum === false ? 1 : minimum;
+  const least = options.allowZero ? 0 : options.enforceMinimum === false ? 1 : minimum;
   if (minor < least)
     throw new AppError('invalid_input', `Amount too small: at least ${formatMinor(least, currency)} ${currency}`, { code: 'amount_too_small' });
   return { minor, currency };

@@ -1,0 +1,83 @@
+import { formatMinor, type Charge, type Currency } from '../payments';
+import type { Token } from './token-repository';
+import type { HubTransaction } from './transaction-repository';
+
+/** Go's zero time, which the seed shows for dates that are not set. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export type HubTransactionStatus = 'pending' | 'paid' | 'failed' | 'expired';
+
+/** The core's charge status as the seed's transaction status. */
+export function transactionStatus(charge: Charge | undefined): HubTransactionStatus {
+  if (!charge) return 'pending';
+  switch (charge.status) {
+    case 'succeeded':
+      return 'paid';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+      return 'expired';
+    case 'created':
+    case 'processing':
+    case 'requires_action':
+      return 'pending';
+  }
+}
+
+/** Minor units as the seed's JSON number of major units (IDR 10000000 -> 100000, USD 1999 -> 19.99). */
+const major = (minor: number, currency: string): number => Number(formatMinor(minor, currency as Currency));
+
+/** The transaction object with every PascalCase field of the seed. */
+export function transactionView(tx: HubTransaction, charge: Charge | undefined, token: Token | undefined, options: { authenticationUrl?: string } = {}) {
+  const status = transactionStatus(charge);
+  return {
+    ID: String(tx.id),
+    ClientId: tx.ownerId,
+    Description: tx.description,
+    FirstName: tx.firstName,
+    LastName: tx.lastName,
+    Amount: major(tx.amount, tx.currency),
+    ServiceCharge: major(tx.serviceCharge, tx.currency),
+    Mobile: tx.mobile,
+    Currency: tx.currency,
+    Email: tx.email,
+    PaymentMethod: tx.paymentMethod,
+    PaymentVendor: tx.vendorId,
+    Status: status,
+    Total: major(tx.total, tx.currency),
+    MerchantRefCode: tx.merchantRefCode,
+    WebhookUrl: tx.webhookUrl ?? '',
+    PaymentFailReason: status === 'failed' || status === 'expired' ? (charge?.failureMessage ?? charge?.failureCode ?? '') : '',
+    Lang: tx.lang,
+    SendEmail: tx.sendEmail,
+    Enable3dSecure: token?.kind === '3ds',
+    PaymentLinkType: options.authenticationUrl ? '3DS_AUTHENTICATION' : '',
+    ...(options.authenticationUrl ? { PaymentLink: options.authenticationUrl } : {}),
+    ExpiredAt: ZERO_TIME,
+    CreatedAt: tx.createdAt.toISOString(),
+    UpdatedAt: tx.updatedAt.toISOString(),
+    VendorId: '',
+    VendorOrderId: '',
+    VendorPaymentId: charge?.paymentIntentId ?? '',
+    VendorPaidAt: charge?.succeededAt?.toISOString() ?? ZERO_TIME,
+    VendorPaymentChannel: token?.brand ? token.brand.toUpperCase() : '',
+    VendorPaymentMethod: 'CREDIT_CARD',
+    Refunds: null,
+  };
+}
+
+const DESCRIPTIONS = new Map<Token['status'], string>([
+  ['review', 'The token you requested was in review'],
+  ['verified', 'The token you requested was verified and can be charged'],
+  ['failed', 'The token you requested failed verification'],
+  ['fraud', 'The token you requested was blocked as fraudulent'],
+  ['skipped', 'The card does not support 3-D Secure; the token can be charged'],
+  ['used', 'The token you requested was already used'],
+]);
+
+/** Only verified (and skipped: no 3-D Secure to do) tokens can be charged. */
+export const isChargeable = (token: Token): boolean => token.status === 'verified' || token.status === 'skipped';
+
+export function tokenStatusView(token: Token) {
+  return { chargeable: isChargeable(token), description: DESCRIPTIONS.get(token.status) ?? token.status, status: token.status, token: token.id };
+}
