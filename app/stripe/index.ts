@@ -11,12 +11,34 @@ export type {
   NewSetupCheckout,
   NewOffSessionPayment,
   NewRefund,
+  NewCard,
+  NewConfirmedSetup,
+  NewChallengedAuthorization,
+  NewCapture,
   PaymentIntent,
   Refund,
   StripeEvent,
 } from './stripe-gateway';
 export { toAppError } from './stripe-errors';
+export type { CardDataField } from './stripe-errors';
 export { createStripeAccounts, keyedAccount } from './stripe-accounts';
 export type { StripeAccounts, StripeDoor, StripeAccountStore, KeyedAccount } from './stripe-accounts';
-export { observeCheckoutSession, observeSetupIntent, observePaymentIntent, observeRefund, stripeId } from './stripe-status';
-export type { ObservedSetup, CardDetails, ObservedPayment, ObservedRefund, ChargeStatus } from './stripe-status';
+export {
+  observeCheckoutSession,
+  observeSetupIntent,
+  observePaymentIntent,
+  observeRefund,
+  observeConfirmedSetup,
+  observeAuthorization,
+  stripeId,
+} from './stripe-status';
+export type {
+  ObservedSetup,
+  CardDetails,
+  ObservedPayment,
+  ObservedRefund,
+  ChargeStatus,
+  ObservedConfirmedSetup,
+  ObservedAuthorization,
+  ThreeDSecureOutcome,
+} from './stripe-status';

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { AppError } from '../shared/app-error';
-import { toAppError } from './stripe-errors';
+import { cardCreationError, toAppError } from './stripe-errors';
 
 /** The API version stripe-node 23 is built for; pinned so an account default cannot change shapes. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -24,6 +24,10 @@ export interface StripeClientOptions {
 export interface NewCustomer {
   email?: string;
   name?: string;
+  /** E.164, as the customer gave it. */
+  phone?: string;
+  /** Stripe's locale tags, exactly (`en-GB`, not `en-gb`), most preferred first: receipts and e-mails use them. */
+  preferredLocales?: string[];
   metadata: Record<string, string>;
 }
 
@@ -51,7 +55,48 @@ export interface NewOffSessionPayment {
   customerId: string;
   paymentMethodId: string;
   description?: string;
+  /** Stripe e-mails the receipt here once the payment succeeds. */
+  receiptEmail?: string;
   metadata: Record<string, string>;
+}
+
+/** Raw card data, as the customer typed it. Never logged, never kept: only Stripe sees it. */
+export interface NewCard {
+  number: string;
+  expMonth: number;
+  expYear: number;
+  cvc?: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface NewConfirmedSetup {
+  customerId: string;
+  paymentMethodId: string;
+  metadata: Record<string, string>;
+  /** Stripe's `payment_method_options.card.request_three_d_secure`; unset: Stripe's default (`automatic`). */
+  requestThreeDSecure?: 'any' | 'challenge' | 'automatic';
+}
+
+export interface NewChallengedAuthorization {
+  amount: number;
+  /** ISO code; sent lower-case as Stripe wants. */
+  currency: string;
+  customerId: string;
+  paymentMethodId: string;
+  /** Where Stripe sends the customer after the challenge (`?payment_intent=pi_...` added). */
+  returnUrl: string;
+  metadata: Record<string, string>;
+  receiptEmail?: string;
+  description?: string;
+}
+
+export interface NewCapture {
+  /** At most the authorized amount; the rest of the authorization is released. */
+  amountToCapture: number;
+  /** Merged into the PaymentIntent's metadata. */
+  metadata?: Record<string, string>;
 }
 
 export interface NewRefund {
@@ -84,6 +129,31 @@ export interface StripeGateway {
   retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntent>;
   /** The customer's PaymentIntents created since `createdGte` (unix s): finds one whose create answer was lost. */
   listPaymentIntents(customerId: string, createdGte: number): Promise<PaymentIntent[]>;
+  /**
+   * A card PaymentMethod from raw card data (needs Stripe's raw card data access). Bad data is
+   * `invalid_input` with `details.field` (`number`, `exp_month`, `exp_year`, `cvc`); a decline at
+   * creation is `payment_failed`. Neither the number nor the CVC is in any error, its details or cause.
+   */
+  createCardPaymentMethod(card: NewCard, idempotencyKey: string): Promise<PaymentMethod>;
+  retrievePaymentMethod(paymentMethodId: string): Promise<PaymentMethod>;
+  /**
+   * Saves the card on the customer for off-session use by a SetupIntent confirmed at once, with
+   * `payment_method` expanded. A decline is not an exception: the SetupIntent Stripe attaches to its
+   * 402 (`requires_payment_method`, `last_setup_error`) is returned; reduce it with `observeConfirmedSetup`.
+   */
+  confirmOffSessionSetup(input: NewConfirmedSetup, idempotencyKey: string): Promise<SetupIntent>;
+  /**
+   * Authorizes `amount` (manual capture) with a 3-D Secure challenge requested, on-session, with
+   * `latest_charge` expanded: usually `requires_action` with the challenge's URL; a card without 3-D
+   * Secure support is authorized at once. A decline returns the PaymentIntent. Reduce with `observeAuthorization`.
+   */
+  createChallengedAuthorization(input: NewChallengedAuthorization, idempotencyKey: string): Promise<PaymentIntent>;
+  /** Captures (part of) an authorization, `latest_charge` expanded; more than authorized is `invalid_input`. */
+  capturePaymentIntent(paymentIntentId: string, input: NewCapture, idempotencyKey: string): Promise<PaymentIntent>;
+  /** Cancels a PaymentIntent; an authorization is released in full. `latest_charge` expanded. */
+  cancelPaymentIntent(paymentIntentId: string, idempotencyKey: string): Promise<PaymentIntent>;
+  /** The PaymentIntent with `latest_charge` expanded, as `observeAuthorization` needs it. */
+  retrievePaymentIntentWithCharge(paymentIntentId: string): Promise<PaymentIntent>;
   createRefund(input: NewRefund, idempotencyKey: string): Promise<Refund>;
   retrieveRefund(refundId: string): Promise<Refund>;
   listRefunds(paymentIntentId: string): Promise<Refund[]>;
@@ -133,6 +203,22 @@ async function paymentIntentOrDecline(operation: string, fn: () => Promise<Payme
   }
 }
 
+/** A setup decline carries the SetupIntent in its final state: that is an answer too. */
+async function setupIntentOrDecline(stripe: Stripe, operation: string, fn: () => Promise<SetupIntent>): Promise<SetupIntent> {
+  let declined: SetupIntent;
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeCardError && err.setup_intent)) throw toAppError(err, operation);
+    declined = err.setup_intent;
+  }
+  // The SetupIntent in a 402 is not expanded; Stripe clears payment_method on a failed attempt, but
+  // if one is left, answer it expanded as the success path does.
+  const pmId = declined.payment_method;
+  if (typeof pmId !== 'string') return declined;
+  return call(operation, () => stripe.setupIntents.retrieve(declined.id, { expand: ['payment_method'] }));
+}
+
 export interface GatewayOptions {
   /** Every secret that may have signed a webhook: during a rotation Stripe signs with both. */
   webhookSecrets?: readonly string[];
@@ -143,9 +229,19 @@ export interface GatewayOptions {
 export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}): StripeGateway {
   const scoped = (key: string): string => (options.idempotencyPrefix ? `${options.idempotencyPrefix}-${key}` : key);
   return {
-    createCustomer: ({ metadata, email, name }, idempotencyKey) =>
+    createCustomer: ({ metadata, email, name, phone, preferredLocales }, idempotencyKey) =>
       call('customer creation', () =>
-        stripe.customers.create({ metadata, ...(email ? { email } : {}), ...(name ? { name } : {}) }, { idempotencyKey: scoped(idempotencyKey) }),
+        stripe.customers.create(
+          {
+            metadata,
+            ...(email ? { email } : {}),
+            ...(name ? { name } : {}),
+            ...(phone ? { phone } : {}),
+            // stripe-node drops an empty array anyway; leaving it out says the same.
+            ...(preferredLocales && preferredLocales.length > 0 ? { preferred_locales: preferredLocales } : {}),
+          },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
       ),
 
     createSetupCheckoutSession: (input, idempotencyKey) =>
@@ -214,6 +310,7 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
             off_session: true,
             confirm: true,
             ...(input.description ? { description: input.description } : {}),
+            ...(input.receiptEmail ? { receipt_email: input.receiptEmail } : {}),
             metadata: input.metadata,
           },
           { idempotencyKey: scoped(idempotencyKey) },
@@ -235,6 +332,87 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
       call('payment listing', () =>
         stripe.paymentIntents.list({ customer: customerId, created: { gte: createdGte }, limit: 100 }).autoPagingToArray({ limit: 10000 }),
       ),
+
+    createCardPaymentMethod: async (card, idempotencyKey) => {
+      const billing = {
+        ...(card.name ? { name: card.name } : {}),
+        ...(card.email ? { email: card.email } : {}),
+        ...(card.phone ? { phone: card.phone } : {}),
+      };
+      try {
+        return await stripe.paymentMethods.create(
+          {
+            type: 'card',
+            card: { number: card.number, exp_month: card.expMonth, exp_year: card.expYear, ...(card.cvc ? { cvc: card.cvc } : {}) },
+            ...(Object.keys(billing).length > 0 ? { billing_details: billing } : {}),
+          },
+          { idempotencyKey: scoped(idempotencyKey) },
+        );
+      } catch (err) {
+        throw cardCreationError(err, card.cvc);
+      }
+    },
+
+    retrievePaymentMethod: (paymentMethodId) => call('payment method retrieval', () => stripe.paymentMethods.retrieve(paymentMethodId)),
+
+    confirmOffSessionSetup: (input, idempotencyKey) =>
+      setupIntentOrDecline(stripe, 'card setup', () =>
+        stripe.setupIntents.create(
+          {
+            customer: input.customerId,
+            payment_method: input.paymentMethodId,
+            confirm: true,
+            usage: 'off_session',
+            // stripe-node 23 removed payment_method_types from create params.
+            allowed_payment_method_types: ['card'],
+            ...(input.requestThreeDSecure ? { payment_method_options: { card: { request_three_d_secure: input.requestThreeDSecure } } } : {}),
+            expand: ['payment_method'],
+            metadata: input.metadata,
+          },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
+      ),
+
+    createChallengedAuthorization: (input, idempotencyKey) =>
+      paymentIntentOrDecline('authorization', () =>
+        stripe.paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency.toLowerCase(),
+            customer: input.customerId,
+            payment_method: input.paymentMethodId,
+            allowed_payment_method_types: ['card'],
+            capture_method: 'manual',
+            confirm: true,
+            // On-session (no off_session): the customer is there to answer the challenge. No
+            // setup_future_usage: the card is already saved, and this payment must not change that.
+            return_url: input.returnUrl,
+            payment_method_options: { card: { request_three_d_secure: 'challenge' } },
+            ...(input.description ? { description: input.description } : {}),
+            ...(input.receiptEmail ? { receipt_email: input.receiptEmail } : {}),
+            metadata: input.metadata,
+            expand: ['latest_charge'],
+          },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
+      ),
+
+    capturePaymentIntent: (paymentIntentId, input, idempotencyKey) =>
+      call('capture', () =>
+        stripe.paymentIntents.capture(
+          paymentIntentId,
+          { amount_to_capture: input.amountToCapture, ...(input.metadata ? { metadata: input.metadata } : {}), expand: ['latest_charge'] },
+          { idempotencyKey: scoped(idempotencyKey) },
+        ),
+      ),
+
+    cancelPaymentIntent: (paymentIntentId, idempotencyKey) =>
+      call('payment cancellation', () =>
+        stripe.paymentIntents.cancel(paymentIntentId, { expand: ['latest_charge'] }, { idempotencyKey: scoped(idempotencyKey) }),
+      ),
+
+    retrievePaymentIntentWithCharge: (paymentIntentId) =>
+      call('payment retrieval', () => stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] })),
 
     createRefund: (input, idempotencyKey) =>
       call('refund', () =>

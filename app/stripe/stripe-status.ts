@@ -183,3 +183,138 @@ export function observeRefund(refund: Stripe.Refund): ObservedRefund {
     metadata: (refund.metadata as Record<string, string> | null) ?? {},
   };
 }
+
+/** A card saved by a server-confirmed off-session SetupIntent (`confirmOffSessionSetup`). */
+export type ObservedConfirmedSetup =
+  | { status: 'succeeded'; card: CardDetails; customerId: string | null }
+  /** `code` is the decline code when there is one (`fraudulent` is Radar's block), else Stripe's error code. */
+  | { status: 'failed'; code: string; reason: string }
+  | { status: 'requires_action'; nextActionUrl: string | null }
+  | { status: 'pending' };
+
+/** Where the customer answers a 3-D Secure challenge: the redirect, or the page Stripe.js would open. */
+function nextActionUrl(action: Stripe.PaymentIntent.NextAction | Stripe.SetupIntent.NextAction | null): string | null {
+  if (!action) return null;
+  if (action.type === 'redirect_to_url') return action.redirect_to_url?.url ?? null;
+  if (action.type === 'use_stripe_sdk') {
+    const url = action.use_stripe_sdk?.['stripe_js'];
+    return typeof url === 'string' ? url : null;
+  }
+  return null;
+}
+
+/**
+ * Reduces a SetupIntent confirmed by the server (`confirmOffSessionSetup`), `payment_method`
+ * expanded. A decline leaves it `requires_payment_method` with `last_setup_error`: that is failed,
+ * not open, because nobody will confirm it again.
+ */
+export function observeConfirmedSetup(si: Stripe.SetupIntent): ObservedConfirmedSetup {
+  if (!isOneOf(SETUP_INTENT_STATUSES, si.status)) return { status: 'pending' };
+  const status: SetupIntentStatus = si.status;
+  switch (status) {
+    case 'succeeded': {
+      if (typeof si.payment_method === 'string') throw new Error(`observeConfirmedSetup needs payment_method expanded (${si.id})`);
+      const card = cardOf(si.payment_method);
+      if (!card) return { status: 'failed', code: 'payment_method_not_card', reason: 'The saved payment method is not a card' };
+      return { status: 'succeeded', card, customerId: stripeId(si.customer) };
+    }
+    case 'requires_payment_method': {
+      const error = si.last_setup_error;
+      if (!error) return { status: 'pending' };
+      // The JSON may carry an empty decline_code; either way the error code is the next best.
+      return { status: 'failed', code: error.decline_code || error.code || 'card_declined', reason: error.message ?? 'The card was declined' };
+    }
+    case 'canceled':
+      return { status: 'failed', code: si.cancellation_reason ?? 'canceled', reason: 'The card setup was canceled at Stripe' };
+    case 'requires_action':
+      return { status: 'requires_action', nextActionUrl: nextActionUrl(si.next_action) };
+    case 'requires_confirmation':
+    case 'processing':
+      return { status: 'pending' };
+    default:
+      return assertNever(status);
+  }
+}
+
+/** How the authorization's 3-D Secure went: `not_supported` is a card whose issuer has none (chargeable, no liability shift). */
+export type ThreeDSecureOutcome = 'authenticated' | 'not_supported' | 'attempted' | 'none';
+
+/** A manual-capture PaymentIntent with a requested challenge (`createChallengedAuthorization`). */
+export type ObservedAuthorization =
+  | { status: 'requires_action'; authUrl: string | null }
+  | { status: 'authorized'; amountCapturable: number; threeDSecure: ThreeDSecureOutcome; card: CardDetails | null }
+  | { status: 'captured'; amountReceived: number }
+  /** `code` is the decline code when there is one, else Stripe's error code (`payment_intent_authentication_failure`). */
+  | { status: 'failed'; code: string; reason: string }
+  /** `reason` is Stripe's `cancellation_reason`: `automatic` when the authorization lapsed. */
+  | { status: 'canceled'; reason: string | null }
+  | { status: 'processing' };
+
+const THREE_D_SECURE_RESULTS = ['authenticated', 'attempt_acknowledged', 'not_supported', 'exempted', 'data_share_only', 'failed', 'processing_error'] as const;
+type ThreeDSecureResult = (typeof THREE_D_SECURE_RESULTS)[number];
+
+function threeDSecureOf(charge: Stripe.Charge | null): ThreeDSecureOutcome {
+  const result = charge?.payment_method_details?.card?.three_d_secure?.result ?? null;
+  if (!isOneOf(THREE_D_SECURE_RESULTS, result)) return 'none';
+  const known: ThreeDSecureResult = result;
+  switch (known) {
+    case 'authenticated':
+      return 'authenticated';
+    case 'attempt_acknowledged':
+      return 'attempted';
+    case 'not_supported':
+      return 'not_supported';
+    // No authentication took place (an exemption, data only) or it did not succeed: nothing to claim.
+    case 'exempted':
+    case 'data_share_only':
+    case 'failed':
+    case 'processing_error':
+      return 'none';
+    default:
+      return assertNever(known);
+  }
+}
+
+/** The card that was authorized: the expanded PaymentMethod, else what the charge says of it. */
+function authorizedCard(pi: Stripe.PaymentIntent, charge: Stripe.Charge | null): CardDetails | null {
+  const fromPaymentMethod = typeof pi.payment_method === 'string' ? null : cardOf(pi.payment_method);
+  if (fromPaymentMethod) return fromPaymentMethod;
+  const card = charge?.payment_method_details?.card;
+  const paymentMethodId = stripeId(pi.payment_method) ?? charge?.payment_method ?? null;
+  if (!card || !paymentMethodId) return null;
+  return { paymentMethodId, brand: card.brand ?? null, last4: card.last4 ?? '', expMonth: card.exp_month, expYear: card.exp_year };
+}
+
+/**
+ * Reduces an authorization, `latest_charge` expanded (the 3-D Secure outcome is on the charge;
+ * every gateway call that answers one expands it). Throws when an authorized PaymentIntent comes
+ * without its charge, rather than report a challenge as `none`.
+ */
+export function observeAuthorization(pi: Stripe.PaymentIntent): ObservedAuthorization {
+  if (!isOneOf(PAYMENT_INTENT_STATUSES, pi.status)) return { status: 'processing' };
+  const status: PaymentIntentStatus = pi.status;
+  switch (status) {
+    case 'requires_action':
+      return { status: 'requires_action', authUrl: nextActionUrl(pi.next_action) };
+    case 'requires_capture': {
+      if (typeof pi.latest_charge === 'string') throw new Error(`observeAuthorization needs latest_charge expanded (${pi.id})`);
+      const charge = pi.latest_charge;
+      return { status: 'authorized', amountCapturable: pi.amount_capturable, threeDSecure: threeDSecureOf(charge), card: authorizedCard(pi, charge) };
+    }
+    case 'succeeded':
+      return { status: 'captured', amountReceived: pi.amount_received };
+    case 'canceled':
+      return { status: 'canceled', reason: pi.cancellation_reason ?? null };
+    case 'requires_payment_method': {
+      const error = pi.last_payment_error;
+      // Confirmed at creation, so no error means no attempt was made at all: nothing will authorize it.
+      if (!error) return { status: 'failed', code: 'requires_payment_method', reason: 'The authorization was not attempted' };
+      return { status: 'failed', code: error.decline_code || error.code || 'card_declined', reason: error.message ?? 'The card was declined' };
+    }
+    case 'requires_confirmation':
+    case 'processing':
+      return { status: 'processing' };
+    default:
+      return assertNever(status);
+  }
+}
