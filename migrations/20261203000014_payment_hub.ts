@@ -11,7 +11,10 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('charges', (t) => {
     t.text('description');
     t.string('receipt_email', 320);
+    // `capture`: the charge captures an authorization (a PaymentIntent with manual capture) instead of creating one.
+    t.string('kind', 8).notNullable().defaultTo('payment');
   });
+  await knex.raw(`ALTER TABLE charges ADD CONSTRAINT charges_kind_check CHECK (kind IN ('payment', 'capture'))`);
 
   await knex.schema.createTable('hub_merchants', (t) => {
     t.string('owner_id', 64).primary().references('id').inTable('owners');
@@ -115,5 +118,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('charges', (t) => {
     t.dropColumn('description');
     t.dropColumn('receipt_email');
+    t.dropColumn('kind');
   });
 }

@@ -3,6 +3,7 @@ import type { Deps } from '../shared/deps';
 import { createHubAdminRouter } from './hub-admin-routes';
 import type { Hub } from './hub-context';
 import { hubErrorHandler, hubNotFound } from './hub-http';
+import { createHubTransactionsRouter } from './hub-routes';
 import { createSecretBox } from './secret-box';
 import { createVendorDoors, type VendorStripeOptions } from './vendor-doors';
 import { listVendors } from './vendor-repository';
@@ -27,6 +28,7 @@ export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
 export function createHubRouter(hub: Hub): Router {
   const router = Router();
   router.use(createHubAdminRouter(hub));
+  router.use(createHubTransactionsRouter(hub));
   router.use(['/api/v1/admin', '/api/v1/transactions'], hubErrorHandler);
   router.all(['/api/v1/admin', '/api/v1/admin/*rest', '/api/v1/transactions', '/api/v1/transactions/*rest'], hubNotFound);
   return router;

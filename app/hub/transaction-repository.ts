@@ -122,6 +122,7 @@ export async function findTransaction(db: Knex | Knex.Transaction, ownerId: stri
   return row ? toTransaction(row) : undefined;
 }
 
-export async function bindCharge(db: Knex, id: number, chargeId: number, now: Date): Promise<void> {
-  await db('hub_transactions').where({ id }).whereNull('charge_id').update({ charge_id: chargeId, updated_at: now });
+/** Names the core charge of the transaction (the charge's own times say when it moved). */
+export async function bindCharge(db: Knex, id: number, chargeId: number): Promise<void> {
+  await db('hub_transactions').where({ id }).whereNull('charge_id').update({ charge_id: chargeId });
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CheckoutSession } from '../stripe';
+import { observeConfirmedSetup, type CheckoutSession } from '../stripe';
 import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
@@ -163,4 +163,58 @@ export async function cancelCardSetup(deps: Deps, ownerId: string, setupId: numb
   await finishCardSetup(deps.db, setup.id, 'cancelled', deps.clock.now(), reason);
   deps.logger.info({ cardSetupId: setup.id, customerRef: setup.customerRef }, 'card setup cancelled');
   return { kind: 'cancelled', setup: { ...setup, state: 'cancelled' } };
+}
+
+/** A card saved without the customer on a page: the outcome, and Stripe's decline code when it failed. */
+export interface OffSessionSetup {
+  outcome: SetupOutcome;
+  /** `card_declined`, `fraudulent` (Radar blocked it), ... */
+  declineCode: string | null;
+  /** The card needs the customer (3-D Secure) before it can be saved. */
+  needsAuthentication: boolean;
+}
+
+/**
+ * Saves a PaymentMethod the owner already holds (made from card data, or in the browser with
+ * Stripe.js) on the customer and verifies it with Stripe: a SetupIntent confirmed off-session.
+ * A decline is an outcome (failed, with the decline code), not an error.
+ */
+export async function saveCardOffSession(deps: Deps, customer: Customer, paymentMethodId: string): Promise<OffSessionSetup> {
+  const setup = await beginCardSetup(deps, customer);
+  return failOnError(deps, setup, async () => {
+    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
+    const si = await gateway.confirmOffSessionSetup(
+      { customerId: setup.customerId, paymentMethodId, metadata: setupMetadata(setup, {}) },
+      `card-setup-${setup.id}-confirm`,
+    );
+    const now = deps.clock.now();
+    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS), now);
+    const observed = observeConfirmedSetup(si);
+    switch (observed.status) {
+      case 'succeeded':
+        return {
+          outcome: await applyCardSetupState(deps, setup.id, { status: 'complete', customerId: observed.customerId, card: observed.card }),
+          declineCode: null,
+          needsAuthentication: false,
+        };
+      case 'failed':
+        return {
+          outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason: observed.reason }),
+          declineCode: observed.code,
+          needsAuthentication: false,
+        };
+      case 'requires_action': {
+        // Nobody is there to authenticate: the setup is closed, and the caller says what to do instead.
+        await gateway.cancelSetupIntent(si.id, `card-setup-${setup.id}-cancel`).catch(() => undefined);
+        const reason = 'The card needs 3-D Secure authentication to be saved';
+        return {
+          outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason }),
+          declineCode: 'authentication_required',
+          needsAuthentication: true,
+        };
+      }
+      case 'pending':
+        return { outcome: { kind: 'pending', setup: { ...setup, state: 'open', setupIntentId: si.id } }, declineCode: null, needsAuthentication: false };
+    }
+  });
 }

@@ -11,8 +11,12 @@ export const scopeColumns = (scope: RowScope) => ('ownerId' in scope ? { owner_i
 /** The API a charge came in by (each owner's front end names its own), kept for operators. */
 export type Channel = string;
 
+/** `payment`: we create the PaymentIntent; `capture`: we capture an authorization made before. */
+export type ChargeKind = 'payment' | 'capture';
+
 export interface Charge {
   id: number;
+  kind: ChargeKind;
   channel: Channel;
   reference: string;
   requestFingerprint: string;
@@ -41,6 +45,7 @@ export interface Charge {
 
 interface ChargeRow {
   id: unknown;
+  kind: ChargeKind | null;
   channel: Channel;
   reference: string;
   request_fingerprint: string;
@@ -66,6 +71,7 @@ interface ChargeRow {
 
 const toCharge = (row: ChargeRow): Charge => ({
   id: toSafeInt(row.id),
+  kind: row.kind ?? 'payment',
   channel: row.channel,
   reference: row.reference,
   requestFingerprint: row.request_fingerprint,
@@ -103,7 +109,7 @@ export type NewCharge = Pick<
   | 'amount'
   | 'currency'
 > &
-  Partial<Pick<Charge, 'description' | 'receiptEmail'>> & {
+  Partial<Pick<Charge, 'description' | 'receiptEmail' | 'kind' | 'paymentIntentId'>> & {
     /** When the reconciler should look if nothing settles it first. */
     nextCheckAt: Date | null;
     now: Date;
@@ -129,6 +135,8 @@ export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge
       currency: c.currency,
       description: c.description ?? null,
       receipt_email: c.receiptEmail ?? null,
+      kind: c.kind ?? 'payment',
+      payment_intent_id: c.paymentIntentId ?? null,
       status: 'created',
       next_check_at: c.nextCheckAt,
       created_at: c.now,

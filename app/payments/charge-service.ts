@@ -75,6 +75,58 @@ async function replayCharge(deps: Deps, charge: Charge, print: string): Promise<
   return charge.status === 'created' ? syncCharge(deps, charge) : charge;
 }
 
+export interface CaptureRequest {
+  channel: Channel;
+  reference: string;
+  customer: CustomerKey;
+  /** The authorization (a PaymentIntent with manual capture) of this customer to capture. */
+  paymentIntentId: string;
+  /** At most what was authorized, in its currency. */
+  amount: Money;
+  description?: string;
+}
+
+/**
+ * Captures an authorization once per reference: a charge of kind `capture` is recorded first,
+ * then captured at Stripe (again on a replay or by the reconciler while Stripe still holds it
+ * uncaptured). The amount must be the authorization's currency and at most what it holds.
+ */
+export async function captureAuthorization(deps: Deps, request: CaptureRequest): Promise<Charge> {
+  const { customer } = request;
+  const print = fingerprint(['capture', request.paymentIntentId, request.amount.minor, request.amount.currency, request.description ?? null]);
+  const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
+  if (known) return replayCharge(deps, known, print);
+
+  const { gateway } = await deps.stripeAccounts.forAccount(customer.stripeAccount);
+  const pi = await gateway.retrievePaymentIntent(request.paymentIntentId);
+  if (pi.status !== 'requires_capture') throw new AppError('conflict', 'The authorization cannot be captured any more', { code: 'not_capturable' });
+  if (pi.currency.toUpperCase() !== request.amount.currency) {
+    throw new AppError('invalid_input', `The authorization is in ${pi.currency.toUpperCase()}, not ${request.amount.currency}`, { code: 'currency' });
+  }
+  if (request.amount.minor > pi.amount_capturable)
+    throw new AppError('invalid_input', 'The amount exceeds what the authorization holds', { code: 'amount_too_large' });
+  const now = deps.clock.now();
+  const { charge, created } = await insertChargeOnce(deps.db, {
+    kind: 'capture',
+    channel: request.channel,
+    reference: request.reference,
+    requestFingerprint: print,
+    ownerId: customer.ownerId,
+    stripeAccount: customer.stripeAccount,
+    customerRef: customer.customerRef,
+    cardId: null,
+    customerId: typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? ''),
+    paymentMethodId: typeof pi.payment_method === 'string' ? pi.payment_method : (pi.payment_method?.id ?? ''),
+    paymentIntentId: pi.id,
+    amount: request.amount.minor,
+    currency: request.amount.currency,
+    description: request.description,
+    nextCheckAt: nextChargeCheck('created', now),
+    now,
+  });
+  return created ? submitCharge(deps, charge) : replayCharge(deps, charge, print);
+}
+
 /** An owner's charge by its PaymentIntent id or its reference; another owner's is simply not found. */
 export async function readCharge(deps: Pick<Deps, 'db'>, ownerId: string, id: { paymentIntentId: string } | { reference: string }): Promise<Charge> {
   const charge =

@@ -18,6 +18,21 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
   const log = deps.logger.child({ chargeId: charge.id, reference: charge.reference });
   try {
     const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
+    const metadata = {
+      charge_id: String(charge.id),
+      reference: charge.reference,
+      channel: charge.channel,
+      ...(charge.customerRef ? { customer_ref: charge.customerRef } : {}),
+    };
+    if (charge.kind === 'capture') {
+      // Capturing twice is harmless: Stripe captures a PaymentIntent once and refuses the rest.
+      const captured = await gateway.capturePaymentIntent(
+        charge.paymentIntentId as string,
+        { amountToCapture: charge.amount, metadata },
+        `charge-${charge.id}-capture`,
+      );
+      return await applyPaymentState(deps, charge.id, observePaymentIntent(captured));
+    }
     const pi = await gateway.createOffSessionPayment(
       {
         amount: charge.amount,
@@ -25,12 +40,8 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
         customerId: charge.customerId,
         paymentMethodId: charge.paymentMethodId,
         ...(charge.description ? { description: charge.description } : {}),
-        metadata: {
-          charge_id: String(charge.id),
-          reference: charge.reference,
-          channel: charge.channel,
-          ...(charge.customerRef ? { customer_ref: charge.customerRef } : {}),
-        },
+        ...(charge.receiptEmail ? { receiptEmail: charge.receiptEmail } : {}),
+        metadata,
       },
       `charge-${charge.id}`,
     );

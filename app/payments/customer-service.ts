@@ -9,6 +9,9 @@ import { findCustomer, insertCustomerIfAbsent, replaceStripeCustomer, type Custo
 export interface CustomerDetails {
   email?: string;
   name?: string;
+  phone?: string;
+  /** Stripe locales for its e-mails and receipts (`en-GB`, `id`, ...). */
+  preferredLocales?: string[];
   /** Set on the Stripe customer as given (the owner's own names for it). */
   metadata: Record<string, string>;
 }
@@ -32,7 +35,7 @@ export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: St
   const known = await findCustomer(deps.db, key);
   if (known) return known;
   const created = await door.gateway.createCustomer(
-    { metadata: details.metadata, email: details.email, name: details.name },
+    { metadata: details.metadata, email: details.email, name: details.name, phone: details.phone, preferredLocales: details.preferredLocales },
     `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-${fingerprintOf(details)}`,
   );
   const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: details.email ?? null });
@@ -59,7 +62,7 @@ export async function replaceGoneCustomer(
   const known = await findCustomer(deps.db, key);
   if (!known || (await door.gateway.customerState(known.stripeCustomerId)) === 'live') return undefined;
   const created = await door.gateway.createCustomer(
-    { metadata: details.metadata, email: details.email, name: details.name },
+    { metadata: details.metadata, email: details.email, name: details.name, phone: details.phone, preferredLocales: details.preferredLocales },
     `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-replaces-${known.stripeCustomerId}`,
   );
   const replaced = await inTransaction(deps.db, async (trx) => {

@@ -4,13 +4,23 @@ export { ensureCustomer, replaceGoneCustomer } from './customer-service';
 export type { CustomerDetails } from './customer-service';
 export type { Customer } from './customer-repository';
 export type { CustomerKey } from './customer-key';
-export { beginCardSetup, cancelCardSetup, confirmCardSetup, openCheckoutSetup, openSetupIntentSetup, readCardSetup } from './card-setup-service';
-export type { CheckoutSetup, SetupIntentSetup } from './card-setup-service';
+export {
+  beginCardSetup,
+  cancelCardSetup,
+  confirmCardSetup,
+  openCheckoutSetup,
+  openSetupIntentSetup,
+  readCardSetup,
+  saveCardOffSession,
+} from './card-setup-service';
+export type { CheckoutSetup, OffSessionSetup, SetupIntentSetup } from './card-setup-service';
 export type { CardSetup, CardSetupState } from './card-setup-repository';
 export type { SetupOutcome } from './card-setup-state';
 export type { SavedCard } from './card-repository';
-export { chargeSavedCard, readCharge } from './charge-service';
-export type { ChargeRequest } from './charge-service';
+export { captureAuthorization, chargeSavedCard, readCharge } from './charge-service';
+export type { CaptureRequest, ChargeRequest } from './charge-service';
+export { authorizeWithChallenge, readAuthorization } from './authorization-service';
+export type { Authorization, AuthorizationRequest } from './authorization-service';
 export type { Channel, Charge } from './charge-repository';
 export { describeAuthentication, finishAuthentication, startAuthentication } from './charge-authentication';
 export type { AuthenticationStep } from './charge-authentication';

@@ -107,7 +107,13 @@ export async function syncCardSetupByStripeObject(
 /** A charge's PaymentIntent, found even when the answer to its creation was lost. */
 export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
   const gateway = await gatewayOf(deps, charge);
-  if (charge.paymentIntentId) return applyPaymentState(deps, charge.id, observePaymentIntent(await gateway.retrievePaymentIntent(charge.paymentIntentId)));
+  if (charge.paymentIntentId) {
+    const pi = await gateway.retrievePaymentIntent(charge.paymentIntentId);
+    // A capture whose answer was lost (or never sent): the authorization still waits, capture it.
+    if (charge.kind === 'capture' && pi.status === 'requires_capture' && (charge.status === 'created' || charge.status === 'processing'))
+      return submitCharge(deps, charge);
+    return applyPaymentState(deps, charge.id, observePaymentIntent(pi));
+  }
   const since = unixSeconds(charge.createdAt) - 300;
   const found = (await gateway.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
   if (found) return bindAndCatchUp(deps, charge.id, observePaymentIntent(found));

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { admin } from '../support/hub-requests';
-import { startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
+import { runHubCli } from '../../app/hub/hub-cli';
+import { startTestContext, TEST_HUB_ADMIN_TOKEN, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -118,5 +119,38 @@ describe('Hub administration without HUB_ADMIN_TOKEN', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('npm run hub (the admin CLI)', () => {
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
+    let out = '';
+    let err = '';
+    const code = await runHubCli(argv, {
+      env: { HUB_ADMIN_TOKEN: TEST_HUB_ADMIN_TOKEN, HUB_URL: ctx.baseUrl, ...env },
+      out: (t) => void (out += t),
+      err: (t) => void (err += t),
+    });
+    return { code, out, err, json: out ? JSON.parse(out) : undefined };
+  };
+
+  test('when a merchant, a key and a vendor are made from the shell, then the running service has them, with the API shapes', async () => {
+    const made = await run(['merchants', 'create', 'CLI', 'shop']);
+    expect(made.code).toBe(0);
+    expect(made.json).toMatchObject({ success: true, data: { name: 'CLI shop', public_key: expect.stringMatching(/^hub_pk_/) } });
+    const id = made.json.data.id;
+    expect((await run(['keys', 'issue', id, 'secret'])).json.data.key).toMatch(/^hub_sk_/);
+    const vendor = await run(['vendors', 'create', id, '--name', 'Shell Stripe', '--stripe-secret-key', TEST_STRIPE_KEY, '--allow-raw-card-data']);
+    expect(vendor.json.data).toMatchObject({ name: 'Shell Stripe', allow_raw_card_data: true });
+    expect((await run(['vendors', 'list', id])).json.data.map((v: { id: string }) => v.id)).toEqual([vendor.json.data.id]);
+    expect((await run(['vendors', 'disable', id, vendor.json.data.id])).code).toBe(0);
+  });
+
+  test('when the command is wrong, the token missing or the service refuses, then a non-zero exit and a message', async () => {
+    expect((await run(['merchants', 'fly'])).code).toBe(2);
+    expect((await run(['merchants', 'list'], { HUB_ADMIN_TOKEN: '' })).code).toBe(2);
+    const refused = await run(['merchants', 'list'], { HUB_ADMIN_TOKEN: 'wrong-token' });
+    expect([refused.code, refused.json.message]).toEqual([1, 'Unauthorized']);
+    expect((await run(['merchants', 'list'], { HUB_URL: 'http://127.0.0.1:1' })).err).toMatch(/cannot reach the service/);
   });
 });

@@ -37,3 +37,22 @@ export async function hubMerchant(ctx: TestContext, options: { stripeKey: string
   if (vendor.status !== 201) throw new Error(`vendor creation failed: ${JSON.stringify(vendor.body)}`);
   return { id: m.id, publicKey: m.public_key, secretKey: m.secret_key, webhookSecret: m.webhook_secret, vendorId: vendor.body.data.id };
 }
+
+/** The merchant API as the seed's curl calls it: JSON, `Authorization: Bearer <key>`. */
+export const hubApi = (ctx: TestContext, key: string) => ({
+  post: (path: string, body: unknown) =>
+    request(ctx.app)
+      .post(`/api/v1/transactions${path}`)
+      .set('Accept', 'application/json')
+      .set('Authorization', `Bearer ${key}`)
+      .send(body as object),
+  /** The seed sends its token check as GET with a JSON body. */
+  getWithBody: (path: string, body: unknown) =>
+    request(ctx.app)
+      .get(`/api/v1/transactions${path}`)
+      .set('Accept', 'application/json')
+      .set('Authorization', `Bearer ${key}`)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(body)),
+  get: (path: string) => request(ctx.app).get(`/api/v1/transactions${path}`).set('Accept', 'application/json').set('Authorization', `Bearer ${key}`),
+});

@@ -1,0 +1,151 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { jsonBody } from '../http/body-parsers';
+import { AppError } from '../shared/app-error';
+import { callerOf, createHubAuth, type HubCaller } from './hub-auth';
+import type { Hub } from './hub-context';
+import { FieldReader, reply } from './hub-http';
+import { stripeLocaleOf } from './hub-languages';
+import { tokenStatusView, transactionStatus, transactionView } from './hub-presenters';
+import { findToken } from './token-repository';
+import { tokenizeCard, type CardInput } from './token-service';
+import { readTransactionDetail, type TransactionDetail } from './transaction-detail';
+import { chargeToken, readTransaction, type ChargeResult } from './transaction-service';
+import { findVendor, type Vendor } from './vendor-repository';
+
+const PAYMENT_METHOD_ID = /^pm_[0-9A-Za-z_]{4,250}$/;
+const VENDOR_ID = /^[0-9A-Za-z_-]{1,32}$/;
+const TOKEN_ID = /^[0-9A-Za-z_-]{1,40}$/;
+
+/** The card of a request: `payment_method` (a Stripe.js PaymentMethod id) or the seed's `credit_card`. */
+function readCard(body: FieldReader): CardInput | undefined {
+  if (body.has('payment_method')) {
+    const id = body.text('payment_method', { required: true, pattern: PAYMENT_METHOD_ID, patternMessage: 'must be a Stripe PaymentMethod id (pm_...)' });
+    return id ? { kind: 'payment_method', id } : undefined;
+  }
+  const card = body.object('credit_card', { required: true });
+  if (!card) return undefined;
+  const number = card.text('account_number', { required: true, max: 23 })?.replace(/[ -]/g, '');
+  if (number !== undefined && !/^\d{12,19}$/.test(number)) card.errors.push({ field: 'credit_card.account_number', message: 'must be 12 to 19 digits' });
+  const expMonth = card.integer('exp_month', { required: true, min: 1, max: 12 });
+  const expYear = card.integer('exp_year', { required: true, min: 2000, max: 2100 });
+  const cvc = card.text('cvn', { max: 4, pattern: /^\d{3,4}$/, patternMessage: 'must be 3 or 4 digits' });
+  const name = card.text('account_name', { max: 200 }) || undefined;
+  const email = card.text('email', { max: 320 }) || undefined;
+  const phone = card.text('phone', { max: 64 }) || undefined;
+  if (!number || expMonth === undefined || expYear === undefined || body.errors.length > 0) return undefined;
+  return { kind: 'raw', number, expMonth, expYear, cvc: cvc || undefined, name, email, phone };
+}
+
+async function requireVendor(hub: Hub, caller: HubCaller, body: FieldReader): Promise<Vendor> {
+  const id = body.text('payment_vendor', { required: true, pattern: VENDOR_ID, patternMessage: 'is not a payment vendor id' });
+  body.check();
+  const vendor = await findVendor(hub.deps.db, caller.ownerId, id as string);
+  if (!vendor || vendor.disabledAt) throw new AppError('not_found', 'Unknown payment_vendor');
+  return vendor;
+}
+
+/** The answer for a charged transaction: 402 with the reason when the card was declined. */
+function replyCharged(hub: Hub, res: Response, successMessage: string, result: ChargeResult): void {
+  const { charge, token, transaction } = result;
+  const status = transactionStatus(charge);
+  const authenticationUrl =
+    charge?.status === 'requires_action' && charge.authToken ? `${hub.deps.config.publicBaseUrl}/pay/authenticate/${charge.authToken}` : undefined;
+  const data = { token: token.id, status: token.status, transaction: transactionView(transaction, charge, token, { authenticationUrl }) };
+  if (status === 'failed') return reply(res, 402, charge?.failureMessage ?? 'The card was declined', data);
+  if (authenticationUrl) return reply(res, 200, 'The card needs the customer to authenticate: send them to PaymentLink', data);
+  reply(res, 200, status === 'paid' ? successMessage : 'The charge is pending', data);
+}
+
+/**
+ * The seed's merchant API. Tokenization (create and check) takes the public key, which may sit in
+ * a browser (CORS allowed there); charging and reading transactions need the secret key.
+ */
+export function createHubTransactionsRouter(hub: Hub): Router {
+  const router = Router();
+  const auth = createHubAuth(hub.deps);
+  const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+  router.use(['/api/v1/transactions/token', '/api/v1/transactions/token/3ds'], (req, res, next) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept');
+    res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  });
+  router.use('/api/v1/transactions', jsonBody);
+
+  router.post(
+    '/api/v1/transactions/token',
+    auth('public'),
+    route(async (req, res) => {
+      const caller = callerOf(req);
+      const body = new FieldReader(req.body);
+      const vendor = await requireVendor(hub, caller, body);
+      const card = readCard(body);
+      const withCharge = body.has('transaction_detail');
+      // The seed's browser example tokenizes and charges with the public key: the customer pays with the card they just typed.
+      const cardEmail = card?.kind === 'raw' ? card.email : undefined;
+      const detail: TransactionDetail | undefined = withCharge ? readTransactionDetail(body, cardEmail) : undefined;
+      body.check();
+      const customer = {
+        email: detail?.email || cardEmail,
+        name: card?.kind === 'raw' ? card.name : undefined,
+        phone: card?.kind === 'raw' ? card.phone : undefined,
+        preferredLocales: detail?.lang ? [stripeLocaleOf(detail.lang) as string] : undefined,
+      };
+      const token = await tokenizeCard(hub, caller, vendor, card as CardInput, customer);
+      const data = { token: token.id, status: token.status, transaction: null };
+      if (token.status !== 'verified') return reply(res, 402, token.failureMessage ?? 'The card was declined', data);
+      if (!detail) return reply(res, 200, 'Tokenize successfully', data);
+      replyCharged(hub, res, 'Tokenize and Charge Successfully', await chargeToken(hub, caller, vendor, token, detail, { fingerprintWithToken: false }));
+    }),
+  );
+
+  router.get(
+    '/api/v1/transactions/token',
+    auth('public'),
+    route(async (req, res) => {
+      const caller = callerOf(req);
+      // The seed sends a JSON body on GET; query parameters work too.
+      const source = req.body && typeof req.body === 'object' && Object.keys(req.body).length > 0 ? req.body : req.query;
+      const body = new FieldReader(source);
+      const vendor = await requireVendor(hub, caller, body);
+      const id = body.text('token', { required: true, pattern: TOKEN_ID, patternMessage: 'is not a token' });
+      body.check();
+      const token = await findToken(hub.deps.db, caller.ownerId, id as string);
+      if (!token || token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');
+      reply(res, 200, 'Token check result', tokenStatusView(token));
+    }),
+  );
+
+  router.post(
+    '/api/v1/transactions/charge',
+    auth('secret'),
+    route(async (req, res) => {
+      const caller = callerOf(req);
+      const body = new FieldReader(req.body);
+      const vendor = await requireVendor(hub, caller, body);
+      const id = body.text('token', { required: true, pattern: TOKEN_ID, patternMessage: 'is not a token' });
+      const detail = readTransactionDetail(body);
+      body.check();
+      const token = await findToken(hub.deps.db, caller.ownerId, id as string);
+      if (!token || token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');
+      replyCharged(
+        hub,
+        res,
+        'Charge Credit Card Successfully',
+        await chargeToken(hub, caller, vendor, token, detail as TransactionDetail, { fingerprintWithToken: true }),
+      );
+    }),
+  );
+
+  router.get(
+    '/api/v1/transactions/:merchantRefCode',
+    auth('secret'),
+    route(async (req, res) => {
+      const result = await readTransaction(hub, callerOf(req), String(req.params.merchantRefCode));
+      reply(res, 200, 'Transaction', transactionView(result.transaction, result.charge, result.token));
+    }),
+  );
+  return router;
+}
