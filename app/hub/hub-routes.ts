@@ -10,6 +10,9 @@ import { findToken } from './token-repository';
 import { tokenizeCard, type CardInput } from './token-service';
 import { readTransactionDetail, type TransactionDetail } from './transaction-detail';
 import { chargeToken, readTransaction, type ChargeResult } from './transaction-service';
+import { returnFromChallenge, tokenizeWithThreeDSecure } from './three-d-secure-service';
+import { toMinorUnits, type Money } from '../payments';
+import { isAppError } from '../shared/app-error';
 import { findVendor, type Vendor } from './vendor-repository';
 
 const PAYMENT_METHOD_ID = /^pm_[0-9A-Za-z_]{4,250}$/;
@@ -98,6 +101,55 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       if (token.status !== 'verified') return reply(res, 402, token.failureMessage ?? 'The card was declined', data);
       if (!detail) return reply(res, 200, 'Tokenize successfully', data);
       replyCharged(hub, res, 'Tokenize and Charge Successfully', await chargeToken(hub, caller, vendor, token, detail, { fingerprintWithToken: false }));
+    }),
+  );
+
+  router.post(
+    '/api/v1/transactions/token/3ds',
+    auth('public'),
+    route(async (req, res) => {
+      const caller = callerOf(req);
+      const body = new FieldReader(req.body);
+      const vendor = await requireVendor(hub, caller, body);
+      const card = readCard(body);
+      const amountText = body.decimal('amount', { required: true });
+      const currencyText = body.text('currency', { required: true, max: 3 });
+      const returnUrl = body.text('return_url', { required: true, max: 2000, pattern: /^https?:\/\/[^\s]+$/, patternMessage: 'must be an http(s) URL' });
+      let amount: Money | undefined;
+      if (amountText !== undefined && currencyText) {
+        try {
+          amount = toMinorUnits(amountText, currencyText);
+        } catch (err) {
+          body.errors.push({
+            field: isAppError(err) && err.code === 'currency' ? 'currency' : 'amount',
+            message: isAppError(err) ? err.message : 'is not valid',
+          });
+        }
+      }
+      body.check();
+      const customer = {
+        email: card?.kind === 'raw' ? card.email : undefined,
+        name: card?.kind === 'raw' ? card.name : undefined,
+        phone: card?.kind === 'raw' ? card.phone : undefined,
+      };
+      const { token, authUrl } = await tokenizeWithThreeDSecure(hub, caller, vendor, card as CardInput, customer, {
+        amount: amount as Money,
+        returnUrl: returnUrl as string,
+      });
+      const data = { token: token.id, status: token.status, auth_url: authUrl };
+      if (token.status === 'failed' || token.status === 'fraud') return reply(res, 402, token.failureMessage ?? 'The card was declined', data);
+      reply(res, 200, 'Tokenize successfully', data);
+    }),
+  );
+
+  // The customer's browser, back from the bank's challenge: no key (the token id in the URL is the proof).
+  router.get(
+    '/api/v1/transactions/token/3ds/return/:tokenId',
+    route(async (req, res) => {
+      const tokenId = String(req.params.tokenId);
+      const next = TOKEN_ID.test(tokenId) ? await returnFromChallenge(hub, tokenId) : undefined;
+      if (!next) throw new AppError('not_found', 'Unknown token');
+      res.redirect(302, next.redirectTo);
     }),
   );
 

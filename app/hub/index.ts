@@ -11,6 +11,7 @@ import { listVendors } from './vendor-repository';
 export type { Hub } from './hub-context';
 export { createMerchant, createVendor } from './hub-admin-service';
 export { loadEncryptionKey } from './secret-box';
+export { hubStripeEventObserver } from './three-d-secure-service';
 
 export interface HubOptions extends VendorStripeOptions {
   encryptionKey: Buffer;

@@ -139,3 +139,9 @@ export async function updateToken(db: Knex | Knex.Transaction, id: string, from:
     });
   return updated > 0;
 }
+
+/** A token by id alone: only for the customer's return page, whose URL carries the (unguessable) id. */
+export async function findTokenById(db: Knex | Knex.Transaction, id: string): Promise<Token | undefined> {
+  const row = await db<TokenRow>('hub_tokens').where({ id }).first();
+  return row ? toToken(row) : undefined;
+}

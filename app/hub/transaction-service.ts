@@ -1,9 +1,11 @@
-import { chargeSavedCard, readCharge, type Charge } from '../payments';
+import { captureAuthorization, chargeSavedCard, readCharge, type Charge } from '../payments';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
 import type { Hub } from './hub-context';
 import { isChargeable } from './hub-presenters';
-import { findToken, type Token } from './token-repository';
+import { refreshThreeDSecureToken } from './three-d-secure-service';
+import { findToken, updateToken, type Token } from './token-repository';
+import { validationFailed } from './hub-http';
 import { detailFingerprint, type TransactionDetail } from './transaction-detail';
 import { bindCharge, findTransaction, insertTransactionOnce, type HubTransaction } from './transaction-repository';
 import type { Vendor } from './vendor-repository';
@@ -58,7 +60,15 @@ export async function chargeToken(
   const earlier = await earlierTransaction(hub, caller, print, detail);
   if (earlier) return earlier;
   if (token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');
-  if (!isChargeable(token)) throw new AppError('conflict', `The token cannot be charged: it is ${token.status}`, { code: 'token_not_chargeable' });
+  // A 3-D Secure token is read again first: its authorization may have lapsed, or its webhook be late.
+  const current = token.kind === '3ds' ? await refreshThreeDSecureToken(hub, token) : token;
+  if (!isChargeable(current)) throw new AppError('conflict', `The token cannot be charged: it is ${current.status}`, { code: 'token_not_chargeable' });
+  if (current.kind === '3ds') {
+    if (detail.currency !== current.currency)
+      throw validationFailed([{ field: 'transaction_detail.currency', message: `must be ${current.currency}, the currency the card was authorized in` }]);
+    if (detail.total > (current.amount ?? 0))
+      throw validationFailed([{ field: 'transaction_detail.amount', message: 'amount + service_charge exceeds the authorized amount' }]);
+  }
 
   const { transaction, created } = await insertTransactionOnce(
     hub.deps.db,
@@ -85,11 +95,12 @@ export async function chargeToken(
     hub.deps.clock.now(),
   );
   if (!created && transaction.requestFingerprint !== print) throw new AppError('conflict', REUSED, { code: 'merchant_ref_code_reused' });
-  return chargeRecorded(hub, token, transaction);
+  return chargeRecorded(hub, current, transaction);
 }
 
 async function chargeRecorded(hub: Hub, token: Token, tx: HubTransaction): Promise<ChargeResult> {
-  if (token.kind !== 'card' || !token.customerRef) throw new AppError('conflict', 'This token cannot be charged here', { code: 'token_not_chargeable' });
+  if (!token.customerRef) throw new AppError('conflict', 'This token cannot be charged', { code: 'token_not_chargeable' });
+  if (token.kind === '3ds') return captureRecorded(hub, token, tx);
   const charge = await chargeSavedCard(hub.deps, {
     channel: 'hub',
     reference: tx.merchantRefCode,
@@ -101,6 +112,25 @@ async function chargeRecorded(hub: Hub, token: Token, tx: HubTransaction): Promi
   await bindCharge(hub.deps.db, tx.id, charge.id);
   hub.deps.logger.info({ merchantId: tx.ownerId, merchantRefCode: tx.merchantRefCode, chargeId: charge.id, status: charge.status }, 'hub transaction charged');
   return { token, transaction: { ...tx, chargeId: charge.id }, charge };
+}
+
+/** A 3-D Secure token is charged by capturing its authorization; it is then used. */
+async function captureRecorded(hub: Hub, token: Token, tx: HubTransaction): Promise<ChargeResult> {
+  const charge = await captureAuthorization(hub.deps, {
+    channel: 'hub',
+    reference: tx.merchantRefCode,
+    customer: { ownerId: tx.ownerId, stripeAccount: token.stripeAccount, customerRef: token.customerRef as string },
+    paymentIntentId: token.paymentIntentId as string,
+    amount: { minor: tx.total, currency: tx.currency as Charge['currency'] },
+    description: tx.description,
+  });
+  await bindCharge(hub.deps.db, tx.id, charge.id);
+  const used = charge.status === 'succeeded' && (await updateToken(hub.deps.db, token.id, ['verified', 'skipped'], { status: 'used' }, hub.deps.clock.now()));
+  hub.deps.logger.info(
+    { merchantId: tx.ownerId, merchantRefCode: tx.merchantRefCode, chargeId: charge.id, status: charge.status },
+    'hub authorization captured',
+  );
+  return { token: used ? { ...token, status: 'used' } : token, transaction: { ...tx, chargeId: charge.id }, charge };
 }
 
 /** A merchant's transaction by merchant_ref_code, with its charge as it stands. */

@@ -28,7 +28,7 @@ export { refundCharge } from './refund-service';
 export type { RefundRequest, RefundResult } from './refund-service';
 export type { Refund } from './refund-repository';
 export { handleStripeEvent } from './webhook-service';
-export type { WebhookResult } from './webhook-service';
+export type { StripeEventObserver, WebhookResult } from './webhook-service';
 export { reconcileOnce, startReconciler } from './reconciler';
 export type { ReconcileReport, ReconcilerHandle } from './reconciler';
 export { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits } from './money';

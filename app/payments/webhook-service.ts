@@ -85,7 +85,19 @@ export interface WebhookResult {
  * Records the event id first, then acts. A redelivered event that was processed is a no-op; one
  * whose processing failed (Stripe down during the re-read) is processed again.
  */
-export async function handleStripeEvent(deps: Deps, stripeAccount: number, event: StripeEvent): Promise<WebhookResult> {
+/**
+ * What an owner's front end does with an event beyond the core's rows (the Payment Hub moves its
+ * tokens): called with the event's account and object after the core's handler, in the same
+ * processing, so a failure leaves the event unprocessed for Stripe's redelivery. Undefined: not its.
+ */
+export type StripeEventObserver = (stripeAccount: number, type: string, object: { id: string }) => Promise<string | undefined>;
+
+export async function handleStripeEvent(
+  deps: Deps,
+  stripeAccount: number,
+  event: StripeEvent,
+  observers: readonly StripeEventObserver[] = [],
+): Promise<WebhookResult> {
   const object = event.data.object as unknown as EventObject;
   const { alreadyProcessed } = await recordStripeEvent(
     deps.db,
@@ -95,7 +107,14 @@ export async function handleStripeEvent(deps: Deps, stripeAccount: number, event
   if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
   // A Map, not an object: an event type such as `constructor` must not find Object's own members.
   const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
-  const outcome = handler ? await handler(deps, stripeAccount, object) : 'ignored: event type not handled';
+  const outcomes = [handler ? await handler(deps, stripeAccount, object) : 'ignored: event type not handled'];
+  if (typeof event.type === 'string' && typeof object.id === 'string') {
+    for (const observe of observers) {
+      const more = await observe(stripeAccount, event.type, object);
+      if (more) outcomes.push(more);
+    }
+  }
+  const outcome = outcomes.join('; ');
   await markStripeEventProcessed(deps.db, stripeAccount, event.id, outcome, deps.clock.now());
   return { duplicate: false, outcome };
 }

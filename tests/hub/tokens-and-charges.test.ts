@@ -143,7 +143,11 @@ describe('money and idempotency', () => {
     });
     expect(ok.body.data.transaction).toMatchObject({ Amount: 500, Total: 500, Currency: 'JPY', Status: 'paid' });
     expect(posts().find((r) => r.path === '/v1/payment_intents')?.params).toMatchObject({ amount: '500', currency: 'jpy' });
-    const bad = await api().post('/charge', { payment_vendor: merchant.vendorId, token, transaction_detail: detail({ amount: '500.5', service_charge: 0, currency: 'JPY' }) });
+    const bad = await api().post('/charge', {
+      payment_vendor: merchant.vendorId,
+      token,
+      transaction_detail: detail({ amount: '500.5', service_charge: 0, currency: 'JPY' }),
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: 'transaction_detail.amount', message: 'Invalid amount: JPY has no decimals' }]);
   });
