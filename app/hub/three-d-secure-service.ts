@@ -115,7 +115,8 @@ export async function refreshThreeDSecureToken(hub: Hub, token: Token): Promise<
     { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null },
     hub.deps.clock.now(),
   );
-  if (!moved) return token;
+  // Someone else (a webhook, the customer's return) moved it first: what it is now is the answer.
+  if (!moved) return (await findTokenById(hub.deps.db, token.id)) ?? token;
   hub.deps.logger.info({ tokenId: token.id, from: token.status, to: status }, 'hub 3-D Secure token moved');
   return { ...token, status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null };
 }
