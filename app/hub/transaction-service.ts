@@ -1,4 +1,5 @@
-import { captureAuthorization, chargeSavedCard, readCharge, type Charge } from '../payments';
+import { captureAuthorization, chargeSavedCard, readCharge, setCustomerLanguages, type Charge } from '../payments';
+import { stripeLocaleOf } from './hub-languages';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
 import type { Hub } from './hub-context';
@@ -95,6 +96,11 @@ export async function chargeToken(
     hub.deps.clock.now(),
   );
   if (!created && transaction.requestFingerprint !== print) throw new AppError('conflict', REUSED, { code: 'merchant_ref_code_reused' });
+  const locale = detail.lang ? stripeLocaleOf(detail.lang) : undefined;
+  // A token made just now for this charge already has its language; an earlier one is told now.
+  if (locale && options.fingerprintWithToken && current.customerRef) {
+    await setCustomerLanguages(hub.deps, { ownerId: caller.ownerId, stripeAccount: current.stripeAccount, customerRef: current.customerRef }, [locale]);
+  }
   return chargeRecorded(hub, current, transaction);
 }
 

@@ -76,3 +76,15 @@ export async function replaceGoneCustomer(
   );
   return replaced;
 }
+
+/** The languages Stripe uses for the customer's e-mails and receipts (`en-GB`, `ja`, ...). */
+export async function setCustomerLanguages(deps: Pick<Deps, 'db' | 'stripeAccounts'>, key: CustomerKey, preferredLocales: string[]): Promise<void> {
+  const customer = await findCustomer(deps.db, key);
+  if (!customer) return;
+  const { gateway } = await deps.stripeAccounts.forAccount(customer.stripeAccount);
+  await gateway.setCustomerLocales(
+    customer.stripeCustomerId,
+    preferredLocales,
+    `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-locales-${preferredLocales.join('.')}`,
+  );
+}

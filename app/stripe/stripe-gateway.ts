@@ -111,6 +111,8 @@ export interface NewRefund {
  */
 export interface StripeGateway {
   createCustomer(input: NewCustomer, idempotencyKey: string): Promise<Customer>;
+  /** Sets the languages Stripe writes the customer's e-mails and receipts in. */
+  setCustomerLocales(customerId: string, preferredLocales: string[], idempotencyKey: string): Promise<Customer>;
   createSetupCheckoutSession(input: NewSetupCheckout, idempotencyKey: string): Promise<CheckoutSession>;
   /** One call: the session with its SetupIntent and PaymentMethod expanded. */
   retrieveCheckoutSessionWithCard(sessionId: string): Promise<CheckoutSession>;
@@ -229,6 +231,9 @@ export interface GatewayOptions {
 export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}): StripeGateway {
   const scoped = (key: string): string => (options.idempotencyPrefix ? `${options.idempotencyPrefix}-${key}` : key);
   return {
+    setCustomerLocales: (customerId, preferredLocales, idempotencyKey) =>
+      call('customer update', () => stripe.customers.update(customerId, { preferred_locales: preferredLocales }, { idempotencyKey: scoped(idempotencyKey) })),
+
     createCustomer: ({ metadata, email, name, phone, preferredLocales }, idempotencyKey) =>
       call('customer creation', () =>
         stripe.customers.create(

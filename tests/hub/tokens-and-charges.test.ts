@@ -214,3 +214,27 @@ describe('declines', () => {
     expect(res.body.data.transaction.PaymentFailReason).toMatch(/insufficient funds/i);
   });
 });
+
+describe('language and receipts', () => {
+  const customerOf = async (token: string) => {
+    const row = await ctx.db('customers').where({ owner_id: merchant.id, external_ref: token }).first();
+    return ctx.stripe.customers.retrieve(row.stripe_customer_id, {}, { apiKey: VENDOR_KEY });
+  };
+
+  test('when lang comes with tokenize-and-charge or with a charge, then it is the Stripe customer preferred locale; send_email sets the receipt e-mail', async () => {
+    const both = await api().post('/token', {
+      ...seedCreateTokenOnly(merchant.vendorId),
+      transaction_detail: detail({ lang: 'zh-cn', send_email: true, email: 'guest@example.com' }),
+    });
+    expect(both.body.data.transaction).toMatchObject({ Status: 'paid', Lang: 'zh-cn', SendEmail: true });
+    expect(await customerOf(both.body.data.token)).toMatchObject({ preferred_locales: ['zh'] });
+    expect(posts().find((r) => r.path === '/v1/payment_intents')?.params).toMatchObject({ receipt_email: 'guest@example.com' });
+
+    const token = (await api().post('/token', seedCreateTokenOnly(merchant.vendorId))).body.data.token;
+    ctx.emulator.clearRequests();
+    const charged = await api().post('/charge', { payment_vendor: merchant.vendorId, token, transaction_detail: detail({ lang: 'en-GB', send_email: false }) });
+    expect(charged.body.data.transaction).toMatchObject({ Status: 'paid', Lang: 'en-gb' });
+    expect(await customerOf(token)).toMatchObject({ preferred_locales: ['en-GB'] });
+    expect(posts().find((r) => r.path === '/v1/payment_intents')?.params.receipt_email).toBeUndefined();
+  });
+});
