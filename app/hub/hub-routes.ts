@@ -8,9 +8,9 @@ import { stripeLocaleOf } from './hub-languages';
 import { tokenStatusView, transactionStatus, transactionView } from './hub-presenters';
 import { findToken } from './token-repository';
 import { tokenizeCard, type CardInput } from './token-service';
-import { readTransactionDetail, type TransactionDetail } from './transaction-detail';
-import { chargeToken, readTransaction, type ChargeResult } from './transaction-service';
-import { returnFromChallenge, tokenizeWithThreeDSecure } from './three-d-secure-service';
+import { detailFingerprint, readTransactionDetail, type TransactionDetail } from './transaction-detail';
+import { chargeToken, earlierTransaction, readTransaction, type ChargeResult } from './transaction-service';
+import { refreshThreeDSecureToken, returnFromChallenge, tokenizeWithThreeDSecure } from './three-d-secure-service';
 import { toMinorUnits, type Money } from '../payments';
 import { isAppError } from '../shared/app-error';
 import { findVendor, type Vendor } from './vendor-repository';
@@ -96,6 +96,9 @@ export function createHubTransactionsRouter(hub: Hub): Router {
         phone: card?.kind === 'raw' ? card.phone : undefined,
         preferredLocales: detail?.lang ? [stripeLocaleOf(detail.lang) as string] : undefined,
       };
+      // The same tokenize-and-charge again: answered as before, without tokenizing the card twice.
+      const earlier = detail ? await earlierTransaction(hub, caller, detailFingerprint({ vendorId: vendor.id, tokenId: null, detail }), detail) : undefined;
+      if (earlier) return replyCharged(hub, res, 'Tokenize and Charge Successfully', earlier);
       const token = await tokenizeCard(hub, caller, vendor, card as CardInput, customer);
       const data = { token: token.id, status: token.status, transaction: null };
       if (token.status !== 'verified') return reply(res, 402, token.failureMessage ?? 'The card was declined', data);
@@ -166,7 +169,9 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       body.check();
       const token = await findToken(hub.deps.db, caller.ownerId, id as string);
       if (!token || token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');
-      reply(res, 200, 'Token check result', tokenStatusView(token));
+      // A 3-D Secure token still moving is read from Stripe: a lost webhook does not leave it in review.
+      const current = token.kind === '3ds' && token.status !== 'used' && token.status !== 'failed' ? await refreshThreeDSecureToken(hub, token) : token;
+      reply(res, 200, 'Token check result', tokenStatusView(current));
     }),
   );
 

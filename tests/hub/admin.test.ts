@@ -109,6 +109,22 @@ describe('Hub administration', () => {
   });
 });
 
+describe('Hub failures of our own', () => {
+  test('when a vendor secret cannot be opened (a row changed behind our back), then 500 Server went wrong with an error id, and nothing internal', async () => {
+    const merchant = (await admin(ctx).post('/merchants', { name: 'Broken vendor' })).body.data;
+    await ctx
+      .db('hub_vendors')
+      .insert({ id: 'abcdefabcdefabcdefabcdef', owner_id: merchant.id, name: 'tampered', secret_key_enc: 'v1.AAAA.BBBB.CCCC', secret_key_hint: '...xxxx' });
+    const res = await request(ctx.app)
+      .post('/api/v1/transactions/token')
+      .set('Authorization', `Bearer ${merchant.secret_key}`)
+      .send({ payment_vendor: 'abcdefabcdefabcdefabcdef', payment_method: 'pm_card_visa' });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ success: false, message: 'Server went wrong', data: null, error_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(ctx.logs.some((line) => line.includes(res.body.error_id) && line.includes('hub: unhandled error'))).toBe(true);
+  });
+});
+
 describe('Hub administration without HUB_ADMIN_TOKEN', () => {
   test('when the variable is not set, then the admin API does not exist (404)', async () => {
     const other = await startTestContext({ env: { HUB_ADMIN_TOKEN: '' } });

@@ -84,6 +84,17 @@ describe('3-D Secure tokens', () => {
     expect(events.length).toBeGreaterThan(0);
   });
 
+  test('when the webhook is lost and the browser never returns, then checking the token reads Stripe and says verified', async () => {
+    const { token, auth_url: authUrl } = (await api().post('/token/3ds', seedCreate3dsToken(merchant.vendorId))).body.data;
+    await ctx.emulator.settleWebhooks();
+    ctx.emulator.loseWebhooks(100);
+    await answerChallenge(authUrl, 'pass');
+    await ctx.emulator.settleWebhooks();
+    ctx.emulator.loseWebhooks(0);
+    expect((await ctx.db('hub_tokens').where({ id: token }).first()).status).toBe('review');
+    expect(await status(token)).toMatchObject({ chargeable: true, status: 'verified' });
+  });
+
   test('when the challenge is failed, then the token is failed and cannot be charged', async () => {
     const { token, auth_url: authUrl } = (await api().post('/token/3ds', seedCreate3dsToken(merchant.vendorId))).body.data;
     await answerChallenge(authUrl, 'fail');

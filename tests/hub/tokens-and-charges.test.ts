@@ -102,6 +102,11 @@ describe('the seed examples, as written', () => {
     }
     const create = posts().find((r) => r.path === '/v1/payment_intents');
     expect(create?.params).toMatchObject({ amount: '10000000', currency: 'idr', off_session: 'true', confirm: 'true', receipt_email: 'dev@bookandlink.com' });
+    // The same request again: the same answer, and the card is not tokenized a second time.
+    ctx.emulator.clearRequests();
+    const again = await api(merchant.publicKey).post('/token', seedCreateTokenAndCharge(merchant.vendorId));
+    expect(again.body).toEqual(res.body);
+    expect(posts()).toEqual([]);
     const charge = await ctx.db('charges').where({ owner_id: merchant.id, reference: '84b88501' }).first();
     expect(charge).toMatchObject({ status: 'succeeded', currency: 'IDR', channel: 'hub', payment_intent_id: tx.VendorPaymentId });
     expect(Number(charge.amount)).toBe(10000000);
