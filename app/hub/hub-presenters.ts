@@ -1,18 +1,20 @@
-import { formatMinor, type Charge, type Currency } from '../payments';
+import { formatMinor, type Charge, type Currency, type Refund } from '../payments';
 import type { Token } from './token-repository';
 import type { HubTransaction } from './transaction-repository';
 
 /** Go's zero time, which the seed shows for dates that are not set. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export type HubTransactionStatus = 'pending' | 'paid' | 'failed' | 'expired';
+export type HubTransactionStatus = 'pending' | 'paid' | 'failed' | 'expired' | 'partially_refunded' | 'refunded';
 
-/** The core's charge status as the seed's transaction status. */
-export function transactionStatus(charge: Charge | undefined): HubTransactionStatus {
+/** The core's charge status as the seed's transaction status; a paid one refunded in part or whole says so. */
+export function transactionStatus(charge: Charge | undefined, refunds: readonly Refund[] = []): HubTransactionStatus {
   if (!charge) return 'pending';
   switch (charge.status) {
-    case 'succeeded':
-      return 'paid';
+    case 'succeeded': {
+      const refunded = refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0);
+      return refunded === 0 ? 'paid' : refunded >= charge.amount ? 'refunded' : 'partially_refunded';
+    }
     case 'failed':
       return 'failed';
     case 'canceled':
@@ -28,8 +30,43 @@ export function transactionStatus(charge: Charge | undefined): HubTransactionSta
 const major = (minor: number, currency: string): number => Number(formatMinor(minor, currency as Currency));
 
 /** The transaction object with every PascalCase field of the seed. */
-export function transactionView(tx: HubTransaction, charge: Charge | undefined, token: Token | undefined, options: { authenticationUrl?: string } = {}) {
-  const status = transactionStatus(charge);
+export type HubRefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
+
+export function refundStatus(refund: Refund): HubRefundStatus {
+  switch (refund.status) {
+    case 'created':
+    case 'pending':
+    case 'requires_action':
+      return 'pending';
+    case 'succeeded':
+    case 'failed':
+    case 'canceled':
+      return refund.status;
+  }
+}
+
+/** A refund in the transaction's PascalCase style. */
+export function refundView(refund: Refund, currency: string) {
+  return {
+    ID: String(refund.id),
+    RefundRefCode: refund.reference ?? '',
+    Amount: major(refund.amount, currency),
+    Currency: currency,
+    Status: refundStatus(refund),
+    FailReason: refund.failureReason ?? '',
+    VendorRefundId: refund.stripeRefundId ?? '',
+    CreatedAt: refund.createdAt.toISOString(),
+  };
+}
+
+export function transactionView(
+  tx: HubTransaction,
+  charge: Charge | undefined,
+  token: Token | undefined,
+  options: { authenticationUrl?: string; refunds?: readonly Refund[] } = {},
+) {
+  const refunds = options.refunds ?? [];
+  const status = transactionStatus(charge, refunds);
   return {
     ID: String(tx.id),
     ClientId: tx.ownerId,
@@ -62,7 +99,7 @@ export function transactionView(tx: HubTransaction, charge: Charge | undefined, 
     VendorPaidAt: charge?.succeededAt?.toISOString() ?? ZERO_TIME,
     VendorPaymentChannel: token?.brand ? token.brand.toUpperCase() : '',
     VendorPaymentMethod: 'CREDIT_CARD',
-    Refunds: null,
+    Refunds: refunds.length > 0 ? refunds.map((r) => refundView(r, tx.currency)) : null,
   };
 }
 

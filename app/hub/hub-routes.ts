@@ -5,7 +5,8 @@ import { callerOf, createHubAuth, type HubCaller } from './hub-auth';
 import type { Hub } from './hub-context';
 import { FieldReader, reply } from './hub-http';
 import { stripeLocaleOf } from './hub-languages';
-import { tokenStatusView, transactionStatus, transactionView } from './hub-presenters';
+import { refundView, tokenStatusView, transactionStatus, transactionView } from './hub-presenters';
+import { readTransactionRefund, refundTransaction } from './refund-service';
 import { findToken } from './token-repository';
 import { tokenizeCard, type CardInput } from './token-service';
 import { detailFingerprint, readTransactionDetail, type TransactionDetail } from './transaction-detail';
@@ -50,10 +51,14 @@ async function requireVendor(hub: Hub, caller: HubCaller, body: FieldReader): Pr
 /** The answer for a charged transaction: 402 with the reason when the card was declined. */
 function replyCharged(hub: Hub, res: Response, successMessage: string, result: ChargeResult): void {
   const { charge, token, transaction } = result;
-  const status = transactionStatus(charge);
+  const status = transactionStatus(charge, result.refunds);
   const authenticationUrl =
     charge?.status === 'requires_action' && charge.authToken ? `${hub.deps.config.publicBaseUrl}/pay/authenticate/${charge.authToken}` : undefined;
-  const data = { token: token.id, status: token.status, transaction: transactionView(transaction, charge, token, { authenticationUrl }) };
+  const data = {
+    token: token.id,
+    status: token.status,
+    transaction: transactionView(transaction, charge, token, { authenticationUrl, refunds: result.refunds }),
+  };
   if (status === 'failed') return reply(res, 402, charge?.failureMessage ?? 'The card was declined', data);
   if (authenticationUrl) return reply(res, 200, 'The card needs the customer to authenticate: send them to PaymentLink', data);
   reply(res, 200, status === 'paid' ? successMessage : 'The charge is pending', data);
@@ -196,12 +201,43 @@ export function createHubTransactionsRouter(hub: Hub): Router {
     }),
   );
 
+  router.post(
+    '/api/v1/transactions/:merchantRefCode/refunds',
+    auth('secret'),
+    route(async (req, res) => {
+      const caller = callerOf(req);
+      const body = new FieldReader(req.body ?? {});
+      const refundRefCode = body.text('refund_ref_code', {
+        required: true,
+        pattern: /^[\x21-\x7e]{1,255}$/,
+        patternMessage: 'must be printable text without spaces',
+      });
+      const amount = body.decimal('amount');
+      body.text('reason', { max: 500 });
+      body.check();
+      const { refund, result } = await refundTransaction(hub, caller, String(req.params.merchantRefCode), { refundRefCode: refundRefCode as string, amount });
+      reply(res, 201, 'Refund created', {
+        refund: refundView(refund, result.transaction.currency),
+        transaction: transactionView(result.transaction, result.charge, result.token, { refunds: result.refunds }),
+      });
+    }),
+  );
+
+  router.get(
+    '/api/v1/transactions/:merchantRefCode/refunds/:refundRefCode',
+    auth('secret'),
+    route(async (req, res) => {
+      const { refund, result } = await readTransactionRefund(hub, callerOf(req), String(req.params.merchantRefCode), String(req.params.refundRefCode));
+      reply(res, 200, 'Refund', refundView(refund, result.transaction.currency));
+    }),
+  );
+
   router.get(
     '/api/v1/transactions/:merchantRefCode',
     auth('secret'),
     route(async (req, res) => {
       const result = await readTransaction(hub, callerOf(req), String(req.params.merchantRefCode));
-      reply(res, 200, 'Transaction', transactionView(result.transaction, result.charge, result.token));
+      reply(res, 200, 'Transaction', transactionView(result.transaction, result.charge, result.token, { refunds: result.refunds }));
     }),
   );
   return router;

@@ -1,4 +1,4 @@
-import { captureAuthorization, chargeSavedCard, readCharge, setCustomerLanguages, type Charge } from '../payments';
+import { captureAuthorization, chargeSavedCard, listRefunds, readCharge, setCustomerLanguages, type Charge, type Refund } from '../payments';
 import { stripeLocaleOf } from './hub-languages';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
@@ -15,7 +15,11 @@ export interface ChargeResult {
   token: Token;
   transaction: HubTransaction;
   charge: Charge | undefined;
+  /** The charge's refunds, oldest first (those made at Stripe directly too). */
+  refunds: Refund[];
 }
+
+const refundsOf = async (hub: Hub, charge: Charge | undefined): Promise<Refund[]> => (charge ? listRefunds(hub.deps, charge.ownerId, charge.id) : []);
 
 const REUSED = 'merchant_ref_code was already used for a different transaction';
 
@@ -41,7 +45,7 @@ export async function earlierTransaction(hub: Hub, caller: HubCaller, print: str
   if (!token) throw new Error(`token ${known.tokenId} of transaction ${known.id} is missing`);
   const charge = await chargeOf(hub, known);
   // Recorded but never charged (a crash between the two): charging now is the same, once-only charge.
-  return charge ? { token, transaction: known, charge } : chargeRecorded(hub, token, known);
+  return charge ? { token, transaction: known, charge, refunds: await refundsOf(hub, charge) } : chargeRecorded(hub, token, known);
 }
 
 /**
@@ -117,7 +121,7 @@ async function chargeRecorded(hub: Hub, token: Token, tx: HubTransaction): Promi
   });
   await bindCharge(hub.deps.db, tx.id, charge.id);
   hub.deps.logger.info({ merchantId: tx.ownerId, merchantRefCode: tx.merchantRefCode, chargeId: charge.id, status: charge.status }, 'hub transaction charged');
-  return { token, transaction: { ...tx, chargeId: charge.id }, charge };
+  return { token, transaction: { ...tx, chargeId: charge.id }, charge, refunds: [] };
 }
 
 /** A 3-D Secure token is charged by capturing its authorization; it is then used. */
@@ -136,7 +140,7 @@ async function captureRecorded(hub: Hub, token: Token, tx: HubTransaction): Prom
     { merchantId: tx.ownerId, merchantRefCode: tx.merchantRefCode, chargeId: charge.id, status: charge.status },
     'hub authorization captured',
   );
-  return { token: used ? { ...token, status: 'used' } : token, transaction: { ...tx, chargeId: charge.id }, charge };
+  return { token: used ? { ...token, status: 'used' } : token, transaction: { ...tx, chargeId: charge.id }, charge, refunds: [] };
 }
 
 /** A merchant's transaction by merchant_ref_code, with its charge as it stands. */
@@ -145,5 +149,6 @@ export async function readTransaction(hub: Hub, caller: HubCaller, merchantRefCo
   if (!tx) throw new AppError('not_found', 'Unknown transaction');
   const token = await findToken(hub.deps.db, caller.ownerId, tx.tokenId);
   if (!token) throw new Error(`token ${tx.tokenId} of transaction ${tx.id} is missing`);
-  return { token, transaction: tx, charge: await chargeOf(hub, tx) };
+  const charge = await chargeOf(hub, tx);
+  return { token, transaction: tx, charge, refunds: await refundsOf(hub, charge) };
 }

@@ -24,7 +24,7 @@ export type { Authorization, AuthorizationRequest } from './authorization-servic
 export type { Channel, Charge } from './charge-repository';
 export { describeAuthentication, finishAuthentication, startAuthentication } from './charge-authentication';
 export type { AuthenticationStep } from './charge-authentication';
-export { refundCharge } from './refund-service';
+export { listRefunds, readRefund, refundCharge } from './refund-service';
 export type { RefundRequest, RefundResult } from './refund-service';
 export type { Refund } from './refund-repository';
 export { handleStripeEvent } from './webhook-service';

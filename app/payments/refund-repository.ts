@@ -138,3 +138,8 @@ export async function updateRefund(
       updated_at: now,
     });
 }
+
+/** A charge's refunds, oldest first (ours and those made at Stripe directly). */
+export async function findRefundsOfCharge(db: Knex | Knex.Transaction, chargeId: number): Promise<Refund[]> {
+  return (await db<RefundRow>('refunds').where({ charge_id: chargeId }).orderBy('id')).map(toRefund);
+}

@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps';
 import { inTransaction, isUniqueViolation } from '../db';
 import { findCharge, findChargeByPaymentIntent, type Channel, type Charge } from './charge-repository';
 import { formatMinor, toMinorUnits } from './money';
-import { findRefundByReference, insertRefund, reservedRefundAmount, type Refund } from './refund-repository';
+import { findRefundByReference, findRefundsOfCharge, insertRefund, reservedRefundAmount, type Refund } from './refund-repository';
 import { submitRefund } from './refund-state';
 import { nextRefundCheck } from './schedule';
 import { syncRefundRow } from './stripe-sync';
@@ -90,4 +90,15 @@ async function replay(deps: Deps, refund: Refund, charge: Charge, print: string)
   if (refund.status !== 'created') return { refund, charge };
   // Looked up at Stripe first: a repeat must not refund again once the idempotency key expired.
   return { refund: await syncRefundRow(deps, refund), charge };
+}
+
+/** An owner's charge's refunds, oldest first; another owner's charge has none. */
+export async function listRefunds(deps: Pick<Deps, 'db'>, ownerId: string, chargeId: number): Promise<Refund[]> {
+  const charge = await findCharge(deps.db, chargeId);
+  return charge && charge.ownerId === ownerId ? findRefundsOfCharge(deps.db, chargeId) : [];
+}
+
+/** An owner's refund by its reference. */
+export async function readRefund(deps: Pick<Deps, 'db'>, ownerId: string, reference: string): Promise<Refund | undefined> {
+  return findRefundByReference(deps.db, ownerId, reference);
 }

@@ -8,6 +8,7 @@ const onPostgres = Boolean(process.env.DATABASE_URL);
 if (!onPostgres) {
   describe('Hub races (skipped: needs PostgreSQL; PGlite has one connection, so races cannot happen there)', () => {
     test.skip('20 concurrent charges with one merchant_ref_code', () => undefined);
+    test.skip('50 concurrent partial refunds of one transaction', () => undefined);
   });
 }
 
@@ -40,5 +41,30 @@ if (!onPostgres) {
     const intents = new Set((await ctx.db('charges').where({ owner_id: merchant.id })).map((c) => c.payment_intent_id));
     expect(intents.size).toBe(1);
     expect(await ctx.db('hub_transactions').where({ owner_id: merchant.id, merchant_ref_code: 'race-1' })).toHaveLength(1);
+  });
+
+  test('when 50 partial refunds of one transaction arrive at once, then those accepted fit within Total, the rest are refused plainly, and Stripe sees no over-refund', async () => {
+    const merchant = await hubMerchant(ctx, { stripeKey: KEY });
+    const api = hubApi(ctx, merchant.secretKey);
+    const token = (await api.post('/token', seedCreateTokenOnly(merchant.vendorId))).body.data.token;
+    const paid = await api.post('/charge', {
+      payment_vendor: merchant.vendorId,
+      token,
+      transaction_detail: { merchant_ref_code: 'refund-race', amount: 100, service_charge: 0, description: 'race', currency: 'USD' },
+    });
+    expect(paid.body.data.transaction.Status).toBe('paid');
+    ctx.emulator.clearRequests();
+    // 50 refunds of 3.00 against 100.00: at most 33 fit.
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => api.post('/refund-race/refunds', { refund_ref_code: `rr-${i}`, amount: 3 })));
+    const accepted = answers.filter((a) => a.status === 201);
+    const refused = answers.filter((a) => a.status !== 201);
+    expect(accepted).toHaveLength(33);
+    expect(new Set(refused.map((a) => [a.status, a.body.message].join(' ')))).toEqual(
+      new Set(['409 Refund of 3.00 USD exceeds the refundable rest of 1.00 USD']),
+    );
+    const atStripe = ctx.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+    expect(atStripe).toHaveLength(33);
+    expect(atStripe.reduce((sum, r) => sum + Number(r.params.amount), 0)).toBe(9900);
+    expect((await api.get('/refund-race')).body.data.Status).toBe('partially_refunded');
   });
 });
