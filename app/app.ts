@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { createAuthenticationRouter } from './authentication/authentication-routes';
 import { createBillrunRouter } from './billrun';
-import { createHubRouter, hubStripeEventObserver, type Hub } from './hub';
+import { createHubRouter, hubStripeEventObserver, vendorWebhookDoors, type Hub } from './hub';
 import { handleStripeEvent } from './payments';
 import { createHealthRouter, type Lifecycle } from './health';
 import { genericErrorHandler, notFoundHandler } from './http/error-handler';
@@ -29,7 +29,13 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.use(requestContext(deps.logger));
   app.use(createHealthRouter(deps, lifecycle));
   const observers = options.hub ? [hubStripeEventObserver(options.hub)] : [];
-  app.use(createStripeWebhookRouter(deps, (stripeAccount, event) => handleStripeEvent(deps, stripeAccount, event, observers)));
+  app.use(
+    createStripeWebhookRouter(
+      deps,
+      (stripeAccount, event) => handleStripeEvent(deps, stripeAccount, event, observers),
+      options.hub ? vendorWebhookDoors(options.hub) : undefined,
+    ),
+  );
   app.use(createBillrunRouter(deps, session.handler));
   app.use(createAuthenticationRouter(deps));
   if (options.hub) app.use(createHubRouter(options.hub));

@@ -136,12 +136,11 @@ async function main(): Promise<void> {
     encryptionKey: hubKey.key,
     apiBase,
     idempotencyPrefix: await installationId(db),
-    // Each sandbox vendor is its own emulator account; the emulator signs its events for our per-account webhook path.
+    // Each sandbox vendor is its own emulator account; the emulator sends its events to the vendor's own webhook path.
     ...(sandboxEmulator
       ? {
-          sandboxWebhookSecrets: (key: string) => [
-            sandboxEmulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe/${sandboxEmulator.accountId(key)}`, undefined, { apiKey: key })
-              .secret,
+          sandboxWebhookSecrets: (key: string, vendorId: string) => [
+            sandboxEmulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/api/v1/hook/stripe/${vendorId}`, undefined, { apiKey: key }).secret,
           ],
         }
       : {}),

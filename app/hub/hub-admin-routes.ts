@@ -11,6 +11,7 @@ import {
   disableMerchantVendor,
   issueKey,
   revokeKey,
+  setVendorWebhookSecret,
   VENDOR_FIELDS,
 } from './hub-admin-service';
 import { FieldReader, reply } from './hub-http';
@@ -89,6 +90,15 @@ export function createHubAdminRouter(hub: Hub): Router {
   router.get(
     '/api/v1/admin/merchants/:id/vendors',
     asyncRoute(async (req, res) => reply(res, 200, 'Vendors', await describeVendors(hub, String(req.params.id)))),
+  );
+  router.put(
+    '/api/v1/admin/merchants/:id/vendors/:vendorId/webhook-secret',
+    asyncRoute(async (req, res) => {
+      const body = new FieldReader(req.body ?? {});
+      const secret = body.text('stripe_webhook_secret', { required: true, ...VENDOR_FIELDS.stripe_webhook_secret });
+      body.check();
+      reply(res, 200, 'Webhook secret set', await setVendorWebhookSecret(hub, String(req.params.id), String(req.params.vendorId), secret as string));
+    }),
   );
   router.post(
     '/api/v1/admin/merchants/:id/vendors/:vendorId/disable',

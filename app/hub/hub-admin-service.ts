@@ -4,7 +4,8 @@ import type { Hub } from './hub-context';
 import { validationFailed } from './hub-http';
 import { newApiKey, newMerchantId, newVendorId, newWebhookSecret, secretHint, type KeyKind } from './hub-ids';
 import { findMerchant, insertApiKey, insertMerchant, listApiKeys, listMerchants, revokeApiKey, type ApiKeyRecord, type Merchant } from './merchant-repository';
-import { disableVendor, insertVendor, listVendors, type Vendor } from './vendor-repository';
+import { disableVendor, insertVendor, listVendors, updateVendorWebhookSecret, type Vendor } from './vendor-repository';
+import { VENDOR_WEBHOOK_EVENTS, vendorWebhookUrl } from './vendor-webhooks';
 
 /** What a new merchant is shown once: its keys and webhook secret are never readable again. */
 export interface NewMerchant {
@@ -96,6 +97,9 @@ export interface VendorView {
   secret_key_hint: string;
   publishable_key: string | null;
   webhook_secret_set: boolean;
+  /** Paste into the Stripe Dashboard (Developers, Webhooks) with the events below; its signing secret is `stripe_webhook_secret`. */
+  webhook_url: string;
+  webhook_events: readonly string[];
   allow_raw_card_data: boolean;
   sandbox: boolean;
   created_at: string;
@@ -118,7 +122,9 @@ export async function vendorView(hub: Hub, vendor: Vendor, stripeAccount?: strin
     livemode: hub.box.open(vendor.secretKeySealed).includes('_live_'),
     secret_key_hint: vendor.secretKeyHint,
     publishable_key: vendor.publishableKey,
-    webhook_secret_set: vendor.webhookSecretSealed !== null,
+    webhook_secret_set: vendor.webhookSecretSealed !== null || vendor.sandbox,
+    webhook_url: vendorWebhookUrl(hub, vendor.id),
+    webhook_events: VENDOR_WEBHOOK_EVENTS,
     allow_raw_card_data: vendor.allowRawCardData,
     sandbox: vendor.sandbox,
     created_at: vendor.createdAt.toISOString(),
@@ -174,4 +180,13 @@ export async function disableMerchantVendor(hub: Hub, merchantId: string, vendor
   if (!(await disableVendor(hub.deps.db, merchantId, vendorId, hub.deps.clock.now())))
     throw new AppError('not_found', 'No such enabled vendor of this merchant');
   hub.deps.logger.info({ merchantId, vendorId }, 'hub vendor disabled');
+}
+
+/** Sets the signing secret of the vendor's Stripe webhook endpoint (made in the Dashboard after the vendor). */
+export async function setVendorWebhookSecret(hub: Hub, merchantId: string, vendorId: string, secret: string): Promise<VendorView> {
+  const vendor = await updateVendorWebhookSecret(hub.deps.db, merchantId, vendorId, hub.box.seal(secret));
+  if (!vendor) throw new AppError('not_found', 'No such enabled vendor of this merchant');
+  const door = await hub.vendorDoors.refresh(vendor);
+  hub.deps.logger.info({ merchantId, vendorId }, 'hub vendor webhook secret set');
+  return vendorView(hub, vendor, door.stripeAccountId);
 }

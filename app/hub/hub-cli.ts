@@ -12,9 +12,10 @@ const USAGE = `usage: npm run hub -- <command>
   vendors create <merchant id> [--name <name>] [--stripe-secret-key sk_...] [--stripe-publishable-key pk_...] [--stripe-webhook-secret whsec_...] [--allow-raw-card-data]
   vendors list <merchant id>
   vendors disable <merchant id> <vendor id>
+  vendors webhook-secret <merchant id> <vendor id> <whsec_...>
 environment: HUB_ADMIN_TOKEN (required), HUB_URL (default http://localhost:$PORT or :3000)`;
 
-type Call = { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: Record<string, unknown> };
+type Call = { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; body?: Record<string, unknown> };
 
 const FLAGS = new Map([
   ['--name', 'name'],
@@ -57,6 +58,12 @@ export function parseCommand(argv: string[]): Call {
       return { method: 'GET', path: `/merchants/${seg(rest[0], 'merchant id')}/vendors` };
     case 'vendors disable':
       return { method: 'POST', path: `/merchants/${seg(rest[0], 'merchant id')}/vendors/${seg(rest[1], 'vendor id')}/disable` };
+    case 'vendors webhook-secret':
+      return {
+        method: 'PUT',
+        path: `/merchants/${seg(rest[0], 'merchant id')}/vendors/${seg(rest[1], 'vendor id')}/webhook-secret`,
+        body: { stripe_webhook_secret: rest[2] },
+      };
     default:
       throw new Error(`unknown command "${argv.join(' ')}"`);
   }

@@ -12,6 +12,7 @@ export type { Hub } from './hub-context';
 export { createMerchant, createVendor } from './hub-admin-service';
 export { loadEncryptionKey } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
+export { vendorWebhookDoors } from './vendor-webhooks';
 
 export interface HubOptions extends VendorStripeOptions {
   encryptionKey: Buffer;

@@ -132,13 +132,15 @@ export async function returnFromChallenge(hub: Hub, tokenId: string): Promise<{ 
   return { redirectTo: url.toString() };
 }
 
-const PAYMENT_INTENT_EVENTS = new Set([
+/** The PaymentIntent events that move 3-D Secure tokens. */
+export const THREE_D_SECURE_EVENTS: readonly string[] = [
   'payment_intent.amount_capturable_updated',
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
   'payment_intent.canceled',
   'payment_intent.requires_action',
-]);
+];
+const PAYMENT_INTENT_EVENTS = new Set(THREE_D_SECURE_EVENTS);
 
 /** Webhooks move 3-D Secure tokens on their own: the customer's browser may never come back. */
 export function hubStripeEventObserver(hub: Hub) {

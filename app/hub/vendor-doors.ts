@@ -8,7 +8,7 @@ export interface VendorStripeOptions {
   apiBase?: URL;
   idempotencyPrefix: string;
   /** Sandbox: the webhook secrets the built-in emulator signs a sandbox vendor's events with (its endpoint is made on demand). */
-  sandboxWebhookSecrets?: (secretKey: string) => string[];
+  sandboxWebhookSecrets?: (secretKey: string, vendorId: string) => string[];
 }
 
 /** The Stripe door of each vendor, through the core's account registry (one stripe-node client per key). */
@@ -16,6 +16,8 @@ export interface VendorDoors {
   /** Makes the vendor's key known to the registry (at start, for webhooks and the reconciler). */
   register(vendor: Vendor): KeyedAccount;
   doorFor(vendor: Vendor): Promise<StripeDoor>;
+  /** The vendor's secrets changed: its key joins again with them (the old ones keep verifying until a restart, as during a rotation). */
+  refresh(vendor: Vendor): Promise<StripeDoor>;
 }
 
 export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config'>, box: SecretBox, options: VendorStripeOptions): VendorDoors {
@@ -24,7 +26,7 @@ export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config'>,
     const known = byVendor.get(vendor.id);
     if (known) return known;
     const secretKey = box.open(vendor.secretKeySealed);
-    const sandboxSecrets = vendor.sandbox && options.sandboxWebhookSecrets ? options.sandboxWebhookSecrets(secretKey) : [];
+    const sandboxSecrets = vendor.sandbox && options.sandboxWebhookSecrets ? options.sandboxWebhookSecrets(secretKey, vendor.id) : [];
     const account = keyedAccount({
       label: `vendor ${vendor.id} (${vendor.name})`,
       secretKey,
@@ -41,5 +43,9 @@ export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config'>,
   return {
     register,
     doorFor: (vendor) => deps.stripeAccounts.doorOf(register(vendor)),
+    refresh: (vendor) => {
+      byVendor.delete(vendor.id);
+      return deps.stripeAccounts.doorOf(register(vendor));
+    },
   };
 }

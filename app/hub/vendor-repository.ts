@@ -76,3 +76,14 @@ export async function listVendors(db: Knex, ownerId?: string): Promise<Vendor[]>
 export async function disableVendor(db: Knex, ownerId: string, id: string, now: Date): Promise<boolean> {
   return (await db('hub_vendors').where({ owner_id: ownerId, id }).whereNull('disabled_at').update({ disabled_at: now })) > 0;
 }
+
+/** A vendor by id alone: for its own webhook endpoint, where the path names it and its secret proves the sender. */
+export async function findVendorById(db: Knex | Knex.Transaction, id: string): Promise<Vendor | undefined> {
+  const row = await db<VendorRow>('hub_vendors').where({ id }).first();
+  return row ? toVendor(row) : undefined;
+}
+
+export async function updateVendorWebhookSecret(db: Knex, ownerId: string, id: string, sealed: string): Promise<Vendor | undefined> {
+  const [row] = await db('hub_vendors').where({ owner_id: ownerId, id }).whereNull('disabled_at').update({ webhook_secret_enc: sealed }).returning('*');
+  return row ? toVendor(row as VendorRow) : undefined;
+}

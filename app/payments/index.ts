@@ -27,7 +27,7 @@ export type { AuthenticationStep } from './charge-authentication';
 export { listRefunds, readRefund, refundCharge } from './refund-service';
 export type { RefundRequest, RefundResult } from './refund-service';
 export type { Refund } from './refund-repository';
-export { handleStripeEvent } from './webhook-service';
+export { HANDLED_STRIPE_EVENTS, handleStripeEvent } from './webhook-service';
 export type { StripeEventObserver, WebhookResult } from './webhook-service';
 export { reconcileOnce, startReconciler } from './reconciler';
 export type { ReconcileReport, ReconcilerHandle } from './reconciler';

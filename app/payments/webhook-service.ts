@@ -76,6 +76,9 @@ const WEBHOOK_HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>(
   ['invoice.paid', async () => 'recorded: the service makes no invoices'],
 ]);
 
+/** The event types the core acts on (a Stripe endpoint should send at least these). */
+export const HANDLED_STRIPE_EVENTS: readonly string[] = [...WEBHOOK_HANDLERS.keys()];
+
 export interface WebhookResult {
   duplicate: boolean;
   outcome: string;

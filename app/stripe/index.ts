@@ -42,3 +42,4 @@ export type {
   ObservedAuthorization,
   ThreeDSecureOutcome,
 } from './stripe-status';
+export type { NamedDoors, StripeEventHandler } from './webhook-routes';

@@ -34,19 +34,55 @@ export type StripeEventHandler = (stripeAccount: number, event: StripeEvent) => 
 const ACCOUNT_PARAM = /^acct_[A-Za-z0-9]{1,64}$/;
 
 /** Stripe webhooks in: raw body (the signature covers the exact bytes), verified, recorded, applied. */
+/**
+ * More doors than the registry's own addresses: a front end's named endpoints (the Payment Hub's
+ * vendors) and, for the bare documented path, every door whose secret may have signed a delivery.
+ */
+export interface NamedDoors {
+  byName(name: string): Promise<StripeDoor | undefined>;
+  all(): Promise<StripeDoor[]>;
+}
+
+const NAME_PARAM = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function createStripeWebhookRouter(
   deps: { stripeAccounts: Pick<StripeAccounts, 'defaultAccount' | 'forStripeAccount'> },
   handleEvent: StripeEventHandler,
+  named?: NamedDoors,
 ): Router {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: '1mb' });
 
   /** The door of the account a delivery is addressed to: the path's acct_ id, else the default. */
   const doorFor = async (req: Request): Promise<StripeDoor | undefined> => {
+    const name = req.params.name;
+    if (typeof name === 'string') return NAME_PARAM.test(name) && named ? named.byName(name) : undefined;
     const account = req.params.account;
     if (account === undefined) return deps.stripeAccounts.defaultAccount();
     if (typeof account !== 'string') return undefined;
     return ACCOUNT_PARAM.test(account) ? deps.stripeAccounts.forStripeAccount(account) : undefined;
+  };
+
+  /**
+   * The bare documented path (`/api/v1/hook/stripe`) is the default account's, but a merchant who
+   * followed the seed points its own account there too: then the door whose secret verifies it is
+   * the event's. Every other path verifies with its own door only.
+   */
+  const verifyWithAny = async (req: Request, door: StripeDoor, body: Buffer): Promise<{ door: StripeDoor; event: StripeEvent }> => {
+    const signature = req.get('stripe-signature');
+    try {
+      return { door, event: door.gateway.verifyWebhook(body, signature) };
+    } catch (err) {
+      if (req.path !== '/api/v1/hook/stripe' || !named) throw err;
+      for (const other of await named.all()) {
+        try {
+          return { door: other, event: other.gateway.verifyWebhook(body, signature) };
+        } catch {
+          // not this one's secret
+        }
+      }
+      throw err;
+    }
   };
 
   const receive = async (req: Request, res: Response): Promise<void> => {
@@ -65,7 +101,7 @@ export function createStripeWebhookRouter(
       return;
     }
     try {
-      event = door.gateway.verifyWebhook(body, req.get('stripe-signature'));
+      ({ door, event } = await verifyWithAny(req, door, body));
     } catch (err) {
       const message = isAppError(err) ? err.message : 'Invalid webhook';
       req.log.warn({ reason: message }, 'webhook refused');
@@ -107,5 +143,7 @@ export function createStripeWebhookRouter(
   router.post('/api/v1/hook/stripe', raw, receive);
   // One endpoint per Stripe account: verified with that account's secret, applied to its rows only.
   router.post('/webhooks/stripe/:account', raw, receive);
+  // A front end's own endpoints (a Payment Hub vendor's), verified with that door's secret only.
+  router.post('/api/v1/hook/stripe/:name', raw, receive);
   return router;
 }

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
+import { admin, hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
 import { seedCheckTokenStatus, seedCreate3dsToken } from '../support/hub-seed';
 import { startTestContext, type TestContext } from '../support/test-context';
 
@@ -11,9 +11,13 @@ let ctx: TestContext;
 let merchant: HubMerchant;
 beforeAll(async () => {
   ctx = await startTestContext({ otherStripeKeys: [KEY] });
-  // The vendor's Stripe account sends its events to the vendor's own path, signed with its secret.
-  const endpoint = ctx.emulator.addWebhookEndpoint(`${ctx.baseUrl}/webhooks/stripe/${ctx.emulator.accountId(KEY)}`, ['*'], { apiKey: KEY });
-  merchant = await hubMerchant(ctx, { stripeKey: KEY, webhookSecret: endpoint.secret });
+  merchant = await hubMerchant(ctx, { stripeKey: KEY });
+  // As a merchant does it: the vendor's webhook URL into its Stripe account, then that endpoint's secret into the vendor.
+  const vendor = (await admin(ctx).get(`/merchants/${merchant.id}/vendors`)).body.data[0];
+  const endpoint = ctx.emulator.addWebhookEndpoint(vendor.webhook_url.replace(ctx.config.publicBaseUrl, ctx.baseUrl), vendor.webhook_events, { apiKey: KEY });
+  expect(
+    (await admin(ctx).put(`/merchants/${merchant.id}/vendors/${merchant.vendorId}/webhook-secret`, { stripe_webhook_secret: endpoint.secret })).status,
+  ).toBe(200);
 });
 afterAll(async () => {
   await ctx.close();

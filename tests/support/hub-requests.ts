@@ -9,6 +9,11 @@ export const admin = (ctx: TestContext) => ({
       .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
       .send(body as object),
   get: (path: string) => request(ctx.app).get(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
+  put: (path: string, body: unknown = {}) =>
+    request(ctx.app)
+      .put(`/api/v1/admin${path}`)
+      .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
+      .send(body as object),
   delete: (path: string) => request(ctx.app).delete(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
 });
 
