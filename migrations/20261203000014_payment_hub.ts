@@ -108,7 +108,10 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.unique(['owner_id', 'merchant_ref_code']);
     t.index(['charge_id']);
+    // A 3-D Secure token authorizes one charge: at most one transaction may name it.
+    t.boolean('one_time_token').notNullable().defaultTo(false);
   });
+  await knex.raw('CREATE UNIQUE INDEX hub_transactions_one_per_one_time_token ON hub_transactions (token_id) WHERE one_time_token');
 }
 
 export async function down(knex: Knex): Promise<void> {

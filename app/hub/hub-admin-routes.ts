@@ -35,6 +35,11 @@ export function createHubAdminRouter(hub: Hub): Router {
     next();
   });
   router.use('/api/v1/admin', jsonBody);
+  // Ids in the path have fixed shapes: anything else (a NUL byte included) is simply unknown.
+  router.param('id', (_req, _res, next, value) => next(/^mer_[0-9a-f]{16}$/.test(String(value)) ? undefined : new AppError('not_found', 'No such merchant')));
+  router.param('vendorId', (_req, _res, next, value) =>
+    next(/^[0-9A-Za-z_-]{1,32}$/.test(String(value)) ? undefined : new AppError('not_found', 'No such vendor')),
+  );
 
   router.post(
     '/api/v1/admin/merchants',

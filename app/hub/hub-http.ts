@@ -85,6 +85,13 @@ export class FieldReader {
     return v !== undefined && v !== null;
   }
 
+  /** An http(s) URL, checked by parsing it. */
+  url(name: string, options: { required?: boolean } = {}): string | undefined {
+    const text = this.text(name, { required: options.required, max: 2000 });
+    if (!text) return text === '' ? undefined : text;
+    return isHttpUrl(text) ? text : this.fail(name, 'must be an http(s) URL');
+  }
+
   /** Text, trimmed; `required` refuses a missing or empty one. */
   text(name: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternMessage?: string } = {}): string | undefined {
     const v = this.raw(name);
@@ -138,5 +145,15 @@ export class FieldReader {
   /** Throws 400 `Validation failed` if any field was refused. */
   check(): void {
     if (this.errors.length > 0) throw validationFailed(this.errors);
+  }
+}
+
+/** An absolute http(s) URL that `new URL` accepts (a regex alone lets `http://a:b:c` through). */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
   }
 }

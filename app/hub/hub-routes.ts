@@ -19,6 +19,7 @@ import { findVendor, type Vendor } from './vendor-repository';
 const PAYMENT_METHOD_ID = /^pm_[0-9A-Za-z_]{4,250}$/;
 const VENDOR_ID = /^[0-9A-Za-z_-]{1,32}$/;
 const TOKEN_ID = /^[0-9A-Za-z_-]{1,40}$/;
+const REF_CODE = /^[\x21-\x7e]{1,255}$/;
 
 /** The card of a request: `payment_method` (a Stripe.js PaymentMethod id) or the seed's `credit_card`. */
 function readCard(body: FieldReader): CardInput | undefined {
@@ -81,6 +82,11 @@ export function createHubTransactionsRouter(hub: Hub): Router {
     next();
   });
   router.use('/api/v1/transactions', jsonBody);
+  // Ids in the path are printable text (a NUL byte would reach PostgreSQL): anything else is simply unknown.
+  router.param('merchantRefCode', (_req, _res, next, value) =>
+    next(REF_CODE.test(String(value)) ? undefined : new AppError('not_found', 'Unknown transaction')),
+  );
+  router.param('refundRefCode', (_req, _res, next, value) => next(REF_CODE.test(String(value)) ? undefined : new AppError('not_found', 'Unknown refund')));
 
   router.post(
     '/api/v1/transactions/token',
@@ -122,7 +128,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const card = readCard(body);
       const amountText = body.decimal('amount', { required: true });
       const currencyText = body.text('currency', { required: true, max: 3 });
-      const returnUrl = body.text('return_url', { required: true, max: 2000, pattern: /^https?:\/\/[^\s]+$/, patternMessage: 'must be an http(s) URL' });
+      const returnUrl = body.url('return_url', { required: true });
       let amount: Money | undefined;
       if (amountText !== undefined && currencyText) {
         try {

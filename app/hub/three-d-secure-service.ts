@@ -1,5 +1,6 @@
 import { authorizeWithChallenge, readAuthorization, type Money } from '../payments';
 import type { ObservedAuthorization, StripeDoor } from '../stripe';
+import { isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
 import type { Hub } from './hub-context';
 import { newTokenId } from './hub-ids';
@@ -57,40 +58,84 @@ export async function tokenizeWithThreeDSecure(
   const door: StripeDoor = await hub.vendorDoors.doorFor(vendor);
   const tokenId = newTokenId();
   const stripeCustomer = await tokenCustomer(hub, caller, door, tokenId, customer);
-  const pm = await paymentMethodFor(door, card, tokenId);
-  const { paymentIntentId, observed } = await authorizeWithChallenge(hub.deps, {
-    customer: stripeCustomer,
-    paymentMethodId: pm.id,
-    amount: request.amount,
-    returnUrl: threeDSecureReturnUrl(hub, tokenId),
-    reference: `hub-token-${tokenId}`,
-    metadata: { hub_token: tokenId, hub_merchant: caller.ownerId },
-  });
-  const { status, failure } = statusOf(observed);
   const now = hub.deps.clock.now();
-  const token = await insertToken(hub.deps.db, {
+  const base = {
     id: tokenId,
     ownerId: caller.ownerId,
     vendorId: vendor.id,
     stripeAccount: door.accountId,
-    kind: '3ds',
-    status,
+    kind: '3ds' as const,
     customerRef: tokenId,
-    paymentIntentId,
+    paymentIntentId: null,
     amount: request.amount.minor,
     currency: request.amount.currency,
     returnUrl: request.returnUrl,
-    brand: pm.card?.brand ?? null,
-    last4: pm.card?.last4 ?? null,
-    expMonth: pm.card?.exp_month ?? null,
-    expYear: pm.card?.exp_year ?? null,
-    failureCode: failure?.code ?? null,
-    failureMessage: failure?.message ?? null,
     createdAt: now,
-  });
+  };
+  let pm;
+  try {
+    pm = await paymentMethodFor(door, card, tokenId);
+  } catch (err) {
+    // A card Stripe declines outright is a failed token, as on /token.
+    if (!isAppError(err) || err.kind !== 'payment_failed') throw err;
+    const failed = await insertToken(hub.deps.db, {
+      ...base,
+      ...NO_CARD,
+      status: err.code === 'fraudulent' ? 'fraud' : 'failed',
+      failureCode: err.code ?? 'card_declined',
+      failureMessage: err.message,
+    });
+    return { token: failed, authUrl: null };
+  }
+  // The row comes first: money is held only for a token we know, so a crash leaves a token to look at, not a stray hold.
+  const card4 = { brand: pm.card?.brand ?? null, last4: pm.card?.last4 ?? null, expMonth: pm.card?.exp_month ?? null, expYear: pm.card?.exp_year ?? null };
+  const pending = await insertToken(hub.deps.db, { ...base, ...card4, status: 'review', failureCode: null, failureMessage: null });
+  let authorization;
+  try {
+    authorization = await authorizeWithChallenge(hub.deps, {
+      customer: stripeCustomer,
+      paymentMethodId: pm.id,
+      amount: request.amount,
+      returnUrl: threeDSecureReturnUrl(hub, tokenId),
+      reference: `hub-token-${tokenId}`,
+      metadata: { hub_token: tokenId, hub_merchant: caller.ownerId },
+    });
+  } catch (err) {
+    const failure = isAppError(err) && err.kind === 'payment_failed';
+    if (failure) {
+      await updateToken(
+        hub.deps.db,
+        tokenId,
+        ['review'],
+        { status: err.code === 'fraudulent' ? 'fraud' : 'failed', failureCode: err.code ?? 'card_declined', failureMessage: err.message },
+        hub.deps.clock.now(),
+      );
+      return { token: (await findTokenById(hub.deps.db, tokenId)) as Token, authUrl: null };
+    }
+    await updateToken(
+      hub.deps.db,
+      tokenId,
+      ['review'],
+      { status: 'failed', failureCode: 'not_authorized', failureMessage: 'The authorization could not be made' },
+      hub.deps.clock.now(),
+    );
+    throw err;
+  }
+  const { paymentIntentId, observed } = authorization;
+  const { status, failure } = statusOf(observed);
+  await updateToken(
+    hub.deps.db,
+    tokenId,
+    ['review'],
+    { status, paymentIntentId, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null },
+    hub.deps.clock.now(),
+  );
+  const token: Token = { ...pending, status, paymentIntentId, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null };
   hub.deps.logger.info({ merchantId: caller.ownerId, vendorId: vendor.id, tokenId, status, paymentIntentId }, 'hub 3-D Secure token created');
   return { token, authUrl: observed.status === 'requires_action' ? observed.authUrl : null };
 }
+
+const NO_CARD = { brand: null, last4: null, expMonth: null, expYear: null };
 
 /** Which token states may follow which: used and failed are final; an authorization can still lapse. */
 const MAY_MOVE_FROM = new Map<TokenStatus, readonly TokenStatus[]>([

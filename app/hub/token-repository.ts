@@ -114,6 +114,7 @@ export async function findTokenByPaymentIntent(db: Knex | Knex.Transaction, stri
 
 export interface TokenUpdate {
   status: TokenStatus;
+  paymentIntentId?: string;
   brand?: string | null;
   last4?: string | null;
   expMonth?: number | null;
@@ -129,6 +130,7 @@ export async function updateToken(db: Knex | Knex.Transaction, id: string, from:
     .whereIn('status', [...from])
     .update({
       status: u.status,
+      ...(u.paymentIntentId !== undefined ? { payment_intent_id: u.paymentIntentId } : {}),
       ...(u.brand !== undefined ? { brand: u.brand } : {}),
       ...(u.last4 !== undefined ? { last4: u.last4 } : {}),
       ...(u.expMonth !== undefined ? { exp_month: u.expMonth } : {}),

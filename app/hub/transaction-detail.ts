@@ -25,7 +25,6 @@ export interface TransactionDetail {
 
 const REF_CODE = /^[\x21-\x7e]{1,255}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 /** Reads `transaction_detail`, naming every bad field; undefined when a field was refused. */
 export function readTransactionDetail(body: FieldReader, fallbackEmail?: string): TransactionDetail | undefined {
@@ -38,7 +37,7 @@ export function readTransactionDetail(body: FieldReader, fallbackEmail?: string)
   const currencyText = d.text('currency', { required: true, max: 3 });
   const email = d.text('email', { max: 320, pattern: EMAIL, patternMessage: 'must be an e-mail address' }) ?? '';
   const lang = (d.text('lang', { max: 8 }) ?? '').toLowerCase();
-  const webhookUrl = d.text('webhook_url', { max: 2000, pattern: HTTP_URL, patternMessage: 'must be an http(s) URL' }) || null;
+  const webhookUrl = d.url('webhook_url') || null;
   const detail = {
     firstName: d.text('first_name', { max: 200 }) ?? '',
     lastName: d.text('last_name', { max: 200 }) ?? '',

@@ -23,6 +23,8 @@ export interface HubTransaction {
   sendEmail: boolean;
   paymentMethod: string | null;
   webhookUrl: string | null;
+  /** Its token authorizes this transaction only (3-D Secure). */
+  oneTimeToken: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -48,6 +50,7 @@ interface TransactionRow {
   send_email: boolean;
   payment_method: string | null;
   webhook_url: string | null;
+  one_time_token: boolean;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -73,6 +76,7 @@ const toTransaction = (row: TransactionRow): HubTransaction => ({
   sendEmail: row.send_email,
   paymentMethod: row.payment_method,
   webhookUrl: row.webhook_url,
+  oneTimeToken: row.one_time_token,
   createdAt: toDate(row.created_at),
   updatedAt: toDate(row.updated_at),
 });
@@ -104,6 +108,7 @@ export async function insertTransactionOnce(db: Knex, t: NewTransaction, now: Da
       send_email: t.sendEmail,
       payment_method: t.paymentMethod,
       webhook_url: t.webhookUrl,
+      one_time_token: t.oneTimeToken,
       created_at: now,
       updated_at: now,
     })

@@ -1,5 +1,6 @@
 import { captureAuthorization, chargeSavedCard, listRefunds, readCharge, setCustomerLanguages, type Charge, type Refund } from '../payments';
 import { stripeLocaleOf } from './hub-languages';
+import { isUniqueViolation } from '../db';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
 import type { Hub } from './hub-context';
@@ -44,8 +45,10 @@ export async function earlierTransaction(hub: Hub, caller: HubCaller, print: str
   const token = await findToken(hub.deps.db, caller.ownerId, known.tokenId);
   if (!token) throw new Error(`token ${known.tokenId} of transaction ${known.id} is missing`);
   const charge = await chargeOf(hub, known);
-  // Recorded but never charged (a crash between the two): charging now is the same, once-only charge.
-  return charge ? { token, transaction: known, charge, refunds: await refundsOf(hub, charge) } : chargeRecorded(hub, token, known);
+  // Settled: answered from our rows. Not charged yet or still in flight (another request, a crash
+  // before Stripe answered): the core's replay, which asks Stripe and charges once at most.
+  if (charge && charge.status !== 'created') return { token, transaction: known, charge, refunds: await refundsOf(hub, charge) };
+  return chargeRecorded(hub, token, known);
 }
 
 /**
@@ -75,31 +78,46 @@ export async function chargeToken(
       throw validationFailed([{ field: 'transaction_detail.amount', message: 'amount + service_charge exceeds the authorized amount' }]);
   }
 
-  const { transaction, created } = await insertTransactionOnce(
-    hub.deps.db,
-    {
-      ownerId: caller.ownerId,
-      vendorId: vendor.id,
-      tokenId: token.id,
-      merchantRefCode: detail.merchantRefCode,
-      requestFingerprint: print,
-      amount: detail.amount,
-      serviceCharge: detail.serviceCharge,
-      total: detail.total,
-      currency: detail.currency,
-      description: detail.description,
-      firstName: detail.firstName,
-      lastName: detail.lastName,
-      mobile: detail.mobile,
-      email: detail.email,
-      lang: detail.lang,
-      sendEmail: detail.sendEmail,
-      paymentMethod: detail.paymentMethod,
-      webhookUrl: detail.webhookUrl,
-    },
-    hub.deps.clock.now(),
-  );
+  let inserted;
+  try {
+    inserted = await insertTransactionOnce(
+      hub.deps.db,
+      {
+        ownerId: caller.ownerId,
+        vendorId: vendor.id,
+        tokenId: token.id,
+        merchantRefCode: detail.merchantRefCode,
+        requestFingerprint: print,
+        amount: detail.amount,
+        serviceCharge: detail.serviceCharge,
+        total: detail.total,
+        currency: detail.currency,
+        description: detail.description,
+        firstName: detail.firstName,
+        lastName: detail.lastName,
+        mobile: detail.mobile,
+        email: detail.email,
+        lang: detail.lang,
+        sendEmail: detail.sendEmail,
+        paymentMethod: detail.paymentMethod,
+        webhookUrl: detail.webhookUrl,
+        oneTimeToken: current.kind === '3ds',
+      },
+      hub.deps.clock.now(),
+    );
+  } catch (err) {
+    // Another merchant_ref_code took this 3-D Secure token first (at the same moment).
+    if (isUniqueViolation(err)) throw new AppError('conflict', 'The token was already charged by another transaction', { code: 'token_not_chargeable' });
+    throw err;
+  }
+  const { transaction, created } = inserted;
   if (!created && transaction.requestFingerprint !== print) throw new AppError('conflict', REUSED, { code: 'merchant_ref_code_reused' });
+  if (!created) {
+    // The same request at the same moment: charged with the transaction's own token, as the first one is.
+    const own = transaction.tokenId === current.id ? current : await findToken(hub.deps.db, caller.ownerId, transaction.tokenId);
+    if (!own) throw new Error(`token ${transaction.tokenId} of transaction ${transaction.id} is missing`);
+    return chargeRecorded(hub, own, transaction);
+  }
   const locale = detail.lang ? stripeLocaleOf(detail.lang) : undefined;
   // A token made just now for this charge already has its language; an earlier one is told now.
   if (locale && options.fingerprintWithToken && current.customerRef) {

@@ -135,6 +135,16 @@ describe('3-D Secure tokens', () => {
     expect((await api().post('/charge', chargeBody(token))).status).toBe(409);
   });
 
+  test('when return_url is not a URL or a path id holds a NUL byte, then 400 and 404, never a 500', async () => {
+    const bad = await api().post('/token/3ds', { ...seedCreate3dsToken(merchant.vendorId), return_url: 'http://a:b:c' });
+    expect([bad.status, bad.body.errors]).toEqual([400, [{ field: 'return_url', message: 'must be an http(s) URL' }]]);
+    for (const path of ['/%00', '/x%00/refunds/y', '/x/refunds/%00', '/token/3ds/return/%00']) {
+      const res = await api().get(path);
+      expect([path, res.status, res.body.success]).toEqual([path, 404, false]);
+    }
+    expect((await admin(ctx).get('/merchants/%00/vendors')).status).toBe(404);
+  });
+
   test('when the card has no 3-D Secure (378282246310005), then the token is skipped and chargeable', async () => {
     const body = seedCreate3dsToken(merchant.vendorId);
     const res = await api().post('/token/3ds', { ...body, credit_card: { ...body.credit_card, account_number: '378282246310005', cvn: '1234' } });
