@@ -46,6 +46,8 @@ export interface Config {
     encryptionKey?: Buffer;
     /** Bearer token of the admin API; unset: the admin API answers 404. */
     adminToken?: string;
+    /** Requests per minute and API key (0: no limit). */
+    rateLimitPerMinute: number;
   };
 }
 
@@ -107,6 +109,7 @@ const envSchema = z.object({
   ALLOWED_REDIRECT_ORIGINS: optionalString,
   TRUST_PROXY: optionalString,
   HUB_ENCRYPTION_KEY: optionalString,
+  HUB_RATE_LIMIT_PER_MINUTE: intWithDefault(1200, 0, 1_000_000),
   HUB_ADMIN_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
 });
 
@@ -234,7 +237,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     allowedRedirectOrigins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    hub: { encryptionKey, adminToken: e.HUB_ADMIN_TOKEN },
+    hub: { encryptionKey, adminToken: e.HUB_ADMIN_TOKEN, rateLimitPerMinute: e.HUB_RATE_LIMIT_PER_MINUTE },
   };
   // The configuration holds every secret: JSON.stringify (a log line, a row) and util.inspect
   // of it print a placeholder, wherever it ends up by mistake.

@@ -13,6 +13,7 @@ import * as addCheckFailures from './20261121000011_add_check_failures';
 import * as ownersAndStripeAccounts from './20261202000012_owners_and_stripe_accounts';
 import * as cardSetups from './20261203000013_card_setups';
 import * as paymentHub from './20261203000014_payment_hub';
+import * as hubRateLimits from './20261203000015_hub_rate_limits';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261202000012_owners_and_stripe_accounts', ownersAndStripeAccounts],
   ['20261203000013_card_setups', cardSetups],
   ['20261203000014_payment_hub', paymentHub],
+  ['20261203000015_hub_rate_limits', hubRateLimits],
 ];
 
 /**

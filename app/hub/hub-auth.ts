@@ -3,6 +3,7 @@ import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { createFailureLimiter } from '../shared/failure-limiter';
 import { hashApiKey, type KeyKind } from './hub-ids';
+import type { HubRateLimiter } from './hub-rate-limit';
 import { findActiveKeyByHash } from './merchant-repository';
 
 /** Who is calling: the merchant and which of its keys it used. */
@@ -25,7 +26,7 @@ const KEY = /^hub_(pk|sk)_(test|live)_[0-9A-Za-z]{32}$/;
  * `Authorization: Bearer <key>`: the key's hash must be a live key of an enabled merchant.
  * `secret` routes refuse a public key (it sits in browsers).
  */
-export function createHubAuth(deps: Pick<Deps, 'db' | 'clock'>): (need: KeyKind) => RequestHandler {
+export function createHubAuth(deps: Pick<Deps, 'db' | 'clock'>, limiter: HubRateLimiter): (need: KeyKind) => RequestHandler {
   const badKeys = createFailureLimiter(BAD_KEY_LIMIT);
   return (need) =>
     async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
@@ -39,6 +40,13 @@ export function createHubAuth(deps: Pick<Deps, 'db' | 'clock'>): (need: KeyKind)
       if (!key) {
         badKeys.recordFailure(address, now);
         return next(new AppError('unauthorized', 'Unauthorized'));
+      }
+      // Per key, so one busy (or broken) client cannot starve the others.
+      const verdict = await limiter.take(`key:${key.id}`);
+      if (!verdict.allowed) {
+        return next(
+          new AppError('forbidden', 'Too many requests for this key; slow down', { code: 'rate_limited_here', details: { retryAfterS: verdict.retryAfterS } }),
+        );
       }
       if (need === 'secret' && key.kind !== 'secret')
         return next(new AppError('forbidden', 'This endpoint needs the secret key; the public key may only create and check tokens'));

@@ -1,4 +1,5 @@
 import type { Deps } from '../shared/deps';
+import type { HubRateLimiter } from './hub-rate-limit';
 import type { SecretBox } from './secret-box';
 import type { VendorDoors } from './vendor-doors';
 
@@ -7,6 +8,7 @@ export interface Hub {
   deps: Deps;
   box: SecretBox;
   vendorDoors: VendorDoors;
+  rateLimiter: HubRateLimiter;
   /** Stripe is the built-in emulator (no STRIPE_SECRET_KEY): vendors may come without a key, raw card data is fine. */
   sandbox: boolean;
 }

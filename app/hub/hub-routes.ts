@@ -71,7 +71,7 @@ function replyCharged(hub: Hub, res: Response, successMessage: string, result: C
  */
 export function createHubTransactionsRouter(hub: Hub): Router {
   const router = Router();
-  const auth = createHubAuth(hub.deps);
+  const auth = createHubAuth(hub.deps, hub.rateLimiter);
   const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
   router.use(['/api/v1/transactions/token', '/api/v1/transactions/token/3ds'], (req, res, next) => {

@@ -4,6 +4,7 @@ import { createHubAdminRouter } from './hub-admin-routes';
 import type { Hub } from './hub-context';
 import { hubErrorHandler, hubNotFound } from './hub-http';
 import { createHubTransactionsRouter } from './hub-routes';
+import { createHubRateLimiter } from './hub-rate-limit';
 import { createSecretBox } from './secret-box';
 import { createVendorDoors, type VendorStripeOptions } from './vendor-doors';
 import { listVendors } from './vendor-repository';
@@ -23,7 +24,8 @@ export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
   const box = createSecretBox(options.encryptionKey);
   const vendorDoors = createVendorDoors(deps, box, options);
   for (const vendor of await listVendors(deps.db)) if (!vendor.disabledAt) vendorDoors.register(vendor);
-  return { deps, box, vendorDoors, sandbox: deps.config.stripe.mode === 'sandbox' };
+  const rateLimiter = createHubRateLimiter(deps.db, deps.config.hub.rateLimitPerMinute, deps.logger);
+  return { deps, box, vendorDoors, rateLimiter, sandbox: deps.config.stripe.mode === 'sandbox' };
 }
 
 /** The merchant API and its administration, answering in the Hub's envelope. */

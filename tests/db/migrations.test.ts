@@ -25,6 +25,7 @@ const ALL_TABLES = [
   'handshakes',
   'hub_api_keys',
   'hub_merchants',
+  'hub_rate_limits',
   'hub_tokens',
   'hub_transactions',
   'hub_vendors',

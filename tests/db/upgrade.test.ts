@@ -21,7 +21,12 @@ const LAST_SINGLE_ACCOUNT_MIGRATION = '20261121000011_add_check_failures';
 /** The migrations a database had before owners and Stripe accounts: as the previous release left it. */
 const SINGLE_ACCOUNT_SCHEMA = migrationSourceOf(migrations.slice(0, migrations.findIndex(([name]) => name === LAST_SINGLE_ACCOUNT_MIGRATION) + 1));
 /** The migrations after the single-account schema (11), in order. */
-const LATER_MIGRATIONS = ['20261202000012_owners_and_stripe_accounts', '20261203000013_card_setups', '20261203000014_payment_hub'];
+const LATER_MIGRATIONS = [
+  '20261202000012_owners_and_stripe_accounts',
+  '20261203000013_card_setups',
+  '20261203000014_payment_hub',
+  '20261203000015_hub_rate_limits',
+];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';
 const VISA = '4242424242424242';
