@@ -5,7 +5,7 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
 import { createDb, dbKind, installationId, migrateLatest } from './db';
-import { createHub, loadEncryptionKey } from './hub';
+import { createHub, loadEncryptionKey, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { startReconciler, stripeAccountStore } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
@@ -14,6 +14,8 @@ import { createStripeAccounts, keyedAccount } from './stripe';
 
 const SANDBOX_KEY = 'sk_test_sandbox_emulator';
 const SHUTDOWN_GRACE_MS = 10000;
+/** How often merchant webhooks are routed and sent: a signal leaves within a few seconds of its change. */
+const HUB_WEBHOOK_INTERVAL_MS = 2000;
 
 /** A start-up failure whose message says all an operator needs (no stack trace). */
 class StartupError extends Error {}
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
   const demo = emulator ? await ensureDemoMerchant(hub, config.database.dataDir) : undefined;
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000, hub });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
+  const hubWebhooks = startHubWebhookWorker(hub, HUB_WEBHOOK_INTERVAL_MS);
   if (!reconciler) logger.warn('RECONCILE_INTERVAL_S=0: the background reconciler is off');
   if (config.session.secretIsEphemeral) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions and OAuth tokens end on restart');
   if (config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       session.close();
       await reconciler?.stop();
+      await hubWebhooks.stop();
       await db.destroy().catch((err: unknown) => logger.error({ err }, 'database close failed'));
       await emulator?.close();
       logger.info('stopped');

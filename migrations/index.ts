@@ -14,6 +14,7 @@ import * as ownersAndStripeAccounts from './20261202000012_owners_and_stripe_acc
 import * as cardSetups from './20261203000013_card_setups';
 import * as paymentHub from './20261203000014_payment_hub';
 import * as hubRateLimits from './20261203000015_hub_rate_limits';
+import * as hubWebhooks from './20261203000016_hub_webhooks';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261203000013_card_setups', cardSetups],
   ['20261203000014_payment_hub', paymentHub],
   ['20261203000015_hub_rate_limits', hubRateLimits],
+  ['20261203000016_hub_webhooks', hubWebhooks],
 ];
 
 /**

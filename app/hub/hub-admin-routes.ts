@@ -46,8 +46,14 @@ export function createHubAdminRouter(hub: Hub): Router {
     asyncRoute(async (req, res) => {
       const body = new FieldReader(req.body);
       const name = body.text('name', { required: true, max: 200 });
+      const method = body.text('webhook_method', { pattern: /^(GET|POST)$/, patternMessage: 'must be GET or POST' });
       body.check();
-      reply(res, 201, 'Merchant created: the keys and webhook secret are shown only now', await createMerchant(hub, name as string));
+      reply(
+        res,
+        201,
+        'Merchant created: the keys and webhook secret are shown only now',
+        await createMerchant(hub, name as string, { webhookMethod: (method || undefined) as 'GET' | 'POST' | undefined }),
+      );
     }),
   );
   router.get(

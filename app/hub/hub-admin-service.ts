@@ -18,7 +18,7 @@ export interface NewMerchant {
 
 const livemodeOf = (hub: Hub): boolean => (hub.deps.config.stripe.secretKey ?? '').includes('_live_');
 
-export async function createMerchant(hub: Hub, name: string): Promise<NewMerchant> {
+export async function createMerchant(hub: Hub, name: string, options: { webhookMethod?: 'GET' | 'POST' } = {}): Promise<NewMerchant> {
   const id = newMerchantId();
   const webhookSecret = newWebhookSecret();
   const now = hub.deps.clock.now();
@@ -26,7 +26,7 @@ export async function createMerchant(hub: Hub, name: string): Promise<NewMerchan
   const publicKey = newApiKey('public', livemode);
   const secretKey = newApiKey('secret', livemode);
   await inTransaction(hub.deps.db, async (trx) => {
-    await insertMerchant(trx, { id, name, webhookSecretSealed: hub.box.seal(webhookSecret), now });
+    await insertMerchant(trx, { id, name, webhookSecretSealed: hub.box.seal(webhookSecret), webhookMethod: options.webhookMethod, now });
     for (const k of [
       { kind: 'public' as const, ...publicKey },
       { kind: 'secret' as const, ...secretKey },

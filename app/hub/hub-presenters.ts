@@ -32,8 +32,10 @@ const major = (minor: number, currency: string): number => Number(formatMinor(mi
 /** The transaction object with every PascalCase field of the seed. */
 export type HubRefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
 
-export function refundStatus(refund: Refund): HubRefundStatus {
-  switch (refund.status) {
+export const refundStatus = (refund: Refund): HubRefundStatus => hubRefundStatus(refund.status);
+
+export function hubRefundStatus(status: Refund['status']): HubRefundStatus {
+  switch (status) {
     case 'created':
     case 'pending':
     case 'requires_action':
@@ -41,7 +43,7 @@ export function refundStatus(refund: Refund): HubRefundStatus {
     case 'succeeded':
     case 'failed':
     case 'canceled':
-      return refund.status;
+      return status;
   }
 }
 

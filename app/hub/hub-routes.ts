@@ -7,6 +7,7 @@ import { FieldReader, reply } from './hub-http';
 import { stripeLocaleOf } from './hub-languages';
 import { refundView, tokenStatusView, transactionStatus, transactionView } from './hub-presenters';
 import { readTransactionRefund, refundTransaction } from './refund-service';
+import { listDeliveries, resendDelivery } from './webhook-deliveries';
 import { findToken } from './token-repository';
 import { tokenizeCard, type CardInput } from './token-service';
 import { detailFingerprint, readTransactionDetail, type TransactionDetail } from './transaction-detail';
@@ -99,7 +100,9 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const withCharge = body.has('transaction_detail');
       // The seed's browser example tokenizes and charges with the public key: the customer pays with the card they just typed.
       const cardEmail = card?.kind === 'raw' ? card.email : undefined;
-      const detail: TransactionDetail | undefined = withCharge ? readTransactionDetail(body, cardEmail) : undefined;
+      const detail: TransactionDetail | undefined = withCharge
+        ? readTransactionDetail(body, cardEmail, { refusePrivateWebhooks: hub.deps.config.nodeEnv === 'production' })
+        : undefined;
       body.check();
       const customer = {
         email: detail?.email || cardEmail,
@@ -194,7 +197,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const body = new FieldReader(req.body);
       const vendor = await requireVendor(hub, caller, body);
       const id = body.text('token', { required: true, pattern: TOKEN_ID, patternMessage: 'is not a token' });
-      const detail = readTransactionDetail(body);
+      const detail = readTransactionDetail(body, undefined, { refusePrivateWebhooks: hub.deps.config.nodeEnv === 'production' });
       body.check();
       const token = await findToken(hub.deps.db, caller.ownerId, id as string);
       if (!token || token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');
@@ -204,6 +207,22 @@ export function createHubTransactionsRouter(hub: Hub): Router {
         'Charge Credit Card Successfully',
         await chargeToken(hub, caller, vendor, token, detail as TransactionDetail, { fingerprintWithToken: true }),
       );
+    }),
+  );
+
+  router.get(
+    '/api/v1/webhooks/deliveries',
+    auth('secret'),
+    route(async (req, res) => reply(res, 200, 'Webhook deliveries', await listDeliveries(hub, callerOf(req)))),
+  );
+
+  router.post(
+    '/api/v1/webhooks/deliveries/:deliveryId/resend',
+    auth('secret'),
+    route(async (req, res) => {
+      const id = /^[0-9]{1,15}$/.test(String(req.params.deliveryId)) ? Number(req.params.deliveryId) : undefined;
+      if (id === undefined) throw new AppError('not_found', 'Unknown delivery');
+      reply(res, 202, 'Delivery queued again (same webhook-id)', await resendDelivery(hub, callerOf(req), id));
     }),
   );
 

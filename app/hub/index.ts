@@ -14,6 +14,7 @@ export { createMerchant, createVendor } from './hub-admin-service';
 export { loadEncryptionKey } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
+export { runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
 
 export interface HubOptions extends VendorStripeOptions {
   encryptionKey: Buffer;
@@ -33,7 +34,10 @@ export function createHubRouter(hub: Hub): Router {
   const router = Router();
   router.use(createHubAdminRouter(hub));
   router.use(createHubTransactionsRouter(hub));
-  router.use(['/api/v1/admin', '/api/v1/transactions'], hubErrorHandler);
-  router.all(['/api/v1/admin', '/api/v1/admin/*rest', '/api/v1/transactions', '/api/v1/transactions/*rest'], hubNotFound);
+  router.use(['/api/v1/admin', '/api/v1/transactions', '/api/v1/webhooks'], hubErrorHandler);
+  router.all(
+    ['/api/v1/admin', '/api/v1/admin/*rest', '/api/v1/transactions', '/api/v1/transactions/*rest', '/api/v1/webhooks', '/api/v1/webhooks/*rest'],
+    hubNotFound,
+  );
   return router;
 }

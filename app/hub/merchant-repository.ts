@@ -6,6 +6,8 @@ export interface Merchant {
   id: string;
   name: string;
   webhookSecretSealed: string;
+  /** How its webhooks are sent: GET (the seed's empty signal) or POST with a JSON body. */
+  webhookMethod: 'GET' | 'POST';
   createdAt: Date;
   disabledAt: Date | null;
 }
@@ -14,6 +16,7 @@ interface MerchantRow {
   owner_id: string;
   name: string;
   webhook_secret_enc: string;
+  webhook_method: 'GET' | 'POST' | null;
   created_at: Date | string;
   disabled_at: Date | string | null;
 }
@@ -22,6 +25,7 @@ const toMerchant = (row: MerchantRow): Merchant => ({
   id: row.owner_id,
   name: row.name,
   webhookSecretSealed: row.webhook_secret_enc,
+  webhookMethod: row.webhook_method === 'POST' ? 'POST' : 'GET',
   createdAt: toDate(row.created_at),
   disabledAt: row.disabled_at === null ? null : toDate(row.disabled_at),
 });
@@ -30,9 +34,12 @@ const merchants = (db: Knex | Knex.Transaction) =>
   db('hub_merchants').join('owners', 'owners.id', 'hub_merchants.owner_id').select<MerchantRow[]>('hub_merchants.*', 'owners.name');
 
 /** A merchant is an owner of the payments core (kind `merchant`) plus its Hub settings. */
-export async function insertMerchant(trx: Knex.Transaction, m: { id: string; name: string; webhookSecretSealed: string; now: Date }): Promise<void> {
+export async function insertMerchant(
+  trx: Knex.Transaction,
+  m: { id: string; name: string; webhookSecretSealed: string; webhookMethod?: 'GET' | 'POST'; now: Date },
+): Promise<void> {
   await trx('owners').insert({ id: m.id, kind: 'merchant', name: m.name, created_at: m.now });
-  await trx('hub_merchants').insert({ owner_id: m.id, webhook_secret_enc: m.webhookSecretSealed, created_at: m.now });
+  await trx('hub_merchants').insert({ owner_id: m.id, webhook_secret_enc: m.webhookSecretSealed, webhook_method: m.webhookMethod ?? 'GET', created_at: m.now });
 }
 
 export async function findMerchant(db: Knex | Knex.Transaction, id: string): Promise<Merchant | undefined> {

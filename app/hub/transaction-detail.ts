@@ -3,6 +3,7 @@ import { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits, 
 import { isAppError } from '../shared/app-error';
 import type { FieldReader } from './hub-http';
 import { HUB_LANGUAGES } from './hub-languages';
+import { isPrivateHost } from './private-address';
 
 /** A charge as the merchant describes it (`transaction_detail`), amounts in exact minor units. */
 export interface TransactionDetail {
@@ -27,7 +28,11 @@ const REF_CODE = /^[\x21-\x7e]{1,255}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Reads `transaction_detail`, naming every bad field; undefined when a field was refused. */
-export function readTransactionDetail(body: FieldReader, fallbackEmail?: string): TransactionDetail | undefined {
+export function readTransactionDetail(
+  body: FieldReader,
+  fallbackEmail?: string,
+  options: { refusePrivateWebhooks?: boolean } = {},
+): TransactionDetail | undefined {
   const d = body.object('transaction_detail', { required: true });
   if (!d) return undefined;
   const merchantRefCode = d.text('merchant_ref_code', { required: true, pattern: REF_CODE, patternMessage: 'must be printable text without spaces' });
@@ -38,6 +43,10 @@ export function readTransactionDetail(body: FieldReader, fallbackEmail?: string)
   const email = d.text('email', { max: 320, pattern: EMAIL, patternMessage: 'must be an e-mail address' }) ?? '';
   const lang = (d.text('lang', { max: 8 }) ?? '').toLowerCase();
   const webhookUrl = d.url('webhook_url') || null;
+  // Outside development the signal may not be aimed inside our own network (SSRF).
+  if (webhookUrl && options.refusePrivateWebhooks && isPrivateHost(new URL(webhookUrl).hostname)) {
+    d.errors.push({ field: 'transaction_detail.webhook_url', message: 'must be a public address (not loopback or private)' });
+  }
   const detail = {
     firstName: d.text('first_name', { max: 200 }) ?? '',
     lastName: d.text('last_name', { max: 200 }) ?? '',

@@ -26,6 +26,7 @@ const LATER_MIGRATIONS = [
   '20261203000013_card_setups',
   '20261203000014_payment_hub',
   '20261203000015_hub_rate_limits',
+  '20261203000016_hub_webhooks',
 ];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';

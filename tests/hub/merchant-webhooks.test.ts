@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import request from 'supertest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runWebhooksOnce } from '../../app/hub';
+import { admin, hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
+import { seedCreateTokenOnly } from '../support/hub-seed';
+import { startTestContext, type TestContext } from '../support/test-context';
+
+/** Signals to the merchant's webhook_url: signed, retried, re-sendable, never in the API's way. */
+
+const KEY = 'sk_test_hub_merchant_hooks';
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** The merchant's endpoint: records what arrives; fails the first `failures` calls; `hang` never answers. */
+function merchantEndpoint() {
+  const received: Received[] = [];
+  const state = { failures: 0, hang: false };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      if (state.hang) return;
+      if (state.failures > 0) {
+        state.failures--;
+        res.writeHead(500).end('down');
+        return;
+      }
+      res.writeHead(204).end();
+    });
+  });
+  return { server, received, state };
+}
+
+/** The README's verification snippet, run as a merchant would paste it. */
+function readmeVerifier(): (secret: string, headers: Record<string, unknown>, body?: string) => boolean {
+  const readme = readFileSync('README.md', 'utf8');
+  const block = /<!-- verify-webhook-snippet -->\s*```js\n([\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('the README has no verification snippet');
+  return new Function('require', `${block[1]}\nreturn verifyHubWebhook;`)(require) as never;
+}
+
+let ctx: TestContext;
+let merchant: HubMerchant;
+let endpoint: ReturnType<typeof merchantEndpoint>;
+let base: string;
+beforeAll(async () => {
+  ctx = await startTestContext({ otherStripeKeys: [KEY] });
+  merchant = await hubMerchant(ctx, { stripeKey: KEY });
+  endpoint = merchantEndpoint();
+  await new Promise<void>((resolve) => endpoint.server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(endpoint.server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  endpoint.server.closeAllConnections();
+  await new Promise((resolve) => endpoint.server.close(resolve));
+  await ctx.close();
+});
+beforeEach(() => {
+  endpoint.received.length = 0;
+  endpoint.state.failures = 0;
+  endpoint.state.hang = false;
+});
+
+const api = () => hubApi(ctx, merchant.secretKey);
+async function charge(ref: string): Promise<void> {
+  const token = (await api().post('/token', seedCreateTokenOnly(merchant.vendorId))).body.data.token;
+  const res = await api().post('/charge', {
+    payment_vendor: merchant.vendorId,
+    token,
+    transaction_detail: { merchant_ref_code: ref, amount: 60, service_charge: 0, description: 'x', currency: 'USD', webhook_url: `${base}/hook/${ref}` },
+  });
+  expect(res.body.data.transaction.Status).toBe('paid');
+}
+const drain = async () => {
+  for (let i = 0; i < 3; i++) await runWebhooksOnce(ctx.hub);
+};
+
+test('when a transaction is paid and then refunded, then the merchant gets one GET per change, signed so that the README snippet verifies it', async () => {
+  await charge('hook-1');
+  await drain();
+  const verify = readmeVerifier();
+  const paid = endpoint.received.filter((r) => r.url === '/hook/hook-1');
+  // One change the merchant sees (pending to paid): one signal.
+  expect(paid.map((r) => r.method)).toEqual(['GET']);
+  for (const r of paid) {
+    expect(r.body).toBe('');
+    expect(verify(merchant.webhookSecret, r.headers)).toBe(true);
+    expect(verify('whsec_' + Buffer.from('not the secret').toString('base64'), r.headers)).toBe(false);
+  }
+  const listed = await request(ctx.app).get('/api/v1/webhooks/deliveries').set('Authorization', `Bearer ${merchant.secretKey}`);
+  expect(
+    listed.body.data
+      .filter((d: { merchant_ref_code: string }) => d.merchant_ref_code === 'hook-1')
+      .map((d: { event_type: string; state: string }) => [d.event_type, d.state]),
+  ).toContainEqual(['transaction.paid', 'delivered']);
+
+  endpoint.received.length = 0;
+  await api().post('/hook-1/refunds', { refund_ref_code: 'hook-1-r', amount: 10 });
+  await drain();
+  expect(endpoint.received.map((r) => r.url)).toEqual(['/hook/hook-1']);
+  expect(endpoint.received.every((r) => verify(merchant.webhookSecret, r.headers))).toBe(true);
+  await drain();
+  const again = endpoint.received.length;
+  await drain();
+  expect(endpoint.received.length).toBe(again);
+});
+
+test('when the endpoint fails 3 times and then recovers, then the signal arrives, with the same webhook-id every time; a resend sends it again with that id', async () => {
+  endpoint.state.failures = 3;
+  await charge('hook-2');
+  for (let i = 0; i < 8; i++) {
+    await runWebhooksOnce(ctx.hub);
+    ctx.clock.advanceServiceOnly(3600);
+  }
+  const calls = endpoint.received.filter((r) => r.url === '/hook/hook-2');
+  const byId = new Map<string, number>();
+  for (const c of calls) byId.set(String(c.headers['webhook-id']), (byId.get(String(c.headers['webhook-id'])) ?? 0) + 1);
+  expect(Math.max(...byId.values())).toBeGreaterThanOrEqual(2);
+  const rows = await ctx
+    .db('hub_webhook_deliveries as d')
+    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    .where('t.merchant_ref_code', 'hook-2')
+    .orderBy('d.id')
+    .select('d.*');
+  expect(rows.every((r) => r.state === 'delivered')).toBe(true);
+  expect(rows.reduce((n, r) => n + Number(r.attempts), 0)).toBe(calls.length);
+
+  const one = rows[rows.length - 1];
+  endpoint.received.length = 0;
+  const resent = await request(ctx.app).post(`/api/v1/webhooks/deliveries/${one.id}/resend`).set('Authorization', `Bearer ${merchant.secretKey}`);
+  expect(resent.status).toBe(202);
+  await runWebhooksOnce(ctx.hub);
+  expect(endpoint.received.map((r) => r.headers['webhook-id'])).toEqual([one.webhook_id]);
+  // Another merchant cannot resend it.
+  const other = await hubMerchant(ctx, { stripeKey: KEY });
+  expect((await request(ctx.app).post(`/api/v1/webhooks/deliveries/${one.id}/resend`).set('Authorization', `Bearer ${other.secretKey}`)).status).toBe(404);
+});
+
+test('when the endpoint never answers, then the API keeps answering while the delivery waits', async () => {
+  endpoint.state.hang = true;
+  await charge('hook-3');
+  let passDone = false;
+  const pass = runWebhooksOnce(ctx.hub).then(() => (passDone = true));
+  for (let i = 0; i < 250 && !endpoint.received.some((r) => r.url === '/hook/hook-3'); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(endpoint.received.map((r) => r.url)).toContain('/hook/hook-3');
+  const answers = await Promise.all(Array.from({ length: 5 }, () => admin(ctx).get('/merchants')));
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+  expect((await api().get('/hook-3')).status).toBe(200);
+  expect(passDone).toBe(false);
+  endpoint.server.closeAllConnections();
+  await pass;
+  const row = await ctx
+    .db('hub_webhook_deliveries as d')
+    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    .where('t.merchant_ref_code', 'hook-3')
+    .first('d.*');
+  expect(row.state).toBe('pending');
+  expect(Number(row.check_failures)).toBeGreaterThanOrEqual(1);
+});
