@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { runWebhooksOnce } from '../../app/hub';
 import { admin, hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
 import { seedCreateTokenOnly } from '../support/hub-seed';
-import { startTestContext, type TestContext } from '../support/test-context';
+import { startServiceOn, startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 /** Signals to the merchant's webhook_url: signed, retried, re-sendable, never in the API's way. */
 
@@ -164,4 +164,28 @@ test('when the endpoint never answers, then the API keeps answering while the de
     .first('d.*');
   expect(row.state).toBe('pending');
   expect(Number(row.check_failures)).toBeGreaterThanOrEqual(1);
+});
+
+test('when the service stops while signals are pending and starts again, then every signal is still delivered', async () => {
+  endpoint.state.failures = 1000;
+  await charge('hook-4');
+  await runWebhooksOnce(ctx.hub);
+  const pending = await ctx
+    .db('hub_webhook_deliveries as d')
+    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    .where('t.merchant_ref_code', 'hook-4')
+    .select('d.*');
+  expect(pending.map((d) => d.state)).toEqual(['pending']);
+  // Another process on the same database and emulator: what the first one left is in the rows.
+  const restarted = await startServiceOn({ db: ctx.db, dbKind: ctx.dbKind, emulator: ctx.emulator, stripeKey: TEST_STRIPE_KEY, logs: ctx.logs });
+  try {
+    endpoint.state.failures = 0;
+    restarted.clock.advanceServiceOnly(ctx.clock.now().getTime() / 1000 - Date.now() / 1000 + 3600);
+    await runWebhooksOnce(restarted.hub);
+    const after = await ctx.db('hub_webhook_deliveries').where({ id: pending[0].id }).first();
+    expect(after.state).toBe('delivered');
+    expect(endpoint.received.filter((r) => r.url === '/hook/hook-4').map((r) => r.headers['webhook-id'])).toContain(pending[0].webhook_id);
+  } finally {
+    await restarted.close();
+  }
 });
