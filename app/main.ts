@@ -101,7 +101,6 @@ async function main(): Promise<void> {
     apiBase = new URL(emulator.url);
     // The emulator delivers signed webhooks here, as a Stripe endpoint would.
     webhookSecrets = [emulator.addWebhookEndpoint(`http://127.0.0.1:${config.port}/webhooks/stripe`).secret];
-    announceSandbox(logger, emulator);
   } else if (secretKey?.includes('_live_')) {
     logger.warn('LIVE MODE: real cards are charged');
   }
@@ -148,6 +147,9 @@ async function main(): Promise<void> {
       : {}),
   });
   const demo = emulator ? await ensureDemoMerchant(hub, config.database.dataDir) : undefined;
+  const demoHome = config.database.dataDir.startsWith('memory://')
+    ? 'made anew at each start of an in-memory database'
+    : `kept in ${path.join(config.database.dataDir, 'hub-demo.json')}`;
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000, hub });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
   const hubWebhooks = startHubWebhookWorker(hub, HUB_WEBHOOK_INTERVAL_MS);
@@ -179,7 +181,7 @@ async function main(): Promise<void> {
   if (demo) {
     process.stdout.write(
       [
-        'Payment Hub demo merchant (sandbox; kept in ' + path.join(config.database.dataDir, 'hub-demo.json') + '):',
+        `Payment Hub demo merchant (sandbox; ${demoHome}):`,
         `  merchant id     ${demo.merchant_id}`,
         `  public key      ${demo.public_key}`,
         `  secret key      ${demo.secret_key}`,

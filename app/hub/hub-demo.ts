@@ -21,8 +21,10 @@ const FILE = 'hub-demo.json';
  * (they are stored only as hashes in the database), so every start can print them again.
  */
 export async function ensureDemoMerchant(hub: Hub, dataDir: string): Promise<DemoMerchant> {
+  // An in-memory database starts empty every time: so does its demo merchant, and nothing is written.
+  const inMemory = dataDir.startsWith('memory://');
   const file = path.join(dataDir, FILE);
-  if (existsSync(file)) {
+  if (!inMemory && existsSync(file)) {
     const known = JSON.parse(readFileSync(file, 'utf8')) as DemoMerchant;
     if ((await findMerchant(hub.deps.db, known.merchant_id)) && (await findVendor(hub.deps.db, known.merchant_id, known.vendor_id))) return known;
   }
@@ -35,6 +37,7 @@ export async function ensureDemoMerchant(hub: Hub, dataDir: string): Promise<Dem
     webhook_secret: merchant.webhook_secret,
     vendor_id: vendor.id,
   };
+  if (inMemory) return demo;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;

@@ -41,6 +41,8 @@ const KEY_FILE = 'hub-encryption.key';
  */
 export function loadEncryptionKey(configured: Buffer | undefined, dataDir: string): { key: Buffer; source: 'HUB_ENCRYPTION_KEY' | string } {
   if (configured) return { key: configured, source: 'HUB_ENCRYPTION_KEY' };
+  // An in-memory database forgets its vendors at exit: a key for this run only, and no file.
+  if (dataDir.startsWith('memory://')) return { key: randomBytes(32), source: 'a random key for this in-memory run' };
   const file = path.join(dataDir, KEY_FILE);
   if (existsSync(file)) {
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');

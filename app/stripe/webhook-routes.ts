@@ -121,7 +121,9 @@ export function createStripeWebhookRouter(
     const log = req.log.child({ eventId: event.id, eventType: event.type });
     try {
       const result = await handleEvent(door.accountId, event);
-      log.info({ duplicate: result.duplicate, outcome: result.outcome }, 'webhook handled');
+      // What changed rows is for the operator; events the service does not act on are detail.
+      const acted = !result.duplicate && !result.outcome.startsWith('ignored') && !result.outcome.startsWith('recorded');
+      log[acted ? 'info' : 'debug']({ duplicate: result.duplicate, outcome: result.outcome }, 'webhook handled');
       res.json({ received: true, duplicate: result.duplicate });
     } catch (err) {
       const errorId = randomUUID();
