@@ -9,7 +9,7 @@ import { createHub, loadEncryptionKey, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { startReconciler, stripeAccountStore } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
-import { createLogger, type Logger } from './shared/logger';
+import { createLogger, prettyDestination, type Logger } from './shared/logger';
 import { createStripeAccounts, keyedAccount } from './stripe';
 
 const SANDBOX_KEY = 'sk_test_sandbox_emulator';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat === 'pretty' ? prettyDestination() : undefined);
 
   let emulator: Emulator | undefined;
   let secretKey = config.stripe.secretKey;

@@ -13,6 +13,8 @@ export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `json` (one object per line, for log shippers) or `pretty` (for a person at a terminal). */
+  logFormat: 'json' | 'pretty';
   publicBaseUrl: string;
   database: { url?: string; dataDir: string };
   stripe: {
@@ -78,6 +80,7 @@ const envSchema = z.object({
   NODE_ENV: z.preprocess(blankToUndefined, z.enum(['development', 'test', 'production']).default('development')),
   PORT: intWithDefault(3000, 0, 65535),
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_FORMAT: z.preprocess(blankToUndefined, z.enum(['json', 'pretty']).optional()),
   PUBLIC_BASE_URL: z.preprocess(blankToUndefined, httpUrl.optional()),
   DATABASE_URL: z.preprocess(
     blankToUndefined,
@@ -208,6 +211,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    // Unset: pretty for a person at a terminal in development, JSON everywhere else.
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json'),
     publicBaseUrl,
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     stripe: {

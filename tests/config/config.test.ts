@@ -28,6 +28,12 @@ describe('configuration', () => {
     expect(Object.isFrozen(config.billrun)).toBe(true);
   });
 
+  test('when LOG_FORMAT is given, then it is taken; outside a terminal and outside development the default is JSON; a wrong one is refused', () => {
+    expect(parseConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(parseConfig({ NODE_ENV: 'test' }).logFormat).toBe('json');
+    expect(expectProblems({ LOG_FORMAT: 'fancy' })).toEqual([expect.stringMatching(/^LOG_FORMAT:/)]);
+  });
+
   test('when several variables are bad, then one error lists every one of them', () => {
     const problems = expectProblems({ PORT: 'abc', LOG_LEVEL: 'loud', STRIPE_SECRET_KEY: 'pk_test_123', DATABASE_URL: 'mysql://x' });
     expect(problems).toHaveLength(4);
