@@ -66,9 +66,13 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
   const resolving = new Map<KeyedAccount, Promise<StripeDoor>>();
   const byId = new Map<number, StripeDoor>();
 
+  /** Keys asked of Stripe at least once: a failed one is asked again only when a door is missing. */
+  const tried = new WeakSet<KeyedAccount>();
+
   const resolve = (account: KeyedAccount): Promise<StripeDoor> => {
     const known = resolving.get(account);
     if (known) return known;
+    tried.add(account);
     const attempt = (async () => {
       const { id: stripeAccountId } = await account.gateway.retrieveAccount();
       const accountId = await options.store.recordAccount(stripeAccountId, account.livemode, account.label, async (samples) => {
@@ -93,13 +97,20 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
   };
 
   const resolveAll = () => Promise.allSettled(keyed.map(resolve));
+  /**
+   * Before a door is handed out: keys added since (a vendor registered now) join their account's
+   * door first; every key again (a failed one after its hold) only when the door is not known.
+   * So a vendor whose key Stripe refuses does not cost a Stripe call on every other request.
+   */
+  const resolveFor = async (known: () => boolean): Promise<void> => {
+    await Promise.allSettled(keyed.filter((k) => !tried.has(k)).map(resolve));
+    if (!known()) await resolveAll();
+  };
 
   return {
     defaultAccount: () => resolve(options.defaultAccount),
     async forAccount(accountId) {
-      // Every key is resolved once (cached; a failed one is asked again after a hold), so a key
-      // added for an account already known joins its door before the door is handed out.
-      await resolveAll();
+      await resolveFor(() => byId.has(accountId));
       const door = byId.get(accountId);
       if (!door) {
         // The message reaches clients: it names no internal id (the log has it through details).
@@ -111,8 +122,9 @@ export function createStripeAccounts(options: { defaultAccount: KeyedAccount; st
       return door;
     },
     async forStripeAccount(stripeAccountId) {
-      await resolveAll();
-      return [...byId.values()].find((d) => d.stripeAccountId === stripeAccountId);
+      const find = () => [...byId.values()].find((d) => d.stripeAccountId === stripeAccountId);
+      await resolveFor(() => find() !== undefined);
+      return find();
     },
     async refreshDefault() {
       const before = await resolve(options.defaultAccount).catch(() => undefined);
