@@ -9,7 +9,7 @@ import { refundView, tokenStatusView, transactionStatus, transactionView } from 
 import { readTransactionRefund, refundTransaction } from './refund-service';
 import { listDeliveries, resendDelivery } from './webhook-deliveries';
 import { findToken } from './token-repository';
-import { tokenizeCard, type CardInput } from './token-service';
+import { tokenizeCard, type CardInput, type CustomerInput } from './token-service';
 import { detailFingerprint, readTransactionDetail, type TransactionDetail } from './transaction-detail';
 import { chargeToken, earlierTransaction, readTransaction, type ChargeResult } from './transaction-service';
 import { refreshThreeDSecureToken, returnFromChallenge, tokenizeWithThreeDSecure } from './three-d-secure-service';
@@ -40,6 +40,17 @@ function readCard(body: FieldReader): CardInput | undefined {
   const phone = card.text('phone', { max: 64 }) || undefined;
   if (!number || expMonth === undefined || expYear === undefined || body.errors.length > 0) return undefined;
   return { kind: 'raw', number, expMonth, expYear, cvc: cvc || undefined, name, email, phone };
+}
+
+/** The token's Stripe customer as the request describes it: the card holder's details, the charge's e-mail and language. */
+function customerOf(card: CardInput, detail?: TransactionDetail): CustomerInput {
+  const raw = card.kind === 'raw' ? card : undefined;
+  return {
+    email: detail?.email || raw?.email,
+    name: raw?.name,
+    phone: raw?.phone,
+    preferredLocales: detail?.lang ? [stripeLocaleOf(detail.lang) as string] : undefined,
+  };
 }
 
 async function requireVendor(hub: Hub, caller: HubCaller, body: FieldReader): Promise<Vendor> {
@@ -104,12 +115,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
         ? readTransactionDetail(body, cardEmail, { refusePrivateWebhooks: hub.deps.config.nodeEnv === 'production' })
         : undefined;
       body.check();
-      const customer = {
-        email: detail?.email || cardEmail,
-        name: card?.kind === 'raw' ? card.name : undefined,
-        phone: card?.kind === 'raw' ? card.phone : undefined,
-        preferredLocales: detail?.lang ? [stripeLocaleOf(detail.lang) as string] : undefined,
-      };
+      const customer = customerOf(card as CardInput, detail);
       // The same tokenize-and-charge again: answered as before, without tokenizing the card twice.
       const earlier = detail ? await earlierTransaction(hub, caller, detailFingerprint({ vendorId: vendor.id, tokenId: null, detail }), detail) : undefined;
       if (earlier) return replyCharged(hub, res, 'Tokenize and Charge Successfully', earlier);
@@ -144,11 +150,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
         }
       }
       body.check();
-      const customer = {
-        email: card?.kind === 'raw' ? card.email : undefined,
-        name: card?.kind === 'raw' ? card.name : undefined,
-        phone: card?.kind === 'raw' ? card.phone : undefined,
-      };
+      const customer = customerOf(card as CardInput);
       const { token, authUrl } = await tokenizeWithThreeDSecure(hub, caller, vendor, card as CardInput, customer, {
         amount: amount as Money,
         returnUrl: returnUrl as string,

@@ -1,5 +1,6 @@
 import { backOff, claimDueRows, park, type DueRows } from '../db';
 import { isAppError } from '../shared/app-error';
+import { runPeriodically, type PeriodicHandle } from '../shared/periodic';
 import type { Hub } from './hub-context';
 import { hubRefundStatus, transactionView } from './hub-presenters';
 import { findMerchant } from './merchant-repository';
@@ -196,21 +197,6 @@ export async function runWebhooksOnce(hub: Hub): Promise<WebhookPass> {
 }
 
 /** Runs runWebhooksOnce every `intervalMs`, never two passes at once in this process. */
-export function startHubWebhookWorker(hub: Hub, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = runWebhooksOnce(hub)
-      .catch((err: unknown) => hub.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'merchant webhook pass failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function startHubWebhookWorker(hub: Hub, intervalMs: number): PeriodicHandle {
+  return runPeriodically(() => runWebhooksOnce(hub), intervalMs, hub.deps.logger, 'merchant webhook pass failed');
 }

@@ -1,6 +1,7 @@
 import { backOff, claimDueRows, clearFailures, park, type DueRows } from '../db';
 import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
+import { runPeriodically, type PeriodicHandle } from '../shared/periodic';
 import { findCharge } from './charge-repository';
 import { findCardSetup } from './card-setup-repository';
 import { findRefund } from './refund-repository';
@@ -102,26 +103,9 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
   return report;
 }
 
-export interface ReconcilerHandle {
-  stop(): Promise<void>;
-}
+export type ReconcilerHandle = PeriodicHandle;
 
 /** Runs reconcileOnce every `intervalMs`, never two passes at once in this process. */
 export function startReconciler(deps: Deps, intervalMs: number): ReconcilerHandle {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = reconcileOnce(deps)
-      .catch((err: unknown) => deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reconciler pass failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPeriodically(() => reconcileOnce(deps), intervalMs, deps.logger, 'reconciler pass failed');
 }
