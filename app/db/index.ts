@@ -13,3 +13,5 @@ export {
 export type { Db, DbKind, DbOptions } from './db-connection';
 export { claimDueRows, clearFailures, backOff, park } from './due-rows';
 export type { DueRows } from './due-rows';
+export { countQueries } from './query-counter';
+export type { QueryCounter } from './query-counter';

@@ -1,0 +1,199 @@
+import request from 'supertest';
+import { countQueries, type QueryCounter } from '../../app/db';
+import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
+import { getRequestFields, signed } from '../support/billrun-requests';
+import { hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
+import { seedCreateTokenOnly } from '../support/hub-seed';
+import { pay } from '../support/payment-requests';
+import { startTestContext, type TestContext } from '../support/test-context';
+
+/**
+ * Database round trips per request (issue 11, part 2), counted on the service's knex: each
+ * statement it sends, a transaction's BEGIN and COMMIT included. Two tests per request: "at most today's
+ * count" fails on a regression; "at most the target" is `test.failing` while the target is not met,
+ * so it turns red (a failing test that passes) the day someone reaches it: then drop `.failing`
+ * and lower today's count to the new one.
+ */
+
+const VENDOR_KEY = 'sk_test_round_trips_vendor';
+
+let ctx: TestContext;
+let counter: QueryCounter;
+let merchant: HubMerchant;
+beforeAll(async () => {
+  ctx = await startTestContext({ otherStripeKeys: [VENDOR_KEY], env: { LOG_LEVEL: 'info' } });
+  merchant = await hubMerchant(ctx, { stripeKey: VENDOR_KEY });
+  // Webhooks are delivered by hand below, one at a time, so none runs beside a counted request.
+  ctx.emulator.pauseWebhooks();
+  counter = countQueries(ctx.db, { keepStatements: true });
+  // A first flow of each kind, uncounted: what the service learns once (the Stripe account's row) is not a per-request cost.
+  const { aid } = await accountWithCard(ctx);
+  await pay(ctx, { aid, amount: '1.00' });
+  await hubCharge((await hubToken()).body.data.token);
+});
+afterAll(async () => {
+  counter.stop();
+  ctx.emulator.releaseWebhooks();
+  await ctx.close();
+});
+
+/** The request's round trips; its statements are printed, for whoever works on reducing them. */
+async function counted<T>(name: string, fn: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
+  counter.reset();
+  const result = await fn();
+  const roundTrips = counter.roundTrips();
+  console.log(`${name}: ${roundTrips} round trips\n${counter.statements().join('\n')}`);
+  return { result, roundTrips };
+}
+
+const knownAccountGetRequest = (aid: number) =>
+  request(ctx.app)
+    .get('/paymentgateways/getRequest')
+    .query({ data: signed(getRequestFields({ aid }, ctx.clock.now())) });
+
+const hubToken = () => hubApi(ctx, merchant.publicKey).post('/token', seedCreateTokenOnly(merchant.vendorId));
+
+const hubCharge = (token: string) =>
+  hubApi(ctx, merchant.secretKey).post('/charge', {
+    payment_vendor: merchant.vendorId,
+    token,
+    transaction_detail: {
+      merchant_ref_code: `order-${Math.random().toString(36).slice(2)}`,
+      amount: 150,
+      service_charge: 0,
+      description: 'Room 101',
+      currency: 'USD',
+      send_email: false,
+    },
+  });
+
+/** The event of `type` about the Stripe object `objectId`, from the emulator's record of the account's events. */
+function eventAbout(type: string, objectId: string): { id: string } {
+  const event = (ctx.emulator.events() as { id: string; type: string; data: { object: { id: string } } }[]).find(
+    (e) => e.type === type && e.data.object.id === objectId,
+  );
+  if (!event) throw new Error(`no ${type} event about ${objectId}`);
+  return event;
+}
+
+/** One signed delivery, as Stripe sends it. */
+function deliver(event: object) {
+  const payload = JSON.stringify(event);
+  return request(ctx.app)
+    .post('/webhooks/stripe')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', ctx.stripe.webhooks.generateTestHeaderString({ payload, secret: ctx.webhookSecret }))
+    .send(payload);
+}
+
+interface Measured {
+  roundTrips: number;
+}
+
+/**
+ * The tests of one request. `today` is the count when this was written: a count above it is a
+ * regression; the target test (when there is a target) stays `failing` until the count is at or
+ * under the target.
+ */
+function roundTripTests(name: string, measure: () => Promise<Measured>, limits: { today: number; target?: number }): void {
+  // Both tests read one measurement; if it throws, the first test fails (the `failing` one alone would pass).
+  let measured: Promise<Measured> | undefined;
+  const once = (): Promise<Measured> => (measured ??= measure());
+  test(`when ${name} is served, then it takes at most ${limits.today} round trips (today's count: no regression)`, async () => {
+    expect((await once()).roundTrips).toBeLessThanOrEqual(limits.today);
+  });
+  const target = limits.target;
+  if (target === undefined) return;
+  const targetTest = limits.today <= target ? test : test.failing;
+  targetTest(`when ${name} is served, then it takes at most ${target} round trips (issue 11's target; ${limits.today} today)`, async () => {
+    expect((await once()).roundTrips).toBeLessThanOrEqual(target);
+  });
+}
+
+describe('database round trips per request', () => {
+  roundTripTests(
+    'a getRequest for a known account',
+    async () => {
+      const { aid } = await accountWithCard(ctx);
+      const { result, roundTrips } = await counted('getRequest (known account)', () => knownAccountGetRequest(aid));
+      expect(result.body.status).toBe(1);
+      return { roundTrips };
+    },
+    { today: 6, target: 2 },
+  );
+
+  roundTripTests(
+    'an OkPage after the card was entered',
+    async () => {
+      const setup = await startIframeSetup(ctx);
+      ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
+      const { result, roundTrips } = await counted('OkPage', () => okPageJson(ctx, setup.txId));
+      expect(result.body.status).toBe(1);
+      return { roundTrips };
+    },
+    { today: 11, target: 3 },
+  );
+
+  roundTripTests(
+    'a pay on a saved card',
+    async () => {
+      const { aid } = await accountWithCard(ctx);
+      const { result, roundTrips } = await counted('pay', () => pay(ctx, { aid, amount: '19.99' }));
+      expect(result.body.details.status).toBe('Completed');
+      return { roundTrips };
+    },
+    { today: 7, target: 3 },
+  );
+
+  roundTripTests(
+    'a checkout.session.completed webhook that brings the news (before OkPage)',
+    async () => {
+      const setup = await startIframeSetup(ctx);
+      ctx.emulator.completeCheckoutSession(setup.sessionId, '4242424242424242');
+      const { result, roundTrips } = await counted('webhook checkout.session.completed (first news)', () =>
+        deliver(eventAbout('checkout.session.completed', setup.sessionId)),
+      );
+      expect(result.status).toBe(200);
+      const event = await ctx.db('stripe_events').where({ object_id: setup.sessionId, type: 'checkout.session.completed' }).first();
+      expect(event.outcome).toMatch(/^card setup \d+: /);
+      return { roundTrips };
+    },
+    { today: 12, target: 3 },
+  );
+
+  roundTripTests(
+    'a payment_intent.succeeded webhook after pay answered',
+    async () => {
+      const { aid } = await accountWithCard(ctx);
+      const paid = await pay(ctx, { aid, amount: '19.99' });
+      const { result, roundTrips } = await counted('webhook payment_intent.succeeded (already known)', () =>
+        deliver(eventAbout('payment_intent.succeeded', paid.body.details.transaction_id)),
+      );
+      expect(result.status).toBe(200);
+      return { roundTrips };
+    },
+    { today: 8, target: 3 },
+  );
+
+  // The Payment Hub's requests have no target in issue 11; their counts guard against regressions.
+  roundTripTests(
+    'a Payment Hub token (raw card, verified)',
+    async () => {
+      const { result, roundTrips } = await counted('Hub token', () => hubToken());
+      expect(result.body.data.status).toBe('verified');
+      return { roundTrips };
+    },
+    { today: 19 },
+  );
+
+  roundTripTests(
+    'a Payment Hub charge of a token',
+    async () => {
+      const token = (await hubToken()).body.data.token as string;
+      const { result, roundTrips } = await counted('Hub charge', () => hubCharge(token));
+      expect(result.body).toMatchObject({ success: true, data: { transaction: { Status: 'paid' } } });
+      return { roundTrips };
+    },
+    { today: 13 },
+  );
+});
