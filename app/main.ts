@@ -4,7 +4,7 @@ import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../co
 import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
-import { createDb, dbKind, installationId, migrateLatest } from './db';
+import { countQueries, createDb, dbKind, installationId, migrateLatest, type Db } from './db';
 import { createHub, loadEncryptionKey, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { startReconciler, stripeAccountStore } from './payments';
@@ -27,6 +27,22 @@ function listenFailure(err: unknown, variable: string, port: number): unknown {
     return new StartupError(`port ${port} is already in use (${variable}=${port}): stop the process listening there or set ${variable} to a free port`);
   if (code === 'EACCES') return new StartupError(`port ${port} needs privileges this process does not have (${variable}=${port}): choose a port above 1023`);
   return err;
+}
+
+/**
+ * BENCH_QUERY_COUNTER=1, for `npm run bench`: the database round trips so far, answered to the
+ * process that started this one over its IPC channel (nothing is served on the network).
+ */
+function answerRoundTrips(db: Db, logger: Logger): void {
+  const send = process.send?.bind(process);
+  if (!send) {
+    logger.warn('BENCH_QUERY_COUNTER=1 but this process has no IPC channel: the round-trip count is not answered');
+    return;
+  }
+  const counter = countQueries(db);
+  process.on('message', (message) => {
+    if (message === 'round-trips') send({ roundTrips: counter.roundTrips() });
+  });
 }
 
 /** The sandbox banner: said on every start, so nobody mistakes the emulator for Stripe. */
@@ -107,6 +123,7 @@ async function main(): Promise<void> {
 
   const db = createDb({ url: config.database.url, pgliteDataDir: config.database.dataDir, logger });
   const applied = await migrateLatest(db);
+  if (config.benchQueryCounter) answerRoundTrips(db, logger);
   logger.info({ database: dbKind(db) === 'postgres' ? 'postgres (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`, applied }, 'database ready');
 
   const stripeAccounts = createStripeAccounts({

@@ -30,6 +30,8 @@ export interface Config {
   emulator: { port: number };
   /** Seconds between reconciler passes; 0 turns the background reconciler off. */
   reconcileIntervalS: number;
+  /** `npm run bench`: count database round trips and answer them over the IPC channel of the process that started this one. */
+  benchQueryCounter: boolean;
   billrun: {
     sharedSecrets: SharedSecret[];
     /** 0 turns the `_t_` freshness check off. */
@@ -114,6 +116,7 @@ const envSchema = z.object({
   HUB_ENCRYPTION_KEY: optionalString,
   HUB_RATE_LIMIT_PER_MINUTE: intWithDefault(1200, 0, 1_000_000),
   HUB_ADMIN_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
+  BENCH_QUERY_COUNTER: z.preprocess(blankToUndefined, z.enum(['0', '1']).default('0')),
 });
 
 /** 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`, `openssl rand -base64 32`). */
@@ -228,6 +231,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     emulator: { port: e.EMULATOR_PORT },
     reconcileIntervalS: e.RECONCILE_INTERVAL_S,
+    benchQueryCounter: e.BENCH_QUERY_COUNTER === '1',
     billrun: {
       sharedSecrets,
       signatureMaxAgeS: e.BILLRUN_SIGNATURE_MAX_AGE_S,
