@@ -1,33 +1,67 @@
 import type { Db } from './db-connection';
 
-/** What knex hands its 'query' listeners (the fields the counter reads). */
-interface QueryEvent {
-  sql: string;
-  __knexTxId?: string;
-}
-
 export interface QueryCounter {
-  /** Round trips since start (or the last reset): every statement, BEGIN and COMMIT included. */
+  /** Round trips since start (or the last reset): every statement sent, BEGIN and COMMIT included. */
   roundTrips(): number;
-  /** The statements counted, in order, when kept (`keepStatements`); a transaction's are prefixed with knex's id for it. */
+  /** The statements counted, in order, when kept (`keepStatements`). */
   statements(): string[];
   reset(): void;
   stop(): void;
 }
 
+type Listener = (sql: string) => void;
+type Connection = { query: (...args: unknown[]) => unknown };
+interface Pool {
+  on(event: 'acquireSuccess', handler: (eventId: number, connection: Connection) => void): void;
+}
+
+const listenersOf = new WeakMap<Db, Set<Listener>>();
+const counted = new WeakSet<Connection>();
+
+const sqlOf = (arg: unknown): string =>
+  typeof arg === 'string' ? arg : String((arg as { text?: unknown; sql?: unknown } | null)?.text ?? (arg as { sql?: unknown } | null)?.sql ?? '');
+
+/**
+ * Every connection `db` hands out reports what it sends to the listeners of `db`. Counting on the
+ * connection, not on knex's 'query' event, also sees what uses a knex connection directly (the
+ * Hub's rate limiter on PostgreSQL does).
+ */
+function listeners(db: Db): Set<Listener> {
+  const known = listenersOf.get(db);
+  if (known) return known;
+  const set = new Set<Listener>();
+  listenersOf.set(db, set);
+  const pool = (db.client as { pool?: Pool }).pool;
+  if (!pool) throw new Error('countQueries: the database has no connection pool');
+  pool.on('acquireSuccess', (_eventId, connection) => {
+    if (counted.has(connection)) return;
+    counted.add(connection);
+    const send = connection.query;
+    connection.query = function query(this: unknown, ...args: unknown[]) {
+      if (set.size > 0) {
+        const sql = sqlOf(args[0]);
+        for (const listener of set) listener(sql);
+      }
+      return send.apply(this, args);
+    };
+  });
+  return set;
+}
+
 /**
  * Counts the database round trips made through `db`, for the round-trip tests and `npm run bench`:
- * knex emits 'query' for each statement it sends, a transaction's BEGIN and COMMIT (or ROLLBACK)
- * included, and each is one round trip to the server.
+ * each statement a connection sends is one, a transaction's BEGIN and COMMIT included. (The
+ * version check knex makes once on each new connection is not counted.)
  */
 export function countQueries(db: Db, options: { keepStatements?: boolean } = {}): QueryCounter {
   let count = 0;
   let kept: string[] = [];
-  const listener = (event: QueryEvent): void => {
+  const listener: Listener = (sql) => {
     count += 1;
-    if (options.keepStatements) kept.push(event.__knexTxId === undefined ? event.sql : `${event.__knexTxId}: ${event.sql}`);
+    if (options.keepStatements) kept.push(sql);
   };
-  db.on('query', listener);
+  const set = listeners(db);
+  set.add(listener);
   return {
     roundTrips: () => count,
     statements: () => [...kept],
@@ -35,6 +69,6 @@ export function countQueries(db: Db, options: { keepStatements?: boolean } = {})
       count = 0;
       kept = [];
     },
-    stop: () => void db.off('query', listener),
+    stop: () => void set.delete(listener),
   };
 }
