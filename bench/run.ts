@@ -429,6 +429,8 @@ async function main(): Promise<void> {
         await db.drop();
       }
     }
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n(the processes' logs are kept in ${workDir})`, { cause: err });
   } finally {
     if (floor) await stop(floor.process);
     await stop(emulator);
