@@ -440,6 +440,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
