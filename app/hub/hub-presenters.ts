@@ -56,6 +56,7 @@ export function refundView(refund: Refund, currency: string) {
     Currency: currency,
     Status: refundStatus(refund),
     FailReason: refund.failureReason ?? '',
+    Reason: refund.reason ?? '',
     VendorRefundId: refund.stripeRefundId ?? '',
     CreatedAt: refund.createdAt.toISOString(),
   };

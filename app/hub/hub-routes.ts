@@ -240,9 +240,13 @@ export function createHubTransactionsRouter(hub: Hub): Router {
         patternMessage: 'must be printable text without spaces',
       });
       const amount = body.decimal('amount');
-      body.text('reason', { max: 500 });
+      const reason = body.text('reason', { max: 500 });
       body.check();
-      const { refund, result } = await refundTransaction(hub, caller, String(req.params.merchantRefCode), { refundRefCode: refundRefCode as string, amount });
+      const { refund, result } = await refundTransaction(hub, caller, String(req.params.merchantRefCode), {
+        refundRefCode: refundRefCode as string,
+        amount,
+        reason,
+      });
       reply(res, 201, 'Refund created', {
         refund: refundView(refund, result.transaction.currency),
         transaction: transactionView(result.transaction, result.charge, result.token, { refunds: result.refunds }),

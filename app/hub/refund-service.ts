@@ -18,7 +18,7 @@ export async function refundTransaction(
   hub: Hub,
   caller: HubCaller,
   merchantRefCode: string,
-  input: { refundRefCode: string; amount?: string },
+  input: { refundRefCode: string; amount?: string; reason?: string },
 ): Promise<RefundAnswer> {
   const before = await readTransaction(hub, caller, merchantRefCode);
   const paymentIntentId = before.charge?.paymentIntentId;
@@ -31,6 +31,7 @@ export async function refundTransaction(
       reference: input.refundRefCode,
       paymentIntentId,
       ...(input.amount !== undefined ? { amount: input.amount } : {}),
+      ...(input.reason ? { reason: input.reason } : {}),
     }));
   } catch (err) {
     if (isAppError(err) && err.kind === 'invalid_input' && err.code === 'charge_not_completed')

@@ -18,6 +18,8 @@ export interface Refund {
   stripeRefundId: string | null;
   status: RefundStatus;
   failureReason: string | null;
+  /** Why the refund was made, as its requester (or Stripe, for a Dashboard refund) said. */
+  reason: string | null;
   createdAt: Date;
 }
 
@@ -33,6 +35,7 @@ interface RefundRow {
   stripe_refund_id: string | null;
   status: RefundStatus;
   failure_reason: string | null;
+  reason: string | null;
   created_at: Date | string;
 }
 
@@ -48,6 +51,7 @@ const toRefund = (row: RefundRow): Refund => ({
   stripeRefundId: row.stripe_refund_id,
   status: row.status,
   failureReason: row.failure_reason,
+  reason: row.reason ?? null,
   createdAt: toDate(row.created_at),
 });
 
@@ -70,6 +74,7 @@ export interface NewRefund {
   amount: number;
   status: RefundStatus;
   stripeRefundId?: string;
+  reason?: string | null;
   nextCheckAt?: Date | null;
   now: Date;
 }
@@ -86,6 +91,7 @@ export async function insertRefund(trx: Knex.Transaction, r: NewRefund): Promise
       amount: r.amount,
       status: r.status,
       stripe_refund_id: r.stripeRefundId ?? null,
+      reason: r.reason ?? null,
       next_check_at: r.nextCheckAt ?? null,
       created_at: r.now,
       updated_at: r.now,

@@ -18,6 +18,8 @@ export interface RefundRequest {
   paymentIntentId: string;
   /** Major units as the caller sent them (converted in the charge's currency); absent = everything not yet refunded. */
   amount?: string | number;
+  /** Why, in the requester's words (kept with the refund; never part of its idempotency). */
+  reason?: string;
 }
 
 export interface RefundResult {
@@ -68,6 +70,7 @@ export async function refundCharge(deps: Deps, request: RefundRequest): Promise<
         reference: request.reference,
         requestFingerprint: print,
         amount,
+        reason: request.reason ?? null,
         status: 'created',
         nextCheckAt: nextRefundCheck('created', now),
         now,

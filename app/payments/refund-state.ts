@@ -22,6 +22,7 @@ export async function submitRefund(deps: Deps, refund: Refund, charge: Charge): 
       {
         paymentIntentId: charge.paymentIntentId as string,
         amount: refund.amount,
+        reason: refund.reason,
         metadata: { refund_id: String(refund.id), charge_id: String(charge.id), ...(refund.reference ? { reference: refund.reference } : {}) },
       },
       `refund-${refund.id}`,
@@ -112,6 +113,7 @@ export async function syncStripeRefund(
         amount: observed.amount,
         status: observed.status,
         stripeRefundId: observed.refundId,
+        reason: observed.reason,
         nextCheckAt: nextRefundCheck(observed.status, deps.clock.now()),
         now: deps.clock.now(),
       }),

@@ -103,7 +103,14 @@ export interface NewRefund {
   paymentIntentId: string;
   amount: number;
   metadata: Record<string, string>;
+  /** The requester's words: kept in the metadata, and sent as Stripe's `reason` when it is one of Stripe's. */
+  reason?: string | null;
 }
+
+/** The reasons Stripe takes on a new refund (RefundCreateParams.Reason); any other text goes in the metadata only. */
+const STRIPE_REFUND_REASONS = new Map<string, Stripe.RefundCreateParams.Reason>(
+  (['duplicate', 'fraudulent', 'requested_by_customer'] as const).map((r) => [r, r]),
+);
 
 /**
  * Everything the service asks of Stripe. Only app/stripe/ touches the SDK; every write takes an
@@ -422,7 +429,12 @@ export function createStripeGateway(stripe: Stripe, options: GatewayOptions = {}
     createRefund: (input, idempotencyKey) =>
       call('refund', () =>
         stripe.refunds.create(
-          { payment_intent: input.paymentIntentId, amount: input.amount, metadata: input.metadata },
+          {
+            payment_intent: input.paymentIntentId,
+            amount: input.amount,
+            metadata: input.reason ? { ...input.metadata, reason: input.reason } : input.metadata,
+            ...(input.reason && STRIPE_REFUND_REASONS.has(input.reason) ? { reason: STRIPE_REFUND_REASONS.get(input.reason) } : {}),
+          },
           { idempotencyKey: scoped(idempotencyKey) },
         ),
       ),

@@ -169,6 +169,8 @@ export interface ObservedRefund {
   amount: number;
   status: RefundStatus;
   failureReason: string | null;
+  /** Stripe's reason (e.g. `requested_by_customer`, chosen in the Dashboard), else the one we sent in the metadata. */
+  reason: string | null;
   metadata: Record<string, string>;
 }
 
@@ -180,6 +182,7 @@ export function observeRefund(refund: Stripe.Refund): ObservedRefund {
     amount: refund.amount,
     status,
     failureReason: refund.failure_reason ?? null,
+    reason: refund.metadata?.reason ?? refund.reason ?? null,
     metadata: (refund.metadata as Record<string, string> | null) ?? {},
   };
 }

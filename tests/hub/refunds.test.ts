@@ -97,9 +97,38 @@ describe('Hub refunds', () => {
   test('when a refund is made in the Stripe Dashboard, then after its webhook it appears in the transaction', async () => {
     const ref = await paidTransaction(40);
     const pi = (await api().get(`/${ref}`)).body.data.VendorPaymentId;
-    await ctx.stripe.refunds.create({ payment_intent: pi, amount: 1500 }, { apiKey: KEY });
+    await ctx.stripe.refunds.create({ payment_intent: pi, amount: 1500, reason: 'duplicate' }, { apiKey: KEY });
     await ctx.emulator.settleWebhooks();
     const tx = (await api().get(`/${ref}`)).body.data;
-    expect(tx).toMatchObject({ Status: 'partially_refunded', Refunds: [expect.objectContaining({ Amount: 15, Status: 'succeeded', RefundRefCode: '' })] });
+    expect(tx).toMatchObject({
+      Status: 'partially_refunded',
+      Refunds: [expect.objectContaining({ Amount: 15, Status: 'succeeded', RefundRefCode: '', Reason: 'duplicate' })],
+    });
+  });
+
+  test("when a refund gives a reason, then it is kept and shown, sent to Stripe in the metadata, and as Stripe's own reason when it is one of Stripe's", async () => {
+    const ref = await paidTransaction(30);
+    const words = await api().post(`/${ref}/refunds`, { refund_ref_code: `${ref}-words`, amount: 5, reason: 'The guest left a day early' });
+    const stripeWord = await api().post(`/${ref}/refunds`, { refund_ref_code: `${ref}-enum`, amount: 5, reason: 'requested_by_customer' });
+    const none = await api().post(`/${ref}/refunds`, { refund_ref_code: `${ref}-none`, amount: 5 });
+    expect([words.body.data.refund.Reason, stripeWord.body.data.refund.Reason, none.body.data.refund.Reason]).toEqual([
+      'The guest left a day early',
+      'requested_by_customer',
+      '',
+    ]);
+    expect(refundsAtStripe().map((r) => [r.params.reason, (r.params.metadata as Record<string, string> | undefined)?.reason])).toEqual([
+      [undefined, 'The guest left a day early'],
+      ['requested_by_customer', 'requested_by_customer'],
+      [undefined, undefined],
+    ]);
+    const rows = await ctx
+      .db('refunds')
+      .whereIn('reference', [`${ref}-words`, `${ref}-enum`, `${ref}-none`])
+      .orderBy('id')
+      .pluck('reason');
+    expect(rows).toEqual(['The guest left a day early', 'requested_by_customer', null]);
+    expect((await api().get(`/${ref}/refunds/${ref}-words`)).body.data.Reason).toBe('The guest left a day early');
+    const tooLong = await api().post(`/${ref}/refunds`, { refund_ref_code: `${ref}-long`, amount: 1, reason: 'x'.repeat(501) });
+    expect([tooLong.status, tooLong.body.errors.map((e: { field: string }) => e.field)]).toEqual([400, ['reason']]);
   });
 });
