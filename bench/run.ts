@@ -9,6 +9,7 @@ import { startEmulator } from '../emulator';
 import { createApp } from '../app/app';
 import { signData } from '../app/billrun';
 import { createDb, installationId, migrateLatest } from '../app/db';
+import { createMetrics } from '../app/metrics';
 import { systemClock, unixSeconds } from '../app/shared/clock';
 import { createLogger } from '../app/shared/logger';
 import { createStripeAccounts, keyedAccount } from '../app/stripe';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const db = createDb({ url: config.database.url, pgliteDataDir: 'memory://' });
   await migrateLatest(db);
   const logger = createLogger('silent');
+  // Measured as deployed: with the metrics on every request and Stripe call.
+  const metrics = createMetrics({ db });
   const stripeAccounts = createStripeAccounts({
     defaultAccount: keyedAccount({
       label: 'bench',
@@ -42,13 +45,14 @@ async function main(): Promise<void> {
       apiBase: config.stripe.apiBase as URL,
       timeoutMs: 10000,
       maxNetworkRetries: 2,
+      observe: metrics.stripeCall,
       webhookSecrets: [],
       idempotencyPrefix: await installationId(db),
     }),
     store: stripeAccountStore(db),
     logger,
   });
-  const { app, session } = createApp({ db, stripeAccounts, clock: systemClock, logger, config });
+  const { app, session } = createApp({ db, stripeAccounts, clock: systemClock, logger, config, metrics });
   const server = app.listen(0);
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
