@@ -8,6 +8,7 @@ import { genericErrorHandler, notFoundHandler } from './http/error-handler';
 import './http/express-types';
 import { requestContext } from './http/request-context';
 import { createSessionMiddleware, type SessionMiddleware } from './http/session';
+import { createMetricsRouter, httpMetrics } from './metrics';
 import type { Deps } from './shared/deps';
 import { createStripeWebhookRouter } from './stripe/webhook-routes';
 
@@ -27,6 +28,9 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestContext(deps.logger));
+  // Before the request metrics: scrapes are not the traffic they measure.
+  app.use(createMetricsRouter(deps.metrics, deps.config.metrics.token));
+  app.use(httpMetrics(deps.metrics));
   app.use(createHealthRouter(deps, lifecycle));
   const observers = options.hub ? [hubStripeEventObserver(options.hub)] : [];
   app.use(

@@ -7,6 +7,7 @@ import { signData } from './billrun';
 import { countQueries, createDb, dbKind, installationId, migrateLatest, type Db } from './db';
 import { createHub, loadEncryptionKey, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
+import { createMetrics } from './metrics';
 import { startReconciler, stripeAccountStore } from './payments';
 import { systemClock, unixSeconds } from './shared/clock';
 import { createLogger, prettyDestination, type Logger } from './shared/logger';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(db);
   if (config.benchQueryCounter) answerRoundTrips(db, logger);
   logger.info({ database: dbKind(db) === 'postgres' ? 'postgres (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`, applied }, 'database ready');
+  const metrics = createMetrics({ db });
 
   const stripeAccounts = createStripeAccounts({
     defaultAccount: keyedAccount({
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
       apiBase,
       timeoutMs: config.stripe.timeoutMs,
       maxNetworkRetries: config.stripe.maxNetworkRetries,
+      observe: metrics.stripeCall,
       webhookSecrets,
       idempotencyPrefix: await installationId(db),
     }),
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
     .catch((err: unknown) =>
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'the Stripe account could not be read yet; retried on first use'),
     );
-  const deps = { db, stripeAccounts, clock: systemClock, logger, config };
+  const deps = { db, stripeAccounts, clock: systemClock, logger, config, metrics };
   const hubKey = loadEncryptionKey(config.hub.encryptionKey, config.database.dataDir);
   if (hubKey.source !== 'HUB_ENCRYPTION_KEY')
     logger.warn({ file: hubKey.source }, 'HUB_ENCRYPTION_KEY is not set: vendor secrets are sealed with the development key in this file');

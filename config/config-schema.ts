@@ -53,6 +53,8 @@ export interface Config {
     /** Requests per minute and API key (0: no limit). */
     rateLimitPerMinute: number;
   };
+  /** Bearer token `GET /metrics` asks for; unset: the metrics are open to whoever reaches the port. */
+  metrics: { token?: string };
 }
 
 export class ConfigError extends Error {
@@ -117,6 +119,7 @@ const envSchema = z.object({
   HUB_RATE_LIMIT_PER_MINUTE: intWithDefault(1200, 0, 1_000_000),
   HUB_ADMIN_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
   BENCH_QUERY_COUNTER: z.preprocess(blankToUndefined, z.enum(['0', '1']).default('0')),
+  METRICS_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
 });
 
 /** 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`, `openssl rand -base64 32`). */
@@ -247,6 +250,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     allowedRedirectOrigins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     hub: { encryptionKey, adminToken: e.HUB_ADMIN_TOKEN, rateLimitPerMinute: e.HUB_RATE_LIMIT_PER_MINUTE },
+    metrics: { token: e.METRICS_TOKEN },
   };
   // The configuration holds every secret: JSON.stringify (a log line, a row) and util.inspect
   // of it print a placeholder, wherever it ends up by mistake.

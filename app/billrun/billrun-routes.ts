@@ -195,6 +195,7 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     const action = String(req.params.action).toLowerCase();
     const handler = actions.get(action);
     if (!handler) return void res.status(404).json(thrownError('Unknown action'));
+    req.routeLabel = `/paymentgateways/${action}`;
     // Money moves only on POST: a signed charge in a URL would sit in proxy logs and be prefetched.
     if (MONEY_ACTIONS.has(action) && req.method !== 'POST')
       return void res

@@ -57,3 +57,22 @@ export async function park(db: Knex, queue: DueRows, id: string, now: Date, dela
     .where(queue.idColumn, id)
     .update({ next_check_at: new Date(now.getTime() + delayMs) });
 }
+
+/**
+ * How a queue stands: rows due now, rows whose last work failed, and rows that failed at least
+ * `alertFailures` times. Only scheduled rows count (a settled row has no next_check_at), so the
+ * next_check_at index bounds the scan to the queue itself.
+ */
+export async function queueDepth(db: Knex, queue: DueRows, now: Date, alertFailures: number): Promise<{ due: number; failing: number; needOperator: number }> {
+  const { table, unsettled } = queue;
+  const result = await db.raw(
+    `SELECT count(*) FILTER (WHERE next_check_at <= ?) AS due,
+            count(*) FILTER (WHERE check_failures > 0) AS failing,
+            count(*) FILTER (WHERE check_failures >= ?) AS need_operator
+     FROM ${table}
+     WHERE next_check_at IS NOT NULL AND ${unsettled.column} IN (${unsettled.values.map(() => '?').join(', ')})`,
+    [now, alertFailures, ...unsettled.values],
+  );
+  const row = (result.rows as Array<Record<string, unknown>>)[0] ?? {};
+  return { due: Number(row.due ?? 0), failing: Number(row.failing ?? 0), needOperator: Number(row.need_operator ?? 0) };
+}

@@ -11,7 +11,7 @@ export {
   installationId,
 } from './db-connection';
 export type { Db, DbKind, DbOptions } from './db-connection';
-export { claimDueRows, clearFailures, backOff, park } from './due-rows';
+export { claimDueRows, clearFailures, backOff, park, queueDepth } from './due-rows';
 export type { DueRows } from './due-rows';
 export { countQueries } from './query-counter';
 export type { QueryCounter } from './query-counter';

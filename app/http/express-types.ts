@@ -10,6 +10,8 @@ declare global {
       log: Logger;
       /** The body bytes as received (JSON bodies only): webhook signatures and BillRun's signed JSON need them. */
       rawBody?: Buffer;
+      /** The route as metrics name it, when one pattern serves several named actions (`/paymentgateways/:action`). */
+      routeLabel?: string;
     }
   }
 }

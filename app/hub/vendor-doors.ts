@@ -20,7 +20,7 @@ export interface VendorDoors {
   refresh(vendor: Vendor): Promise<StripeDoor>;
 }
 
-export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config'>, box: SecretBox, options: VendorStripeOptions): VendorDoors {
+export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config' | 'metrics'>, box: SecretBox, options: VendorStripeOptions): VendorDoors {
   const byVendor = new Map<string, KeyedAccount>();
   const register = (vendor: Vendor): KeyedAccount => {
     const known = byVendor.get(vendor.id);
@@ -33,6 +33,7 @@ export function createVendorDoors(deps: Pick<Deps, 'stripeAccounts' | 'config'>,
       apiBase: options.apiBase,
       timeoutMs: deps.config.stripe.timeoutMs,
       maxNetworkRetries: deps.config.stripe.maxNetworkRetries,
+      observe: deps.metrics.stripeCall,
       webhookSecrets: [...(vendor.webhookSecretSealed ? [box.open(vendor.webhookSecretSealed)] : []), ...sandboxSecrets],
       idempotencyPrefix: options.idempotencyPrefix,
     });

@@ -108,6 +108,7 @@ async function deliver(hub: Hub, row: DeliveryRow): Promise<void> {
       .where({ id: row.id })
       .update({ state: 'failed', attempts: attempt, last_error: 'refused: a private or loopback address', updated_at: now, next_check_at: null });
     log.warn({ host: url.hostname }, 'merchant webhook refused: private address');
+    hub.deps.metrics.merchantWebhook('refused');
     return;
   }
   const headers = {
@@ -140,13 +141,15 @@ async function deliver(hub: Hub, row: DeliveryRow): Promise<void> {
     last_latency_ms: latency,
     updated_at: now,
   };
+  const givenUp = !ok && now.getTime() >= new Date(row.give_up_at).getTime();
+  hub.deps.metrics.merchantWebhook(ok ? 'delivered' : givenUp ? 'given_up' : 'failed_attempt', latency / 1000);
   if (ok) {
     await db('hub_webhook_deliveries')
       .where({ id: row.id })
       .update({ ...base, state: 'delivered', delivered_at: now, next_check_at: null });
     return;
   }
-  if (now.getTime() >= new Date(row.give_up_at).getTime()) {
+  if (givenUp) {
     await db('hub_webhook_deliveries')
       .where({ id: row.id })
       .update({ ...base, state: 'failed', next_check_at: null });

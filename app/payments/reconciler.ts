@@ -1,4 +1,4 @@
-import { backOff, claimDueRows, clearFailures, park, type DueRows } from '../db';
+import { backOff, claimDueRows, clearFailures, park, queueDepth, type DueRows } from '../db';
 import { isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { runPeriodically, type PeriodicHandle } from '../shared/periodic';
@@ -55,6 +55,13 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
   const now = deps.clock.now();
   const report: ReconcileReport = { cardSetups: 0, charges: 0, refunds: 0, failures: 0, parked: 0 };
   const parkedByAccount = new Map<string, number>();
+  // Measured before claiming: the backlog this pass meets, for the metrics.
+  for (const rows of [CARD_SETUPS, CHARGES, REFUNDS]) deps.metrics.reconciler.queue(rows.table, await queueDepth(deps.db, rows, now, CHECK_FAILURES_ALERT));
+  const claim = async (rows: DueRows) => {
+    const ids = await claimDueRows(deps.db, rows, now, limit);
+    deps.metrics.reconciler.claimed(rows.table, ids.length);
+    return ids;
+  };
   const attempt = async (rows: DueRows, id: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -62,12 +69,14 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
     } catch (err) {
       if (isAppError(err) && err.code === 'stripe_account_unknown') {
         report.parked++;
+        deps.metrics.reconciler.parked(rows.table);
         const account = String(err.details?.accountId);
         parkedByAccount.set(account, (parkedByAccount.get(account) ?? 0) + 1);
         await park(deps.db, rows, id, now, PARKED_RECHECK_MS);
         return;
       }
       report.failures++;
+      deps.metrics.reconciler.checkFailed(rows.table);
       const { failures, delayMs } = await backOff(deps.db, rows, id, now);
       const fields = { table: rows.table, id, failures, retryInS: delayMs / 1000, err: err instanceof Error ? err.message : String(err) };
       if (failures >= CHECK_FAILURES_ALERT) deps.logger.error(fields, 'reconcile keeps failing for this row: needs an operator');
@@ -75,21 +84,21 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
     }
   };
 
-  for (const id of await claimDueRows(deps.db, CARD_SETUPS, now, limit)) {
+  for (const id of await claim(CARD_SETUPS)) {
     report.cardSetups++;
     await attempt(CARD_SETUPS, id, async () => {
       const setup = await findCardSetup(deps.db, Number(id));
       if (setup) await syncCardSetup(deps, setup);
     });
   }
-  for (const id of await claimDueRows(deps.db, CHARGES, now, limit)) {
+  for (const id of await claim(CHARGES)) {
     report.charges++;
     await attempt(CHARGES, id, async () => {
       const charge = await findCharge(deps.db, Number(id));
       if (charge) await syncCharge(deps, charge);
     });
   }
-  for (const id of await claimDueRows(deps.db, REFUNDS, now, limit)) {
+  for (const id of await claim(REFUNDS)) {
     report.refunds++;
     await attempt(REFUNDS, id, async () => {
       const refund = await findRefund(deps.db, Number(id));
@@ -100,6 +109,7 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
     deps.logger.warn({ stripeAccount, rows, retryInS: PARKED_RECHECK_MS / 1000 }, 'rows of a Stripe account without a key here: looked at again daily');
   }
   if (report.cardSetups + report.charges + report.refunds > 0) deps.logger.info({ ...report }, 'reconciler pass');
+  deps.metrics.reconciler.passFinished(deps.clock.now());
   return report;
 }
 

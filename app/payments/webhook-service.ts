@@ -107,7 +107,28 @@ export async function handleStripeEvent(
     { stripeAccount, id: event.id, type: event.type, objectId: object.id ?? null },
     deps.clock.now(),
   );
-  if (alreadyProcessed) return { duplicate: true, outcome: 'duplicate: already processed' };
+  if (alreadyProcessed) {
+    deps.metrics.stripeWebhook('duplicate');
+    return { duplicate: true, outcome: 'duplicate: already processed' };
+  }
+  const lagSeconds = typeof event.created === 'number' ? deps.clock.now().getTime() / 1000 - event.created : undefined;
+  try {
+    const outcome = await applyEvent(deps, stripeAccount, event, object, observers);
+    deps.metrics.stripeWebhook('processed', lagSeconds);
+    return { duplicate: false, outcome };
+  } catch (err) {
+    deps.metrics.stripeWebhook('failed', lagSeconds);
+    throw err;
+  }
+}
+
+async function applyEvent(
+  deps: Deps,
+  stripeAccount: number,
+  event: StripeEvent,
+  object: EventObject,
+  observers: readonly StripeEventObserver[],
+): Promise<string> {
   // A Map, not an object: an event type such as `constructor` must not find Object's own members.
   const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
   const outcomes = [handler ? await handler(deps, stripeAccount, object) : 'ignored: event type not handled'];
@@ -119,5 +140,5 @@ export async function handleStripeEvent(
   }
   const outcome = outcomes.join('; ');
   await markStripeEventProcessed(deps.db, stripeAccount, event.id, outcome, deps.clock.now());
-  return { duplicate: false, outcome };
+  return outcome;
 }

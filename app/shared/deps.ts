@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
 import type { Db } from '../db';
+import type { Metrics } from '../metrics';
 import type { StripeAccounts } from '../stripe';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
@@ -12,4 +13,6 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   config: Config;
+  /** This instance's metrics (its own registry). */
+  metrics: Metrics;
 }

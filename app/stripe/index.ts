@@ -20,6 +20,8 @@ export type {
   StripeEvent,
 } from './stripe-gateway';
 export { toAppError } from './stripe-errors';
+export { stripeOperation } from './stripe-calls';
+export type { StripeCall, StripeCallObserver } from './stripe-calls';
 export type { CardDataField } from './stripe-errors';
 export { createStripeAccounts, keyedAccount } from './stripe-accounts';
 export type { StripeAccounts, StripeDoor, StripeAccountStore, KeyedAccount } from './stripe-accounts';

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { AppError } from '../shared/app-error';
+import { observedHttpClient, type StripeCallObserver } from './stripe-calls';
 import { cardCreationError, toAppError } from './stripe-errors';
 
 /** The API version stripe-node 23 is built for; pinned so an account default cannot change shapes. */
@@ -19,6 +20,8 @@ export interface StripeClientOptions {
   apiBase?: URL;
   timeoutMs: number;
   maxNetworkRetries: number;
+  /** Told of every HTTP attempt the client makes (metrics). */
+  observe?: StripeCallObserver;
 }
 
 export interface NewCustomer {
@@ -184,6 +187,7 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
     timeout: options.timeoutMs,
     telemetry: false,
     appInfo: { name: 'stripe-payment-gateway' },
+    ...(options.observe ? { httpClient: observedHttpClient(options.observe) } : {}),
     ...(base
       ? {
           host: base.hostname,

@@ -34,6 +34,13 @@ describe('configuration', () => {
     expect(expectProblems({ LOG_FORMAT: 'fancy' })).toEqual([expect.stringMatching(/^LOG_FORMAT:/)]);
   });
 
+  test('when METRICS_TOKEN is set, then it is taken; unset or blank, /metrics needs none; a short one is refused', () => {
+    expect(parseConfig({ METRICS_TOKEN: 'metrics-token-0123456789abcdef' }).metrics.token).toBe('metrics-token-0123456789abcdef');
+    expect(parseConfig({}).metrics.token).toBeUndefined();
+    expect(parseConfig({ METRICS_TOKEN: ' ' }).metrics.token).toBeUndefined();
+    expect(expectProblems({ METRICS_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_TOKEN: must be at least 24 characters/)]);
+  });
+
   test('when several variables are bad, then one error lists every one of them', () => {
     const problems = expectProblems({ PORT: 'abc', LOG_LEVEL: 'loud', STRIPE_SECRET_KEY: 'pk_test_123', DATABASE_URL: 'mysql://x' });
     expect(problems).toHaveLength(4);

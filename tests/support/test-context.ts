@@ -9,6 +9,7 @@ import { createApp, type AppHandle } from '../../app/app';
 import { installationId, type Db } from '../../app/db';
 import type { Clock } from '../../app/shared/clock';
 import type { Deps } from '../../app/shared/deps';
+import { createMetrics } from '../../app/metrics';
 import { createLogger } from '../../app/shared/logger';
 import { createStripeAccounts, createStripeClient, keyedAccount } from '../../app/stripe';
 import { stripeAccountStore } from '../../app/payments';
@@ -149,6 +150,7 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const endpoint = emulator.addWebhookEndpoint(`${baseUrl}/webhooks/stripe`, undefined, { apiKey: stripeKey });
+  const metrics = createMetrics({ db });
   const stripeAccounts = createStripeAccounts({
     defaultAccount: keyedAccount({
       label: 'test default',
@@ -156,6 +158,7 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
       apiBase,
       timeoutMs: options.stripeTimeoutMs ?? config.stripe.timeoutMs,
       maxNetworkRetries: config.stripe.maxNetworkRetries,
+      observe: metrics.stripeCall,
       // STRIPE_WEBHOOK_SECRET (when a test sets one) is accepted next to the emulator's endpoint secret.
       webhookSecrets: [...config.stripe.webhookSecrets, endpoint.secret],
       idempotencyPrefix: await installationId(db),
@@ -165,7 +168,7 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
   });
   // As main.ts does at start: which account the key acts on is known before the first request.
   await stripeAccounts.defaultAccount();
-  const deps: Deps = { db, stripeAccounts, clock, logger, config };
+  const deps: Deps = { db, stripeAccounts, clock, logger, config, metrics };
   const hub = await createHub(deps, { encryptionKey: config.hub.encryptionKey as Buffer, apiBase, idempotencyPrefix: await installationId(db) });
   const handle = createApp(deps, { hub });
   server.on('request', handle.app);
