@@ -1,3 +1,4 @@
+import type { WebhookTargets } from './webhook-http';
 import type { Deps } from '../shared/deps';
 import type { HubRateLimiter } from './hub-rate-limit';
 import type { SecretBox } from './secret-box';
@@ -11,4 +12,6 @@ export interface Hub {
   rateLimiter: HubRateLimiter;
   /** Stripe is the built-in emulator (no STRIPE_SECRET_KEY): vendors may come without a key, raw card data is fine. */
   sandbox: boolean;
+  /** Where merchant webhooks may go (public addresses only, outside development). */
+  webhookTargets: WebhookTargets;
 }

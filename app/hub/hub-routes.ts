@@ -112,7 +112,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       // The seed's browser example tokenizes and charges with the public key: the customer pays with the card they just typed.
       const cardEmail = card?.kind === 'raw' ? card.email : undefined;
       const detail: TransactionDetail | undefined = withCharge
-        ? readTransactionDetail(body, cardEmail, { refusePrivateWebhooks: hub.deps.config.nodeEnv === 'production' })
+        ? readTransactionDetail(body, cardEmail, { refusePrivateWebhooks: hub.webhookTargets.refusePrivate })
         : undefined;
       body.check();
       const customer = customerOf(card as CardInput, detail);
@@ -199,7 +199,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const body = new FieldReader(req.body);
       const vendor = await requireVendor(hub, caller, body);
       const id = body.text('token', { required: true, pattern: TOKEN_ID, patternMessage: 'is not a token' });
-      const detail = readTransactionDetail(body, undefined, { refusePrivateWebhooks: hub.deps.config.nodeEnv === 'production' });
+      const detail = readTransactionDetail(body, undefined, { refusePrivateWebhooks: hub.webhookTargets.refusePrivate });
       body.check();
       const token = await findToken(hub.deps.db, caller.ownerId, id as string);
       if (!token || token.vendorId !== vendor.id) throw new AppError('not_found', 'Unknown token');

@@ -8,6 +8,7 @@ import { createHubRateLimiter } from './hub-rate-limit';
 import { createSecretBox } from './secret-box';
 import { createVendorDoors, type VendorStripeOptions } from './vendor-doors';
 import { listVendors } from './vendor-repository';
+import { systemWebhookTargets, type WebhookTargets } from './webhook-http';
 
 export type { Hub } from './hub-context';
 export { createMerchant, createVendor } from './hub-admin-service';
@@ -15,9 +16,12 @@ export { loadEncryptionKey } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
 export { runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
+export type { WebhookTargets } from './webhook-http';
 
 export interface HubOptions extends VendorStripeOptions {
   encryptionKey: Buffer;
+  /** Default: private addresses refused in production, names resolved by the system. */
+  webhookTargets?: WebhookTargets;
 }
 
 /** The Payment Hub on the payments core: every vendor's key is known to the account registry from the start. */
@@ -26,7 +30,8 @@ export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
   const vendorDoors = createVendorDoors(deps, box, options);
   for (const vendor of await listVendors(deps.db)) if (!vendor.disabledAt) vendorDoors.register(vendor);
   const rateLimiter = createHubRateLimiter(deps.db, deps.config.hub.rateLimitPerMinute, deps.logger);
-  return { deps, box, vendorDoors, rateLimiter, sandbox: deps.config.stripe.mode === 'sandbox' };
+  const webhookTargets = options.webhookTargets ?? systemWebhookTargets(deps.config.nodeEnv === 'production');
+  return { deps, box, vendorDoors, rateLimiter, sandbox: deps.config.stripe.mode === 'sandbox', webhookTargets };
 }
 
 /** The merchant API and its administration, answering in the Hub's envelope. */

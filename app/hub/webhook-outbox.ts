@@ -5,7 +5,7 @@ import type { Hub } from './hub-context';
 import { hubRefundStatus, transactionView } from './hub-presenters';
 import { findMerchant } from './merchant-repository';
 import { readTransaction } from './transaction-service';
-import { isPrivateHost } from './private-address';
+import { RefusedTarget, sendWebhookRequest } from './webhook-http';
 import { newWebhookId, signWebhook } from './webhook-signing';
 
 /**
@@ -103,32 +103,30 @@ async function deliver(hub: Hub, row: DeliveryRow): Promise<void> {
   const log = hub.deps.logger.child({ merchantId: row.owner_id, deliveryId: Number(row.id), webhookId: row.webhook_id });
   const now = hub.deps.clock.now();
   const attempt = row.attempts + 1;
-  if (hub.deps.config.nodeEnv === 'production' && isPrivateHost(url.hostname)) {
-    await db('hub_webhook_deliveries')
-      .where({ id: row.id })
-      .update({ state: 'failed', attempts: attempt, last_error: 'refused: a private or loopback address', updated_at: now, next_check_at: null });
-    log.warn({ host: url.hostname }, 'merchant webhook refused: private address');
-    hub.deps.metrics.merchantWebhook('refused');
-    return;
-  }
-  const headers = {
+  const headers: Record<string, string> = {
     ...signWebhook(hub.box.open(merchant.webhookSecretSealed), row.webhook_id, Math.floor(now.getTime() / 1000), row.body),
     'User-Agent': 'payment-hub-webhooks/1',
+    ...(row.method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
   };
   const started = Date.now();
   let status: number | undefined;
   let error: string | undefined;
   try {
-    const res = await fetch(url, {
+    ({ status } = await sendWebhookRequest(hub.webhookTargets, url, {
       method: row.method,
-      headers: row.method === 'POST' ? { ...headers, 'Content-Type': 'application/json' } : headers,
+      headers,
       ...(row.method === 'POST' ? { body: row.body } : {}),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-    });
-    status = res.status;
-    await res.body?.cancel();
+      timeoutMs: ATTEMPT_TIMEOUT_MS,
+    }));
   } catch (err) {
+    if (err instanceof RefusedTarget) {
+      await db('hub_webhook_deliveries')
+        .where({ id: row.id })
+        .update({ state: 'failed', attempts: attempt, last_error: err.message, updated_at: now, next_check_at: null });
+      log.warn({ host: url.hostname, err: err.message }, 'merchant webhook refused: not a public address');
+      hub.deps.metrics.merchantWebhook('refused');
+      return;
+    }
     error = err instanceof Error ? err.message : String(err);
   }
   const latency = Date.now() - started;

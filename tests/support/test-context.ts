@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import Stripe from 'stripe';
 import { parseConfig, type Config } from '../../config';
 import { startEmulator, type Emulator } from '../../emulator';
-import { createHub, type Hub } from '../../app/hub';
+import { createHub, type Hub, type WebhookTargets } from '../../app/hub';
 import { createApp, type AppHandle } from '../../app/app';
 import { installationId, type Db } from '../../app/db';
 import type { Clock } from '../../app/shared/clock';
@@ -74,6 +74,8 @@ export interface TestContextOptions {
   stripeKey?: string;
   /** More keys the emulator accepts, each its own Stripe account (for multi-account tests). */
   otherStripeKeys?: string[];
+  /** Where merchant webhooks may go (default: as in development, names resolved by the system). */
+  hubWebhookTargets?: WebhookTargets;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function startTestContext(options: TestContextOptions = {}): Promis
     env: options.env,
     stripeTimeoutMs: options.stripeTimeoutMs,
     logs,
+    hubWebhookTargets: options.hubWebhookTargets,
   });
   emulator.clearRequests();
   return {
@@ -120,6 +123,7 @@ export interface ServiceOnOptions {
   stripeTimeoutMs?: number;
   /** Where log lines go (shared with the emulator's, when the caller captures those too). */
   logs?: string[];
+  hubWebhookTargets?: WebhookTargets;
 }
 
 /**
@@ -169,7 +173,12 @@ export async function startServiceOn(options: ServiceOnOptions): Promise<TestCon
   // As main.ts does at start: which account the key acts on is known before the first request.
   await stripeAccounts.defaultAccount();
   const deps: Deps = { db, stripeAccounts, clock, logger, config, metrics };
-  const hub = await createHub(deps, { encryptionKey: config.hub.encryptionKey as Buffer, apiBase, idempotencyPrefix: await installationId(db) });
+  const hub = await createHub(deps, {
+    encryptionKey: config.hub.encryptionKey as Buffer,
+    apiBase,
+    idempotencyPrefix: await installationId(db),
+    ...(options.hubWebhookTargets ? { webhookTargets: options.hubWebhookTargets } : {}),
+  });
   const handle = createApp(deps, { hub });
   server.on('request', handle.app);
   const stripe = createStripeClient({ secretKey: stripeKey, apiBase, timeoutMs: 10000, maxNetworkRetries: 0 });
