@@ -57,7 +57,7 @@ function announceSandbox(logger: Logger, emulator: Emulator): void {
 /** A ready-to-paste request for a newcomer, signed with the development secret. */
 function exampleRequest(config: Config): string {
   if (!config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
-    return `Sign a request with: npm run sign -- '{"aid":1,"name":"StripeCheckout","iframe":true,"ok_page":"${config.publicBaseUrl}/paymentgateways/success","fail_page":"${config.publicBaseUrl}/paymentgateways/success"}'`;
+    return `Sign a request with: npm run sign -- '{"aid":1,"name":"StripeCheckout","iframe":true,"ok_page":"${config.publicBaseUrl}/paymentgateways/success","fail_page":"${config.publicBaseUrl}/paymentgateways/cancelled"}'`;
   }
   const data = signData(
     JSON.stringify({
@@ -67,7 +67,7 @@ function exampleRequest(config: Config): string {
       type: 'account',
       _t_: String(unixSeconds(new Date())),
       ok_page: `${config.publicBaseUrl}/paymentgateways/success`,
-      fail_page: `${config.publicBaseUrl}/paymentgateways/success`,
+      fail_page: `${config.publicBaseUrl}/paymentgateways/cancelled`,
     }),
     DEV_BILLRUN_SECRET,
   );

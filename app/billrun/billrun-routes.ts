@@ -188,7 +188,9 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     ['list', list],
     ['pay', payments.pay],
     ['credit', payments.credit],
+    // Pages for trying the flow out (README): where the examples' ok_page and fail_page lead.
     ['success', (_req, res) => void res.type('text/plain').send('SUCCESS')],
+    ['cancelled', (_req, res) => void res.type('text/plain').send('CANCELLED: no card was saved (the customer left the card page)')],
   ]);
 
   router.all('/paymentgateways/:action', jsonBody, formBody, sessionHandler, async (req, res) => {
