@@ -54,6 +54,16 @@ function choice<T extends string>(fields: Fields, name: string, allowed: readonl
   return v as T;
 }
 
+function requiredString(fields: Fields, name: string): string {
+  const v = optionalString(fields, name);
+  if (v === undefined) throw invalidRequest(`Missing required param: ${name}.`, { code: 'parameter_missing', param: name });
+  return v;
+}
+
+function optionalChoice<T extends string>(fields: Fields, name: string, allowed: readonly T[]): T | undefined {
+  return optionalString(fields, name) === undefined ? undefined : choice(fields, name, allowed);
+}
+
 function optionalBoolean(fields: Fields, name: string): boolean | undefined {
   const v = fields[name];
   if (v === undefined || v === null || v === '') return undefined;
@@ -109,8 +119,7 @@ function route(core: EmulatorCore, { method, pathname, fields, authorization }: 
       const r = core.cancelCheckoutSession(id);
       return { status: 200, body: { redirect_url: r.redirectUrl, session: r.session } };
     }
-    const card = optionalString(fields, 'card');
-    if (card === undefined) throw invalidRequest('Missing required param: card.', { code: 'parameter_missing', param: 'card' });
+    const card = requiredString(fields, 'card');
     const tds = optionalString(fields, 'three_d_secure') ?? 'pass';
     if (tds !== 'pass' && tds !== 'fail') throw invalidRequest('three_d_secure must be pass or fail.', { param: 'three_d_secure' });
     const r = core.completeCheckoutSession(id, card, {
@@ -182,6 +191,27 @@ function paymentRoute(core: EmulatorCore, { method, pathname, fields }: ControlR
     return { status: 200, body: { refund: core.settleRefund(decodeURIComponent(refund[1]), outcome) } };
   }
   switch (`${method} ${pathname}`) {
+    case 'POST /_emulator/dashboard/refunds':
+      return {
+        status: 200,
+        body: {
+          refund: core.dashboardRefund({
+            payment_intent: optionalString(fields, 'payment_intent'),
+            charge: optionalString(fields, 'charge'),
+            amount: optionalInt(fields, 'amount'),
+            reason: optionalChoice(fields, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const),
+          }),
+        },
+      };
+    case 'POST /_emulator/invoices/pay': {
+      const invoice = core.payInvoice({
+        customer: requiredString(fields, 'customer'),
+        amount: Number(requiredString(fields, 'amount')),
+        currency: requiredString(fields, 'currency'),
+        description: optionalString(fields, 'description'),
+      });
+      return { status: 200, body: { invoice } };
+    }
     case 'GET /_emulator/payment_mode':
       return { status: 200, body: { mode: core.modes.payments } };
     case 'POST /_emulator/payment_mode':
@@ -201,8 +231,7 @@ function webhookRoute(core: EmulatorCore, { method, pathname, fields, authorizat
   const hooks = core.webhooks;
   switch (`${method} ${pathname}`) {
     case 'POST /_emulator/webhooks/endpoints': {
-      const url = optionalString(fields, 'url');
-      if (url === undefined) throw invalidRequest('Missing required param: url.', { code: 'parameter_missing', param: 'url' });
+      const url = requiredString(fields, 'url');
       const events = fields.events;
       if (events !== undefined && (!Array.isArray(events) || !events.every((e) => typeof e === 'string'))) {
         throw invalidRequest('events must be an array of event types.', { param: 'events' });
@@ -234,9 +263,7 @@ function webhookRoute(core: EmulatorCore, { method, pathname, fields, authorizat
       hooks.failNextAttempts(requiredCount(fields));
       return { status: 200, body: { ok: true } };
     case 'POST /_emulator/webhooks/redeliver': {
-      const id = optionalString(fields, 'event');
-      if (id === undefined) throw invalidRequest('Missing required param: event.', { code: 'parameter_missing', param: 'event' });
-      core.redeliverEvent(id);
+      core.redeliverEvent(requiredString(fields, 'event'));
       return { status: 200, body: { ok: true } };
     }
     default:

@@ -11,7 +11,8 @@ import { FaultQueue } from './faults';
 import { RequestLog } from './request-log';
 import { expireAuthorization, expireAuthorizations } from './resources/authorizations';
 import { authenticatePaymentIntent, settlePaymentIntent, type AuthenticationResult } from './resources/payment-attempts';
-import { settleRefund } from './resources/refunds';
+import { payInvoice, type PaidInvoiceRequest } from './resources/invoices';
+import { dashboardRefund, settleRefund, type DashboardRefundRequest } from './resources/refunds';
 import { captureState, restoreState, StateFile, type SavedState } from './persistence';
 import { registerWebhookEndpoint } from './resources/webhook-endpoints';
 import type { Modes, Store } from './store';
@@ -61,6 +62,10 @@ export interface EmulatorCore {
   expireAuthorization(id: string): Stripe.PaymentIntent;
   settlePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent;
   settleRefund(id: string, outcome: 'succeeded' | 'failed'): Stripe.Refund;
+  /** A refund made in the Stripe Dashboard, in the account holding the PaymentIntent or charge. */
+  dashboardRefund(req: DashboardRefundRequest): Stripe.Refund;
+  /** An invoice of this customer was paid in Stripe Billing: the invoice.* events, in its account. */
+  payInvoice(req: PaidInvoiceRequest): Stripe.Invoice;
   addWebhookEndpoint(account: Account, url: string, events?: string[]): { id: string; secret: string };
   /** Sends an event again to its account's matching endpoints; 404 for an unknown id. */
   redeliverEvent(eventId: string): void;
@@ -155,6 +160,12 @@ export function createCore(options: EmulatorOptions): EmulatorCore {
     },
     settleRefund(id, outcome) {
       return settleRefund(storeHolding(id), id, outcome);
+    },
+    dashboardRefund(req) {
+      return dashboardRefund(storeHolding(req.payment_intent ?? req.charge ?? ''), req);
+    },
+    payInvoice(req) {
+      return payInvoice(storeHolding(req.customer), req);
     },
     addWebhookEndpoint(account, url, events = ['*']) {
       return registerWebhookEndpoint(account.store, url, events);

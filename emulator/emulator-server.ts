@@ -396,6 +396,10 @@ function buildEmulator(core: EmulatorCore, url: string, port: number, close: () 
       core.modes.refunds = checkChoice(mode, ['immediate', 'pending'], 'mode');
     }),
     settleRefund: changing((id: string, outcome: 'succeeded' | 'failed') => core.settleRefund(id, checkChoice(outcome, ['succeeded', 'failed'], 'outcome'))),
+    dashboardRefund: changing((o: Parameters<Emulator['dashboardRefund']>[0]) =>
+      core.dashboardRefund({ payment_intent: o.paymentIntent, charge: o.charge, amount: o.amount, reason: o.reason }),
+    ),
+    payInvoice: changing((o: Parameters<Emulator['payInvoice']>[0]) => core.payInvoice(o)),
     accountId: (apiKey) => core.accounts.requireKey(apiKey).id,
     resetAccount: changing((apiKey: string) => ({ accountId: core.resetAccount(core.accounts.requireKey(apiKey)).id })),
     events: (o) => structuredClone(core.accountFor(o?.apiKey).store.events),

@@ -23,6 +23,7 @@ export const newId = {
   paymentIntent: () => `pi_${randomAlnum(24)}`,
   charge: () => `ch_${randomAlnum(24)}`,
   refund: () => `re_${randomAlnum(24)}`,
+  invoice: () => `in_${randomAlnum(24)}`,
   webhookEndpoint: () => `we_${randomAlnum(24)}`,
   webhookSecret: () => `whsec_${randomAlnum(32)}`,
   ephemeralKey: () => `ephkey_${randomAlnum(24)}`,

@@ -158,6 +158,17 @@ export interface Emulator {
   setRefundMode(mode: 'immediate' | 'pending'): void;
   /** Ends a pending refund; returns the Refund. Throws EmulatorApiError when it is not pending. */
   settleRefund(id: string, outcome: 'succeeded' | 'failed'): object;
+  /**
+   * A refund made in the Stripe Dashboard (no API request, no metadata) of a PaymentIntent's or a
+   * charge's succeeded payment, all of what is left without `amount`; the same checks and events
+   * (refund.created, charge.refunded) as POST /v1/refunds, in the account holding it. Returns the Refund.
+   */
+  dashboardRefund(opts: { paymentIntent?: string; charge?: string; amount?: number; reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer' }): object;
+  /**
+   * An invoice of this customer was paid in Stripe Billing (outside the service): invoice.created,
+   * invoice.finalized, invoice.paid and invoice.payment_succeeded in the customer's account. Returns the Invoice.
+   */
+  payInvoice(opts: { customer: string; amount: number; currency: string; description?: string }): object;
 
   /** The acct_ id of the key's account (made on first use when no apiKey is configured); EmulatorApiError 401 for a refused key. */
   accountId(apiKey: string): string;

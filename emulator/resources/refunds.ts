@@ -8,7 +8,7 @@ import type Stripe from 'stripe';
 import { defineRoute, newestFirst, paginate, type ApiRoute } from '../api-routes';
 import { formatAmount } from '../currencies';
 import { newId } from '../ids';
-import { inRange, listParams, mergeMetadata, p } from '../params';
+import { inRange, listParams, mergeMetadata, p, type MetadataInput } from '../params';
 import type { Store, StoredCharge } from '../store';
 import { invalidRequest, resourceMissing, resourceMissingParam } from '../stripe-errors';
 
@@ -151,26 +151,48 @@ const create = defineRoute({
   path: '/v1/refunds',
   params: createParams,
   expandable: EXPANDABLE,
-  handle: ({ store, params }) => {
-    const ch = refundableCharge(store, params.payment_intent, params.charge);
-    const rest = unrefunded(ch);
-    if (rest <= 0) {
-      throw invalidRequest(`Charge ${ch.api.id} has already been refunded.`, { code: 'charge_already_refunded' });
-    }
-    const amount = params.amount ?? rest;
-    if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'amount' });
-    if (amount > rest) {
-      throw invalidRequest(
-        `Refund amount (${formatAmount(amount, ch.api.currency)}) is greater than unrefunded amount on charge (${formatAmount(rest, ch.api.currency)})`,
-        { code: 'amount_too_large', param: 'amount' },
-      );
-    }
-    const pending = store.modes.refunds === 'pending';
-    const refund = recordRefund(store, ch, { amount, pending, reason: params.reason ?? null, metadata: mergeMetadata({}, params.metadata) });
-    if (!pending) store.emit('charge.refunded', ch.api);
-    return { body: structuredClone(refund) };
-  },
+  handle: ({ store, params }) => ({ body: refund(store, params) }),
 });
+
+interface RefundRequest {
+  payment_intent?: string;
+  charge?: string;
+  amount?: number;
+  reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer';
+  metadata?: MetadataInput;
+}
+
+/** Refunds a succeeded charge (all of what is left without an amount), as POST /v1/refunds does. */
+function refund(store: Store, params: RefundRequest): Stripe.Refund {
+  const ch = refundableCharge(store, params.payment_intent, params.charge);
+  const rest = unrefunded(ch);
+  if (rest <= 0) {
+    throw invalidRequest(`Charge ${ch.api.id} has already been refunded.`, { code: 'charge_already_refunded' });
+  }
+  const amount = params.amount ?? rest;
+  if (amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'amount' });
+  if (amount > rest) {
+    throw invalidRequest(
+      `Refund amount (${formatAmount(amount, ch.api.currency)}) is greater than unrefunded amount on charge (${formatAmount(rest, ch.api.currency)})`,
+      { code: 'amount_too_large', param: 'amount' },
+    );
+  }
+  const pending = store.modes.refunds === 'pending';
+  const made = recordRefund(store, ch, { amount, pending, reason: params.reason ?? null, metadata: mergeMetadata({}, params.metadata) });
+  if (!pending) store.emit('charge.refunded', ch.api);
+  return structuredClone(made);
+}
+
+export type DashboardRefundRequest = Omit<RefundRequest, 'metadata'>;
+
+/**
+ * A refund someone made in the Stripe Dashboard: the same rules and events as POST /v1/refunds
+ * (refund.created, charge.refunded), but no API request (the events' `request.id` is null, as
+ * Stripe's are for Dashboard actions) and no metadata.
+ */
+export function dashboardRefund(store: Store, params: DashboardRefundRequest): Stripe.Refund {
+  return refund(store, params);
+}
 
 /** Ends a pending refund (pending mode): succeeded, or failed with its amount given back to the charge. */
 export function settleRefund(store: Store, id: string, outcome: 'succeeded' | 'failed', failureReason: RefundFailureReason = 'declined'): Stripe.Refund {

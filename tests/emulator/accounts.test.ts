@@ -378,6 +378,48 @@ describe('emulator: resetting an account', () => {
 describe('emulator: webhooks per account', () => {
   const rig = useAccountsEmulator();
 
+  it("when an invoice is paid and a payment refunded in B's Dashboard, then only B's endpoint gets invoice.* and charge.refunded, signed with B's secret", async () => {
+    const { emulator, a, b } = rig();
+    const receiverA = await startWebhookReceiver();
+    const receiverB = await startWebhookReceiver();
+    try {
+      emulator.addWebhookEndpoint(receiverA.url, undefined, { apiKey: KEY_A });
+      const endpointB = emulator.addWebhookEndpoint(receiverB.url, ['invoice.paid', 'charge.refunded'], { apiKey: KEY_B });
+      await a.customers.create({ email: 'a@example.com' });
+      const inB = await chargedCustomer(b, emulator);
+      await emulator.settleWebhooks();
+      receiverA.received.length = 0;
+      receiverB.received.length = 0;
+
+      const paid = await control(emulator, '/_emulator/invoices/pay', { customer: inB.paymentIntent.customer, amount: 2500, currency: 'eur' });
+      expect(paid.json.invoice).toMatchObject({ object: 'invoice', status: 'paid', amount_paid: 2500, currency: 'eur', customer: inB.paymentIntent.customer });
+      emulator.dashboardRefund({ paymentIntent: inB.paymentIntent.id, amount: 100 });
+      await emulator.settleWebhooks();
+
+      expect(receiverA.received).toEqual([]);
+      expect(receiverB.received.map((r) => [r.event.type, r.event.data.object.id])).toEqual([
+        ['invoice.paid', paid.json.invoice.id],
+        ['charge.refunded', inB.paymentIntent.latest_charge],
+      ]);
+      for (const r of receiverB.received)
+        expect(() => b.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, endpointB.secret)).not.toThrow();
+      expect((await b.events.list({ type: 'invoice.*' })).data.map((e) => e.type)).toEqual([
+        'invoice.payment_succeeded',
+        'invoice.paid',
+        'invoice.finalized',
+        'invoice.created',
+      ]);
+      expect((await a.events.list({ limit: 100 })).data.filter((e) => e.type.startsWith('invoice.') || e.type.startsWith('refund.'))).toEqual([]);
+      const unknown = await control(emulator, '/_emulator/invoices/pay', { customer: 'cus_nope', amount: 1, currency: 'usd' });
+      expect([unknown.status, unknown.json.error.code]).toEqual([400, 'resource_missing']);
+      const badAmount = await control(emulator, '/_emulator/invoices/pay', { customer: inB.paymentIntent.customer, amount: '1.5', currency: 'usd' });
+      expect(badAmount.status).toBe(400);
+    } finally {
+      await receiverA.close();
+      await receiverB.close();
+    }
+  });
+
   it("when both accounts have an endpoint, then each receives only its own account's events, signed with its own secret", async () => {
     const { emulator, a, b } = rig();
     const receiverA = await startWebhookReceiver();

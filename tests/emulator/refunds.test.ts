@@ -149,4 +149,28 @@ describe('emulator: refunds', () => {
     expect((await stripe.refunds.list({ payment_intent: pi.id })).data.map((r) => r.id)).toEqual([refund.id]);
     expect((await stripe.charges.retrieve(pi.latest_charge as string)).amount_refunded).toBe(600);
   });
+
+  it('when a refund is made in the Dashboard, then it is refund.created and charge.refunded with no API request, with the same limits as the API', async () => {
+    const stripe = stripeClient(emulator());
+    const pi = await paid(stripe, 1000);
+    emulator().clearRequests();
+    const refund = (await control(emulator(), '/_emulator/dashboard/refunds', { payment_intent: pi.id, amount: 400, reason: 'fraudulent' })).json.refund;
+    expect(refund).toMatchObject({ object: 'refund', amount: 400, status: 'succeeded', reason: 'fraudulent', metadata: {}, payment_intent: pi.id });
+    expect(emulator().requests()).toEqual([]);
+    const ours = new Set([refund.id, pi.latest_charge]);
+    const events = (emulator().events() as Stripe.Event[]).filter((e) => ours.has((e.data.object as { id: string }).id) && e.type !== 'charge.succeeded');
+    expect(events.map((e) => [e.type, e.request?.id ?? null])).toEqual([
+      ['refund.created', null],
+      ['charge.refunded', null],
+    ]);
+    expect((await stripe.refunds.list({ payment_intent: pi.id })).data.map((r) => r.id)).toEqual([refund.id]);
+    const rest = emulator().dashboardRefund({ charge: pi.latest_charge as string }) as Stripe.Refund;
+    expect(rest.amount).toBe(600);
+    const again = await control(emulator(), '/_emulator/dashboard/refunds', { payment_intent: pi.id });
+    expect([again.status, again.json.error.code]).toEqual([400, 'charge_already_refunded']);
+    const bad = await control(emulator(), '/_emulator/dashboard/refunds', { payment_intent: pi.id, reason: 'because' });
+    expect([bad.status, bad.json.error.param]).toEqual([400, 'reason']);
+    const none = await control(emulator(), '/_emulator/dashboard/refunds', {});
+    expect([none.status, none.json.error.code]).toEqual([400, 'parameter_missing']);
+  });
 });

@@ -97,9 +97,11 @@ describe('Hub refunds', () => {
   test('when a refund is made in the Stripe Dashboard, then after its webhook it appears in the transaction', async () => {
     const ref = await paidTransaction(40);
     const pi = (await api().get(`/${ref}`)).body.data.VendorPaymentId;
-    await ctx.stripe.refunds.create({ payment_intent: pi, amount: 1500, reason: 'duplicate' }, { apiKey: KEY });
+    const dashboard = ctx.emulator.dashboardRefund({ paymentIntent: pi, amount: 1500, reason: 'duplicate' }) as { id: string };
     await ctx.emulator.settleWebhooks();
+    expect(refundsAtStripe()).toEqual([]);
     const tx = (await api().get(`/${ref}`)).body.data;
+    expect(tx.Refunds[0].VendorRefundId).toBe(dashboard.id);
     expect(tx).toMatchObject({
       Status: 'partially_refunded',
       Refunds: [expect.objectContaining({ Amount: 15, Status: 'succeeded', RefundRefCode: '', Reason: 'duplicate' })],

@@ -7,6 +7,7 @@ import { startTestContext, type TestContext } from '../support/test-context';
 
 const KEY_A = 'sk_test_hub_hooks_a';
 const KEY_B = 'sk_test_hub_hooks_b';
+const KEY_C = 'sk_test_hub_hooks_c';
 const SECRET_A = 'whsec_vendor_a_secret_0123456789';
 const SECRET_B = 'whsec_vendor_b_secret_0123456789';
 
@@ -14,7 +15,7 @@ let ctx: TestContext;
 let a: HubMerchant;
 let b: HubMerchant;
 beforeAll(async () => {
-  ctx = await startTestContext({ otherStripeKeys: [KEY_A, KEY_B] });
+  ctx = await startTestContext({ otherStripeKeys: [KEY_A, KEY_B, KEY_C] });
   a = await hubMerchant(ctx, { stripeKey: KEY_A, webhookSecret: SECRET_A });
   b = await hubMerchant(ctx, { stripeKey: KEY_B, webhookSecret: SECRET_B });
 });
@@ -75,4 +76,18 @@ test('when the admin API shows a vendor, then it names the URL and the events to
     webhook_url: `${ctx.config.publicBaseUrl}/api/v1/hook/stripe/${a.vendorId}`,
     webhook_events: expect.arrayContaining(['invoice.paid', 'charge.expired', 'charge.failed', 'charge.refunded', 'payment_intent.amount_capturable_updated']),
   });
+});
+
+test("when an invoice of the vendor's Stripe account is paid, then Stripe's invoice.paid reaches the vendor's endpoint, verifies, and is recorded for that account only", async () => {
+  const c = await hubMerchant(ctx, { stripeKey: KEY_C });
+  const endpoint = ctx.emulator.addWebhookEndpoint(`${ctx.baseUrl}/api/v1/hook/stripe/${c.vendorId}`, ['invoice.paid'], { apiKey: KEY_C });
+  expect((await admin(ctx).put(`/merchants/${c.id}/vendors/${c.vendorId}/webhook-secret`, { stripe_webhook_secret: endpoint.secret })).status).toBe(200);
+  const customer = await ctx.stripe.customers.create({ email: 'billing@example.com' }, { apiKey: KEY_C });
+  const invoice = ctx.emulator.payInvoice({ customer: customer.id, amount: 4200, currency: 'usd' }) as { id: string };
+  await ctx.emulator.settleWebhooks();
+  const delivered = ctx.emulator.deliveries().filter((d) => d.endpointId === endpoint.id);
+  expect(delivered.map((d) => [d.type, d.status])).toEqual([['invoice.paid', 200]]);
+  const rows = await ctx.db('stripe_events').where({ type: 'invoice.paid', object_id: invoice.id });
+  const doorC = await ctx.deps.stripeAccounts.forStripeAccount(ctx.emulator.accountId(KEY_C));
+  expect(rows.map((r) => [Number(r.stripe_account), r.outcome])).toEqual([[doorC?.accountId, 'recorded: the service makes no invoices']]);
 });
