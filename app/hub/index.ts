@@ -15,7 +15,7 @@ export { createMerchant, createVendor } from './hub-admin-service';
 export { loadEncryptionKey } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
-export { runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
+export { createWebhookWorker, runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
 export type { WebhookTargets } from './webhook-http';
 
 export interface HubOptions extends VendorStripeOptions {

@@ -32,7 +32,15 @@ const DELIVERIES: DueRows = {
 /** Retried for this long, then marked failed (it can still be re-sent). */
 export const DELIVERY_GIVE_UP_MS = 24 * 60 * 60_000;
 const ATTEMPT_TIMEOUT_MS = 10_000;
+/** Deliveries one `runWebhooksOnce` attempts (and waits for). */
 const BATCH = 20;
+/** Payment events routed per claim; a pass claims again while it gets full claims, up to ROUTE_ROUNDS. */
+const ROUTE_CLAIM = 200;
+const ROUTE_ROUNDS = 5;
+const ROUTE_CONCURRENCY = 8;
+/** The worker's deliveries in flight at once in this process, and at most this many of one merchant. */
+export const MAX_IN_FLIGHT = 100;
+export const MAX_IN_FLIGHT_PER_MERCHANT = 10;
 
 interface EventRow {
   id: unknown;
@@ -163,41 +171,139 @@ export interface WebhookPass {
   attempted: number;
 }
 
-/** One pass: routes new events to deliveries, then attempts every due delivery (in parallel: a dead endpoint waits alone). */
-export async function runWebhooksOnce(hub: Hub): Promise<WebhookPass> {
+/** Routes due payment events to deliveries, a few at a time, until none is due (or ROUTE_ROUNDS claims). */
+async function routeDueEvents(hub: Hub): Promise<number> {
   const db = hub.deps.db;
-  const now = hub.deps.clock.now();
-  const eventIds = await claimDueRows(db, EVENTS, now, BATCH * 5);
-  for (const id of eventIds) {
-    const row = await db<EventRow>('payment_events').where({ id }).first();
-    try {
-      if (row) await routeEvent(hub, row);
-      await db('payment_events').where({ id }).update({ state: 'routed', next_check_at: null });
-    } catch (err) {
-      hub.deps.logger.warn({ eventId: id, err: err instanceof Error ? err.message : String(err) }, 'merchant webhook routing failed; retried');
-      if (isAppError(err) && err.code === 'stripe_account_unknown') await park(db, EVENTS, id, now, 3_600_000);
-      else await backOff(db, EVENTS, id, now);
+  let routed = 0;
+  for (let round = 0; round < ROUTE_ROUNDS; round++) {
+    const now = hub.deps.clock.now();
+    const eventIds = await claimDueRows(db, EVENTS, now, ROUTE_CLAIM);
+    for (let i = 0; i < eventIds.length; i += ROUTE_CONCURRENCY) {
+      await Promise.all(eventIds.slice(i, i + ROUTE_CONCURRENCY).map((id) => routeOne(hub, id, now)));
     }
+    routed += eventIds.length;
+    if (eventIds.length < ROUTE_CLAIM) break;
   }
-  // Read the clock again: deliveries routed just now leave in this same pass.
-  const deliverAt = hub.deps.clock.now();
-  const deliveryIds = await claimDueRows(db, DELIVERIES, deliverAt, BATCH);
-  await Promise.all(
-    deliveryIds.map(async (id) => {
-      const row = await db<DeliveryRow>('hub_webhook_deliveries').where({ id }).first();
-      if (!row) return;
-      try {
-        await deliver(hub, row);
-      } catch (err) {
-        hub.deps.logger.error({ deliveryId: id, err: err instanceof Error ? err.message : String(err) }, 'merchant webhook delivery broke; retried');
-        await backOff(db, DELIVERIES, id, deliverAt);
-      }
-    }),
-  );
-  return { routed: eventIds.length, attempted: deliveryIds.length };
+  return routed;
 }
 
-/** Runs runWebhooksOnce every `intervalMs`, never two passes at once in this process. */
+async function routeOne(hub: Hub, id: string, now: Date): Promise<void> {
+  const db = hub.deps.db;
+  try {
+    const row = await db<EventRow>('payment_events').where({ id }).first();
+    if (row) await routeEvent(hub, row);
+    await db('payment_events').where({ id }).update({ state: 'routed', next_check_at: null });
+  } catch (err) {
+    hub.deps.logger.warn({ eventId: id, err: err instanceof Error ? err.message : String(err) }, 'merchant webhook routing failed; retried');
+    if (isAppError(err) && err.code === 'stripe_account_unknown') await park(db, EVENTS, id, now, 3_600_000);
+    else await backOff(db, EVENTS, id, now);
+  }
+}
+
+/**
+ * Claims up to `limit` due deliveries, at most `perMerchant` of any one merchant and none of the
+ * merchants in `skipOwners`, oldest first, with a lease (several instances never take one row).
+ */
+async function claimDueDeliveries(
+  hub: Hub,
+  now: Date,
+  limit: number,
+  perMerchant: number,
+  skipOwners: string[],
+): Promise<Array<{ id: string; owner: string }>> {
+  const leaseUntil = new Date(now.getTime() + DELIVERIES.leaseMs);
+  const skip = skipOwners.length > 0 ? `AND owner_id NOT IN (${skipOwners.map(() => '?').join(', ')})` : '';
+  const result = await hub.deps.db.raw(
+    `UPDATE hub_webhook_deliveries SET next_check_at = ? WHERE id IN (
+       SELECT id FROM hub_webhook_deliveries WHERE id IN (
+         SELECT id FROM (
+           SELECT id, next_check_at, row_number() OVER (PARTITION BY owner_id ORDER BY next_check_at, id) AS nth
+           FROM hub_webhook_deliveries WHERE next_check_at <= ? AND state = 'pending' ${skip}
+         ) due WHERE nth <= ? ORDER BY next_check_at LIMIT ?)
+       FOR UPDATE SKIP LOCKED)
+     RETURNING id, owner_id`,
+    [leaseUntil, now, ...skipOwners, perMerchant, limit],
+  );
+  return (result.rows as Array<{ id: unknown; owner_id: string }>).map((r) => ({ id: String(r.id), owner: r.owner_id }));
+}
+
+/** One attempt of a claimed delivery; never rejects (what breaks is logged and backed off, or left to the lease). */
+async function attempt(hub: Hub, id: string, claimedAt: Date): Promise<void> {
+  const db = hub.deps.db;
+  try {
+    const row = await db<DeliveryRow>('hub_webhook_deliveries').where({ id }).first();
+    if (row) await deliver(hub, row);
+  } catch (err) {
+    hub.deps.logger.error({ deliveryId: id, err: err instanceof Error ? err.message : String(err) }, 'merchant webhook delivery broke; retried');
+    await backOff(db, DELIVERIES, id, claimedAt).catch(() => undefined);
+  }
+}
+
+/** One pass: routes new events to deliveries, then attempts up to BATCH due deliveries in parallel and waits for them. */
+export async function runWebhooksOnce(hub: Hub): Promise<WebhookPass> {
+  const routed = await routeDueEvents(hub);
+  // Read the clock again: deliveries routed just now leave in this same pass.
+  const deliverAt = hub.deps.clock.now();
+  const claimed = await claimDueDeliveries(hub, deliverAt, BATCH, BATCH, []);
+  await Promise.all(claimed.map(({ id }) => attempt(hub, id, deliverAt)));
+  return { routed, attempted: claimed.length };
+}
+
+export interface WebhookWorker {
+  /** Routes what is due and starts the due deliveries there is room for; does not wait for them. */
+  tick(): Promise<{ routed: number; started: number }>;
+  /** Deliveries started and not finished. */
+  inFlight(): number;
+  /** Waits for every delivery in flight. */
+  drain(): Promise<void>;
+}
+
+/**
+ * The worker of `npm start`: a delivery runs on its own, so a slow or dead endpoint holds one slot
+ * for at most ATTEMPT_TIMEOUT_MS and never the pass: other merchants' deliveries start at the
+ * next tick. One merchant holds at most MAX_IN_FLIGHT_PER_MERCHANT slots.
+ */
+export function createWebhookWorker(hub: Hub, limits = { maxInFlight: MAX_IN_FLIGHT, perMerchant: MAX_IN_FLIGHT_PER_MERCHANT }): WebhookWorker {
+  const running = new Set<Promise<void>>();
+  const perOwner = new Map<string, number>();
+  const track = (owner: string, delta: number) => {
+    const n = (perOwner.get(owner) ?? 0) + delta;
+    if (n > 0) perOwner.set(owner, n);
+    else perOwner.delete(owner);
+  };
+  return {
+    async tick() {
+      const routed = await routeDueEvents(hub);
+      const room = limits.maxInFlight - running.size;
+      if (room <= 0) return { routed, started: 0 };
+      const full = [...perOwner].filter(([, n]) => n >= limits.perMerchant).map(([owner]) => owner);
+      const claimedAt = hub.deps.clock.now();
+      const claimed = await claimDueDeliveries(hub, claimedAt, room, limits.perMerchant, full);
+      for (const { id, owner } of claimed) {
+        track(owner, 1);
+        const job: Promise<void> = attempt(hub, id, claimedAt).finally(() => {
+          running.delete(job);
+          track(owner, -1);
+        });
+        running.add(job);
+      }
+      return { routed, started: claimed.length };
+    },
+    inFlight: () => running.size,
+    drain: async () => {
+      await Promise.all([...running]);
+    },
+  };
+}
+
+/** Runs the worker every `intervalMs` (never two ticks at once in this process); stop waits for deliveries in flight. */
 export function startHubWebhookWorker(hub: Hub, intervalMs: number): PeriodicHandle {
-  return runPeriodically(() => runWebhooksOnce(hub), intervalMs, hub.deps.logger, 'merchant webhook pass failed');
+  const worker = createWebhookWorker(hub);
+  const periodic = runPeriodically(() => worker.tick(), intervalMs, hub.deps.logger, 'merchant webhook pass failed');
+  return {
+    stop: async () => {
+      await periodic.stop();
+      await worker.drain();
+    },
+  };
 }

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runWebhooksOnce } from '../../app/hub';
+import { createWebhookWorker, runWebhooksOnce } from '../../app/hub';
 import { admin, hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
 import { seedCreateTokenOnly } from '../support/hub-seed';
+import { readmeVerifier } from '../support/readme-webhook-verifier';
 import { startServiceOn, startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
 /** Signals to the merchant's webhook_url: signed, retried, re-sendable, never in the API's way. */
@@ -18,16 +18,16 @@ interface Received {
   body: string;
 }
 
-/** The merchant's endpoint: records what arrives; fails the first `failures` calls; `hang` never answers. */
+/** The merchant's endpoint: records what arrives; fails the first `failures` calls; `hang` (all, or paths under a prefix) never answers. */
 function merchantEndpoint() {
   const received: Received[] = [];
-  const state = { failures: 0, hang: false };
+  const state: { failures: number; hang: boolean | string } = { failures: 0, hang: false };
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      if (state.hang) return;
+      if (state.hang === true || (typeof state.hang === 'string' && req.url?.startsWith(state.hang))) return;
       if (state.failures > 0) {
         state.failures--;
         res.writeHead(500).end('down');
@@ -37,14 +37,6 @@ function merchantEndpoint() {
     });
   });
   return { server, received, state };
-}
-
-/** The README's verification snippet, run as a merchant would paste it. */
-function readmeVerifier(): (secret: string, headers: Record<string, unknown>, body?: string) => boolean {
-  const readme = readFileSync('README.md', 'utf8');
-  const block = /<!-- verify-webhook-snippet -->\s*```js\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('the README has no verification snippet');
-  return new Function('require', `${block[1]}\nreturn verifyHubWebhook;`)(require) as never;
 }
 
 let ctx: TestContext;
@@ -70,12 +62,12 @@ beforeEach(() => {
 });
 
 const api = () => hubApi(ctx, merchant.secretKey);
-async function charge(ref: string): Promise<void> {
-  const token = (await api().post('/token', seedCreateTokenOnly(merchant.vendorId))).body.data.token;
-  const res = await api().post('/charge', {
-    payment_vendor: merchant.vendorId,
+async function charge(ref: string, as: HubMerchant = merchant, hookPath = `/hook/${ref}`): Promise<void> {
+  const token = (await hubApi(ctx, as.secretKey).post('/token', seedCreateTokenOnly(as.vendorId))).body.data.token;
+  const res = await hubApi(ctx, as.secretKey).post('/charge', {
+    payment_vendor: as.vendorId,
     token,
-    transaction_detail: { merchant_ref_code: ref, amount: 60, service_charge: 0, description: 'x', currency: 'USD', webhook_url: `${base}/hook/${ref}` },
+    transaction_detail: { merchant_ref_code: ref, amount: 60, service_charge: 0, description: 'x', currency: 'USD', webhook_url: `${base}${hookPath}` },
   });
   expect(res.body.data.transaction.Status).toBe('paid');
 }
@@ -164,6 +156,36 @@ test('when the endpoint never answers, then the API keeps answering while the de
     .first('d.*');
   expect(row.state).toBe('pending');
   expect(Number(row.check_failures)).toBeGreaterThanOrEqual(1);
+});
+
+test("when one merchant's endpoint never answers, then the worker does not wait for it and another merchant's signal goes out at once; the dead one holds only its merchant's slots", async () => {
+  const other = await hubMerchant(ctx, { stripeKey: KEY });
+  endpoint.state.hang = '/dead/';
+  const dead = ['dead-1', 'dead-2', 'dead-3', 'dead-4', 'dead-5'];
+  for (const ref of dead) await charge(ref, merchant, `/dead/${ref}`);
+  await charge('alive-1', other, '/alive/alive-1');
+  const worker = createWebhookWorker(ctx.hub, { maxInFlight: 4, perMerchant: 2 });
+  const first = await worker.tick();
+  expect(first).toEqual({ routed: expect.any(Number), started: 3 });
+  const arrived = (prefix: string) => endpoint.received.filter((r) => r.url.startsWith(prefix)).length;
+  for (let i = 0; i < 500 && (arrived('/alive/') < 1 || arrived('/dead/') < 2); i++) await new Promise((r) => setTimeout(r, 20));
+  const aliveRow = () =>
+    ctx.db('hub_webhook_deliveries as d').join('hub_transactions as t', 't.id', 'd.transaction_id').where('t.merchant_ref_code', 'alive-1').first('d.state');
+  for (let i = 0; i < 500 && (await aliveRow()).state !== 'delivered'; i++) await new Promise((r) => setTimeout(r, 20));
+  // The other merchant's signal is delivered while two of the dead endpoint's requests still hang.
+  expect([(await aliveRow()).state, worker.inFlight(), arrived('/dead/')]).toEqual(['delivered', 2, 2]);
+  // The dead merchant is at its share: a further tick takes none of its three other due deliveries.
+  expect((await worker.tick()).started).toBe(0);
+  expect(arrived('/dead/')).toBe(2);
+  endpoint.server.closeAllConnections();
+  await worker.drain();
+  expect(worker.inFlight()).toBe(0);
+  const deadRows = await ctx
+    .db('hub_webhook_deliveries as d')
+    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    .whereIn('t.merchant_ref_code', dead)
+    .pluck('d.attempts');
+  expect(deadRows.map(Number).sort()).toEqual([0, 0, 0, 1, 1]);
 });
 
 test('when the service stops while signals are pending and starts again, then every signal is still delivered', async () => {

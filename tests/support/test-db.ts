@@ -5,6 +5,8 @@ import { adminConnection, quoteIdent, serverUrl, TEMPLATE_ENV, urlForDatabase } 
 export interface TestDb {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** The database's URL on PostgreSQL (another process may connect to it). */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function createTestDb(logger?: DbOptions['logger'], options: { migr
   return {
     db,
     kind: 'postgres',
+    url: urlForDatabase(url, name),
     close: async () => {
       await db.destroy();
       await admin.raw(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
