@@ -16,6 +16,7 @@ import { refreshThreeDSecureToken, returnFromChallenge, tokenizeWithThreeDSecure
 import { toMinorUnits, type Money } from '../payments';
 import { isAppError } from '../shared/app-error';
 import { findVendor, type Vendor } from './vendor-repository';
+import { isPrivateHost, PRIVATE_WEBHOOK_MESSAGE } from './private-address';
 
 const PAYMENT_METHOD_ID = /^pm_[0-9A-Za-z_]{4,250}$/;
 const VENDOR_ID = /^[0-9A-Za-z_-]{1,32}$/;
@@ -138,6 +139,10 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const amountText = body.decimal('amount', { required: true });
       const currencyText = body.text('currency', { required: true, max: 3 });
       const returnUrl = body.url('return_url', { required: true });
+      const webhookUrl = body.url('webhook_url');
+      if (webhookUrl && hub.webhookTargets.refusePrivate && isPrivateHost(new URL(webhookUrl).hostname)) {
+        body.errors.push({ field: 'webhook_url', message: PRIVATE_WEBHOOK_MESSAGE });
+      }
       let amount: Money | undefined;
       if (amountText !== undefined && currencyText) {
         try {
@@ -154,6 +159,7 @@ export function createHubTransactionsRouter(hub: Hub): Router {
       const { token, authUrl } = await tokenizeWithThreeDSecure(hub, caller, vendor, card as CardInput, customer, {
         amount: amount as Money,
         returnUrl: returnUrl as string,
+        webhookUrl,
       });
       const data = { token: token.id, status: token.status, auth_url: authUrl };
       if (token.status === 'failed' || token.status === 'fraud') return reply(res, 402, token.failureMessage ?? 'The card was declined', data);

@@ -19,3 +19,6 @@ export function isPrivateHost(hostname: string): boolean {
     return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
   return false;
 }
+
+/** The answer to a merchant's webhook URL on a loopback or private address (outside development). */
+export const PRIVATE_WEBHOOK_MESSAGE = 'must be a public address (not loopback or private)';

@@ -52,7 +52,7 @@ export async function tokenizeWithThreeDSecure(
   vendor: Vendor,
   card: CardInput,
   customer: CustomerInput,
-  request: { amount: Money; returnUrl: string },
+  request: { amount: Money; returnUrl: string; webhookUrl?: string | null },
 ): Promise<ThreeDSecureToken> {
   if (card.kind === 'raw') checkRawCardAllowed(hub, vendor);
   const door: StripeDoor = await hub.vendorDoors.doorFor(vendor);
@@ -70,6 +70,7 @@ export async function tokenizeWithThreeDSecure(
     amount: request.amount.minor,
     currency: request.amount.currency,
     returnUrl: request.returnUrl,
+    webhookUrl: request.webhookUrl ?? null,
     createdAt: now,
   };
   let pm;

@@ -17,6 +17,8 @@ export interface Token {
   amount: number | null;
   currency: string | null;
   returnUrl: string | null;
+  /** Where the merchant hears of the token's later status changes (3-D Secure tokens). */
+  webhookUrl: string | null;
   brand: string | null;
   last4: string | null;
   expMonth: number | null;
@@ -39,6 +41,7 @@ interface TokenRow {
   amount: unknown;
   currency: string | null;
   return_url: string | null;
+  webhook_url: string | null;
   brand: string | null;
   last4: string | null;
   exp_month: number | null;
@@ -61,6 +64,7 @@ const toToken = (row: TokenRow): Token => ({
   amount: row.amount == null ? null : toSafeInt(row.amount),
   currency: row.currency,
   returnUrl: row.return_url,
+  webhookUrl: row.webhook_url,
   brand: row.brand,
   last4: row.last4,
   expMonth: row.exp_month == null ? null : Number(row.exp_month),
@@ -87,6 +91,7 @@ export async function insertToken(db: Knex | Knex.Transaction, t: NewToken): Pro
       amount: t.amount,
       currency: t.currency,
       return_url: t.returnUrl,
+      webhook_url: t.webhookUrl,
       brand: t.brand,
       last4: t.last4,
       exp_month: t.expMonth,

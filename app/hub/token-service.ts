@@ -163,6 +163,7 @@ function emptyToken(id: string, caller: HubCaller, vendor: Vendor, door: StripeD
     amount: null,
     currency: null,
     returnUrl: null,
+    webhookUrl: null,
     brand: null,
     last4: null,
     expMonth: null,

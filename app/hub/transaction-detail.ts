@@ -3,7 +3,7 @@ import { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits, 
 import { isAppError } from '../shared/app-error';
 import type { FieldReader } from './hub-http';
 import { HUB_LANGUAGES } from './hub-languages';
-import { isPrivateHost } from './private-address';
+import { isPrivateHost, PRIVATE_WEBHOOK_MESSAGE } from './private-address';
 
 /** A charge as the merchant describes it (`transaction_detail`), amounts in exact minor units. */
 export interface TransactionDetail {
@@ -45,7 +45,7 @@ export function readTransactionDetail(
   const webhookUrl = d.url('webhook_url') || null;
   // Outside development the signal may not be aimed inside our own network (SSRF).
   if (webhookUrl && options.refusePrivateWebhooks && isPrivateHost(new URL(webhookUrl).hostname)) {
-    d.errors.push({ field: 'transaction_detail.webhook_url', message: 'must be a public address (not loopback or private)' });
+    d.errors.push({ field: 'transaction_detail.webhook_url', message: PRIVATE_WEBHOOK_MESSAGE });
   }
   const detail = {
     firstName: d.text('first_name', { max: 200 }) ?? '',

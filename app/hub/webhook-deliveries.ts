@@ -7,7 +7,10 @@ export interface DeliveryView {
   id: number;
   webhook_id: string;
   event_type: string;
+  /** The transaction's; '' for a token's signal. */
   merchant_ref_code: string;
+  /** The token of a token's signal, else null. */
+  token: string | null;
   url: string;
   method: string;
   state: string;
@@ -23,7 +26,8 @@ const toView = (r: Record<string, unknown>): DeliveryView => ({
   id: Number(r.id),
   webhook_id: String(r.webhook_id),
   event_type: String(r.event_type),
-  merchant_ref_code: String(r.merchant_ref_code),
+  merchant_ref_code: (r.merchant_ref_code as string | null) ?? '',
+  token: (r.token_id as string | null) ?? null,
   url: String(r.url),
   method: String(r.method),
   state: String(r.state),
@@ -38,7 +42,7 @@ const toView = (r: Record<string, unknown>): DeliveryView => ({
 const deliveries = (hub: Hub, ownerId: string) =>
   hub.deps
     .db('hub_webhook_deliveries as d')
-    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    .leftJoin('hub_transactions as t', 't.id', 'd.transaction_id')
     .where('d.owner_id', ownerId)
     .select('d.*', 't.merchant_ref_code');
 

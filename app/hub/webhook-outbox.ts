@@ -2,7 +2,8 @@ import { backOff, claimDueRows, park, type DueRows } from '../db';
 import { isAppError } from '../shared/app-error';
 import { runPeriodically, type PeriodicHandle } from '../shared/periodic';
 import type { Hub } from './hub-context';
-import { hubRefundStatus, transactionView } from './hub-presenters';
+import { hubRefundStatus, tokenStatusView, transactionView } from './hub-presenters';
+import { findToken } from './token-repository';
 import { findMerchant } from './merchant-repository';
 import { readTransaction } from './transaction-service';
 import { RefusedTarget, sendWebhookRequest } from './webhook-http';
@@ -45,14 +46,59 @@ export const MAX_IN_FLIGHT_PER_MERCHANT = 10;
 interface EventRow {
   id: unknown;
   owner_id: string;
-  subject: 'charge' | 'refund';
+  subject: 'charge' | 'refund' | 'token';
   subject_id: unknown;
+  /** The token's id, for token events. */
+  subject_ref: string | null;
   status: string;
+}
+
+interface NewDelivery {
+  transactionId: unknown;
+  tokenId: string | null;
+  type: string;
+  url: string;
+  data: unknown;
+}
+
+/** A signal to send: its body is fixed now (POST), its signature at each attempt. */
+async function insertDelivery(hub: Hub, row: EventRow, d: NewDelivery): Promise<void> {
+  const db = hub.deps.db;
+  const merchant = await findMerchant(db, row.owner_id);
+  const method = merchant?.webhookMethod === 'POST' ? 'POST' : 'GET';
+  const now = hub.deps.clock.now();
+  await db('hub_webhook_deliveries')
+    .insert({
+      owner_id: row.owner_id,
+      payment_event_id: row.id,
+      transaction_id: d.transactionId,
+      token_id: d.tokenId,
+      event_type: d.type,
+      url: d.url,
+      method,
+      body: method === 'POST' ? JSON.stringify({ type: d.type, data: d.data }) : '',
+      webhook_id: newWebhookId(),
+      state: 'pending',
+      next_check_at: now,
+      give_up_at: new Date(now.getTime() + DELIVERY_GIVE_UP_MS),
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict('payment_event_id')
+    .ignore();
+}
+
+/** A 3-D Secure token made with a webhook_url moved: `token.<status>`, with the token check's answer. */
+async function routeTokenEvent(hub: Hub, row: EventRow): Promise<void> {
+  const token = row.subject_ref ? await findToken(hub.deps.db, row.owner_id, row.subject_ref) : undefined;
+  if (!token?.webhookUrl) return;
+  await insertDelivery(hub, row, { transactionId: null, tokenId: token.id, type: `token.${row.status}`, url: token.webhookUrl, data: tokenStatusView(token) });
 }
 
 async function routeEvent(hub: Hub, row: EventRow): Promise<void> {
   // A charge or refund just recorded has not changed anything the merchant sees yet.
   if (row.status === 'created') return;
+  if (row.subject === 'token') return routeTokenEvent(hub, row);
   const db = hub.deps.db;
   let chargeId = Number(row.subject_id);
   let type: string;
@@ -69,27 +115,7 @@ async function routeEvent(hub: Hub, row: EventRow): Promise<void> {
   const result = await readTransaction(hub, { ownerId: row.owner_id, keyKind: 'secret' }, tx.merchant_ref_code);
   const view = transactionView(result.transaction, result.charge, result.token, { refunds: result.refunds });
   if (type === 'transaction') type = `transaction.${view.Status}`;
-  const merchant = await findMerchant(db, row.owner_id);
-  const method = merchant?.webhookMethod === 'POST' ? 'POST' : 'GET';
-  const now = hub.deps.clock.now();
-  await db('hub_webhook_deliveries')
-    .insert({
-      owner_id: row.owner_id,
-      payment_event_id: row.id,
-      transaction_id: tx.id,
-      event_type: type,
-      url: tx.webhook_url,
-      method,
-      body: method === 'POST' ? JSON.stringify({ type, data: view }) : '',
-      webhook_id: newWebhookId(),
-      state: 'pending',
-      next_check_at: now,
-      give_up_at: new Date(now.getTime() + DELIVERY_GIVE_UP_MS),
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict('payment_event_id')
-    .ignore();
+  await insertDelivery(hub, row, { transactionId: tx.id, tokenId: null, type, url: tx.webhook_url, data: view });
 }
 
 interface DeliveryRow {

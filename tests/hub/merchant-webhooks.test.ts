@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebhookWorker, runWebhooksOnce } from '../../app/hub';
 import { admin, hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
-import { seedCreateTokenOnly } from '../support/hub-seed';
+import { seedCreate3dsToken, seedCreateTokenOnly } from '../support/hub-seed';
 import { readmeVerifier } from '../support/readme-webhook-verifier';
 import { startServiceOn, startTestContext, TEST_STRIPE_KEY, type TestContext } from '../support/test-context';
 
@@ -103,6 +103,50 @@ test('when a transaction is paid and then refunded, then the merchant gets one G
   const again = endpoint.received.length;
   await drain();
   expect(endpoint.received.length).toBe(again);
+});
+
+test('when a 3-D Secure token made with a webhook_url is verified and then charged, then the merchant gets token.verified and token.used there, signed, before any transaction exists', async () => {
+  const made = await api().post('/token/3ds', { ...seedCreate3dsToken(merchant.vendorId), webhook_url: `${base}/token-hook/one` });
+  expect(made.body.data.status).toBe('review');
+  const { token, auth_url: authUrl } = made.body.data;
+  await drain();
+  // Made in review: the answer said so; nothing has changed yet.
+  expect(endpoint.received).toEqual([]);
+  const challenge = new URL(authUrl);
+  await request(challenge.origin).post(challenge.pathname).type('form').send({ result: 'pass' });
+  // The customer's browser comes back to the service, which reads the PaymentIntent (no Stripe webhook is set up here).
+  expect((await request(ctx.app).get(`/api/v1/transactions/token/3ds/return/${token}`)).status).toBe(302);
+  await drain();
+  const verify = readmeVerifier();
+  expect(endpoint.received.map((r) => [r.method, r.url, r.body])).toEqual([['GET', '/token-hook/one', '']]);
+  expect(verify(merchant.webhookSecret, endpoint.received[0].headers)).toBe(true);
+
+  const charged = await api().post('/charge', {
+    payment_vendor: merchant.vendorId,
+    token,
+    transaction_detail: { merchant_ref_code: 'hook-3ds-1', amount: 10000, service_charge: 0, description: 'x', currency: 'IDR' },
+  });
+  expect(charged.body.data.transaction.Status).toBe('paid');
+  await drain();
+  expect(endpoint.received.map((r) => r.url)).toEqual(['/token-hook/one', '/token-hook/one']);
+  const listed = await request(ctx.app).get('/api/v1/webhooks/deliveries').set('Authorization', `Bearer ${merchant.secretKey}`);
+  expect(
+    listed.body.data
+      .filter((d: { token: string | null }) => d.token === token)
+      .map((d: { event_type: string; state: string; merchant_ref_code: string }) => [d.event_type, d.state, d.merchant_ref_code])
+      .reverse(),
+  ).toEqual([
+    ['token.verified', 'delivered', ''],
+    ['token.used', 'delivered', ''],
+  ]);
+  // A token made without a webhook_url signals nothing.
+  const quiet = (await api().post('/token/3ds', seedCreate3dsToken(merchant.vendorId))).body.data;
+  const quietChallenge = new URL(quiet.auth_url);
+  await request(quietChallenge.origin).post(quietChallenge.pathname).type('form').send({ result: 'pass' });
+  await request(ctx.app).get(`/api/v1/transactions/token/3ds/return/${quiet.token}`);
+  await drain();
+  expect(endpoint.received).toHaveLength(2);
+  expect(await ctx.db('payment_events').where({ subject: 'token', subject_ref: quiet.token })).toEqual([]);
 });
 
 test('when the endpoint fails 3 times and then recovers, then the signal arrives, with the same webhook-id every time; a resend sends it again with that id', async () => {

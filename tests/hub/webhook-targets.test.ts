@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { runWebhooksOnce, type WebhookTargets } from '../../app/hub';
 import { hubApi, hubMerchant, type HubMerchant } from '../support/hub-requests';
-import { seedCreateTokenOnly } from '../support/hub-seed';
+import { seedCreate3dsToken, seedCreateTokenOnly } from '../support/hub-seed';
 import { startTestContext, type TestContext } from '../support/test-context';
 
 /**
@@ -96,6 +96,11 @@ test('when private addresses are refused, then a literal loopback webhook_url is
     const res = await chargeWithWebhook(ctx, merchant, 'literal-1', `http://127.0.0.1:${port}/hook/literal-1`);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['transaction_detail.webhook_url']);
+    const threeDs = await hubApi(ctx, merchant.secretKey).post('/token/3ds', {
+      ...seedCreate3dsToken(merchant.vendorId),
+      webhook_url: `http://10.0.0.7:${port}/token-hook`,
+    });
+    expect([threeDs.status, threeDs.body.errors]).toEqual([400, [{ field: 'webhook_url', message: 'must be a public address (not loopback or private)' }]]);
   });
 });
 
