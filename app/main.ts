@@ -5,7 +5,7 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { signData } from './billrun';
 import { countQueries, createDb, dbKind, installationId, migrateLatest, type Db } from './db';
-import { createHub, loadEncryptionKey, startHubWebhookWorker } from './hub';
+import { createHub, loadEncryptionKey, SecretDoesNotOpen, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { createMetrics } from './metrics';
 import { startReconciler, stripeAccountStore } from './payments';
@@ -154,6 +154,7 @@ async function main(): Promise<void> {
     logger.warn({ file: hubKey.source }, 'HUB_ENCRYPTION_KEY is not set: vendor secrets are sealed with the development key in this file');
   const sandboxEmulator = emulator;
   const hub = await createHub(deps, {
+    encryptionKeySource: hubKey.source,
     encryptionKey: hubKey.key,
     apiBase,
     idempotencyPrefix: await installationId(db),
@@ -165,6 +166,8 @@ async function main(): Promise<void> {
           ],
         }
       : {}),
+  }).catch((err: unknown) => {
+    throw err instanceof SecretDoesNotOpen ? new StartupError(err.message) : err;
   });
   const demo = emulator ? await ensureDemoMerchant(hub, config.database.dataDir) : undefined;
   const demoHome = config.database.dataDir.startsWith('memory://')

@@ -5,14 +5,14 @@ import type { Hub } from './hub-context';
 import { hubErrorHandler, hubNotFound } from './hub-http';
 import { createHubTransactionsRouter } from './hub-routes';
 import { createHubRateLimiter } from './hub-rate-limit';
-import { createSecretBox } from './secret-box';
+import { checkSealedSecrets, createSecretBox } from './secret-box';
 import { createVendorDoors, type VendorStripeOptions } from './vendor-doors';
 import { listVendors } from './vendor-repository';
 import { systemWebhookTargets, type WebhookTargets } from './webhook-http';
 
 export type { Hub } from './hub-context';
 export { createMerchant, createVendor } from './hub-admin-service';
-export { loadEncryptionKey } from './secret-box';
+export { loadEncryptionKey, SecretDoesNotOpen } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
 export { createWebhookWorker, runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
@@ -20,6 +20,8 @@ export type { WebhookTargets } from './webhook-http';
 
 export interface HubOptions extends VendorStripeOptions {
   encryptionKey: Buffer;
+  /** Where the key came from (HUB_ENCRYPTION_KEY or a file), for the start-up check's message. */
+  encryptionKeySource?: string;
   /** Default: private addresses refused in production, names resolved by the system. */
   webhookTargets?: WebhookTargets;
 }
@@ -27,6 +29,7 @@ export interface HubOptions extends VendorStripeOptions {
 /** The Payment Hub on the payments core: every vendor's key is known to the account registry from the start. */
 export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
   const box = createSecretBox(options.encryptionKey);
+  await checkSealedSecrets(deps.db, box, options.encryptionKeySource ?? 'HUB_ENCRYPTION_KEY');
   const vendorDoors = createVendorDoors(deps, box, options);
   for (const vendor of await listVendors(deps.db)) if (!vendor.disabledAt) vendorDoors.register(vendor);
   const rateLimiter = createHubRateLimiter(deps.db, deps.config.hub.rateLimitPerMinute, deps.logger);

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Knex } from 'knex';
 
 /**
  * Secrets at rest (vendors' Stripe keys, merchants' webhook secrets): AES-256-GCM with a random
@@ -14,6 +15,9 @@ export interface SecretBox {
 
 const VERSION = 'v1';
 
+/** A sealed value that does not open: changed in the database, or sealed with another key. */
+export class SecretDoesNotOpen extends Error {}
+
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error('the secret box key must be 32 bytes');
   return {
@@ -26,9 +30,13 @@ export function createSecretBox(key: Buffer): SecretBox {
     open(sealed) {
       const [version, nonce, body, tag] = sealed.split('.');
       if (version !== VERSION || !nonce || body === undefined || !tag) throw new Error('not a sealed secret');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      } catch {
+        throw new SecretDoesNotOpen('a sealed secret does not open with this key');
+      }
     },
   };
 }
@@ -54,4 +62,25 @@ export function loadEncryptionKey(configured: Buffer | undefined, dataDir: strin
   writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { key, source: file };
+}
+
+/**
+ * Start-up check: the key opens what the database holds (one merchant's webhook secret, one
+ * vendor's key). A wrong HUB_ENCRYPTION_KEY (or a lost development key file) is said at start, in
+ * a sentence, not as a failure of each merchant's first request.
+ */
+export async function checkSealedSecrets(db: Knex, box: SecretBox, keySource: string): Promise<void> {
+  const merchant = await db('hub_merchants').first('webhook_secret_enc');
+  const vendor = await db('hub_vendors').first('secret_key_enc');
+  for (const sealed of [merchant?.webhook_secret_enc, vendor?.secret_key_enc]) {
+    if (typeof sealed !== 'string') continue;
+    try {
+      box.open(sealed);
+    } catch (err) {
+      if (!(err instanceof SecretDoesNotOpen)) throw err;
+      throw new SecretDoesNotOpen(
+        `the Payment Hub's secrets in the database were sealed with another key than ${keySource === 'HUB_ENCRYPTION_KEY' ? 'HUB_ENCRYPTION_KEY' : `the one in ${keySource}`}: start with the key they were sealed with`,
+      );
+    }
+  }
 }

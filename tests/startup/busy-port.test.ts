@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { freePort, runMainToExit } from '../support/main-process';
 
 /** `npm start` as a process: the real main.ts, run from source, on embedded defaults. */
-
-const root = path.resolve(__dirname, '../..');
 
 async function takenPort(): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((_req, res) => res.end('someone else'));
@@ -13,31 +10,10 @@ async function takenPort(): Promise<{ port: number; close: () => Promise<void> }
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function freePort(): Promise<number> {
-  const probe = await takenPort();
-  await probe.close();
-  return probe.port;
-}
+// Start-up takes seconds when the machine is idle and tens of seconds when the suite loads it.
+jest.setTimeout(180_000);
 
-function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', './tests/support/ts-register.js', 'app/main.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', DATA_DIR: 'memory://', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    // A service that started despite the busy port would run forever: stop it and report.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, output });
-    });
-  });
-}
+const runMain = (env: Record<string, string>) => runMainToExit({ DATA_DIR: 'memory://', ...env });
 
 describe('start-up', () => {
   test('when PORT is taken by another process, then start-up exits non-zero naming the port, without saying it listens', async () => {

@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator';
 import { seedCreateTokenOnly } from '../support/hub-seed';
 import { readmeVerifier } from '../support/readme-webhook-verifier';
+import { freePort, killHard, startMain, type MainProcess } from '../support/main-process';
 import { createTestDb, type TestDb } from '../support/test-db';
 
 /**
@@ -16,61 +15,13 @@ import { createTestDb, type TestDb } from '../support/test-db';
  * standalone emulator in this test's process, so it outlives the service as Stripe would.
  */
 
-const root = path.resolve(__dirname, '../..');
 const ADMIN_TOKEN = 'kill-restart-admin-token-0123456789';
 const VENDOR_KEY = 'sk_test_kill_restart_vendor';
 const CHARGES = 3;
 
 jest.setTimeout(180_000);
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-interface Service {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-async function startService(env: Record<string, string>): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', './tests/support/ts-register.js', 'app/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'info', LOG_FORMAT: 'json', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`the service exited at start-up:\n${output}`);
-    const live = await fetch(`${url}/health/live`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (live) return { child, output: () => output, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the service did not start:\n${output}`);
-}
-
-function killHard(service: Service): Promise<void> {
-  const { child } = service;
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-async function call(service: Service, method: string, urlPath: string, bearer: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function call(service: MainProcess, method: string, urlPath: string, bearer: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${service.url}${urlPath}`, {
     method,
     headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json', 'Content-Type': 'application/json' },
@@ -87,7 +38,7 @@ interface Received {
 let emulator: Emulator;
 let testDb: TestDb | undefined;
 let dataDir: string | undefined;
-const services: Service[] = [];
+const services: MainProcess[] = [];
 let endpoint: http.Server | undefined;
 
 beforeAll(async () => {
@@ -122,7 +73,7 @@ test('when the service is killed with SIGKILL while merchant signals are pending
   };
   const hookPort = await freePort(); // nobody listens there yet: the merchant's endpoint is down
 
-  const first = await startService(env);
+  const first = await startMain(env);
   services.push(first);
   const merchant = (await call(first, 'POST', '/api/v1/admin/merchants', ADMIN_TOKEN, { name: 'Crash test merchant' })).json.data;
   const vendor = (
@@ -162,7 +113,7 @@ test('when the service is killed with SIGKILL while merchant signals are pending
   });
   await new Promise<void>((resolve) => endpoint?.listen(hookPort, '127.0.0.1', resolve));
 
-  const second = await startService(env);
+  const second = await startMain(env);
   services.push(second);
   // A delivery claimed when the process died is taken again when its lease ends (60 s), one that
   // failed after its backoff (30 s): poll for the outcome, do not time it.
