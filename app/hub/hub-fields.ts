@@ -30,10 +30,10 @@ export interface TextOptions {
 }
 
 /** Text, trimmed, at most `max` characters (255 by default), no control characters. */
-function textSchema(options: TextOptions = {}) {
+function textSchema(options: TextOptions & { nonEmpty?: boolean } = {}) {
   const max = options.max ?? 255;
-  let schema = z
-    .string({ error: requiredOr('must be text') })
+  const text = z.string({ error: requiredOr('must be text') });
+  let schema = (options.nonEmpty ? text.min(1, 'is required') : text)
     .max(max, `must be at most ${max} characters`)
     .refine((t) => !/\p{Cc}/u.test(t), 'must not contain control characters');
   if (options.pattern) schema = schema.regex(options.pattern, options.patternMessage ?? 'is not valid');
@@ -51,7 +51,7 @@ export const optionalText = (options: TextOptions = {}) => given(textSchema(opti
  * given, and refused as empty, rather than quietly read as missing.
  */
 export const presentText = (options: TextOptions = {}) =>
-  z.preprocess((v) => (v === null ? undefined : typeof v === 'string' ? v.trim() : v), textSchema(options).min(1, 'is required').optional());
+  z.preprocess((v) => (v === null ? undefined : typeof v === 'string' ? v.trim() : v), textSchema({ ...options, nonEmpty: true }).optional());
 
 /** One of a few words (`GET`/`POST`), listed in the document as an enum. */
 export const word = <const W extends readonly [string, ...string[]]>(words: W, message: string) =>
@@ -105,6 +105,14 @@ const objectOf = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error:
 export const requiredObject = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema);
 export const optionalObject = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional());
 export { objectOf };
+
+/**
+ * Cross-field checks run even when some fields failed (one answer names every bad field), but
+ * only on an object: a missing or non-object value has already been refused as such.
+ */
+export const evenWithFailedFields = {
+  when: (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+};
 
 /** The first-level fields that already failed, so a cross-field check does not pile a second message on them. */
 export const failedFields = (ctx: { issues: ReadonlyArray<{ path?: PropertyKey[] }> }): Set<string> =>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DeliveryView } from './webhook-deliveries';
 import { VENDOR_FIELDS, type MerchantView, type NewMerchant, type VendorView } from './hub-admin-service';
 import {
+  evenWithFailedFields,
   failedFields,
   objectOf,
   optionalBoolean,
@@ -65,16 +66,13 @@ function cardBody<S extends z.ZodRawShape>(shape: S, refine?: (body: z.output<z.
       credit_card: optionalObject(creditCard),
       ...shape,
     })
-    .superRefine(
-      (b, ctx) => {
-        const failed = failedFields(ctx);
-        const card = b as { payment_method?: unknown; credit_card?: unknown };
-        if (card.payment_method === undefined && card.credit_card === undefined && !failed.has('payment_method') && !failed.has('credit_card'))
-          ctx.addIssue({ code: 'custom', path: ['credit_card'], message: 'is required' });
-        refine?.(b as unknown as z.output<z.ZodObject<S>>, ctx, failed);
-      },
-      { when: () => true },
-    );
+    .superRefine((b, ctx) => {
+      const failed = failedFields(ctx);
+      const card = b as { payment_method?: unknown; credit_card?: unknown };
+      if (card.payment_method === undefined && card.credit_card === undefined && !failed.has('payment_method') && !failed.has('credit_card'))
+        ctx.addIssue({ code: 'custom', path: ['credit_card'], message: 'is required' });
+      refine?.(b as unknown as z.output<z.ZodObject<S>>, ctx, failed);
+    }, evenWithFailedFields);
   return z.preprocess((v) => {
     if (!v || typeof v !== 'object' || !Object.hasOwn(v, 'payment_method')) return v;
     const { credit_card: _ignored, ...rest } = v as Record<string, unknown>;
@@ -86,6 +84,7 @@ function cardBody<S extends z.ZodRawShape>(shape: S, refine?: (body: z.output<z.
 export function hubRequestSchemas(options: { refusePrivateWebhooks?: boolean } = {}) {
   const detail = transactionDetailSchema(options);
   return {
+    transactionDetail: detail,
     vendorOnly: z.object({ payment_vendor: paymentVendor() }),
     tokenize: cardBody({
       transaction_detail: optionalObject(detail).meta({ description: 'With it, the card is tokenized and charged in one call.' }),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits, type Currency } from '../payments';
 import { isAppError } from '../shared/app-error';
-import { failedFields, objectOf, optionalBoolean, optionalText, optionalUrl, requiredDecimal, requiredText } from './hub-fields';
+import { evenWithFailedFields, failedFields, objectOf, optionalBoolean, optionalText, optionalUrl, requiredDecimal, requiredText } from './hub-fields';
 import { HUB_LANGUAGES } from './hub-languages';
 import { isPrivateHost } from './private-address';
 
@@ -74,32 +74,29 @@ export function transactionDetailSchema(options: { refusePrivateWebhooks?: boole
     payment_method: optionalText({ max: 64 }),
     webhook_url: optionalUrl().meta({ description: 'Signalled on each status change of the transaction.' }),
   })
-    .superRefine(
-      (d, ctx) => {
-        const failed = failedFields(ctx);
-        const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
-        // Outside development the signal may not be aimed inside our own network (SSRF).
-        if (!failed.has('webhook_url') && d.webhook_url && options.refusePrivateWebhooks && isPrivateHost(new URL(d.webhook_url).hostname)) {
-          fail('webhook_url', 'must be a public address (not loopback or private)');
-        }
-        if (failed.has('currency') || !d.currency) return;
-        const parsed = currencyOf(d.currency);
-        if ('message' in parsed) return fail('currency', parsed.message);
-        const { currency } = parsed;
-        const amount = failed.has('amount') ? undefined : minorOf(d.amount, currency, false);
-        const serviceCharge = failed.has('service_charge') ? undefined : minorOf(d.service_charge, currency, true);
-        if (amount && 'message' in amount) fail('amount', amount.message);
-        if (serviceCharge && 'message' in serviceCharge) fail('service_charge', serviceCharge.message);
-        if (amount && 'minor' in amount && serviceCharge && 'minor' in serviceCharge) {
-          const total = amount.minor + serviceCharge.minor;
-          const { minimum } = CURRENCIES[currency];
-          if (total < minimum) fail('amount', `Amount too small: amount + service_charge must be at least ${formatMinor(minimum, currency)} ${currency}`);
-          if (total > MAX_MINOR_UNITS)
-            fail('amount', `Amount too large: amount + service_charge must be at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`);
-        }
-      },
-      { when: () => true },
-    )
+    .superRefine((d, ctx) => {
+      const failed = failedFields(ctx);
+      const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+      // Outside development the signal may not be aimed inside our own network (SSRF).
+      if (!failed.has('webhook_url') && d.webhook_url && options.refusePrivateWebhooks && isPrivateHost(new URL(d.webhook_url).hostname)) {
+        fail('webhook_url', 'must be a public address (not loopback or private)');
+      }
+      if (failed.has('currency') || !d.currency) return;
+      const parsed = currencyOf(d.currency);
+      if ('message' in parsed) return fail('currency', parsed.message);
+      const { currency } = parsed;
+      const amount = failed.has('amount') ? undefined : minorOf(d.amount, currency, false);
+      const serviceCharge = failed.has('service_charge') ? undefined : minorOf(d.service_charge, currency, true);
+      if (amount && 'message' in amount) fail('amount', amount.message);
+      if (serviceCharge && 'message' in serviceCharge) fail('service_charge', serviceCharge.message);
+      if (amount && 'minor' in amount && serviceCharge && 'minor' in serviceCharge) {
+        const total = amount.minor + serviceCharge.minor;
+        const { minimum } = CURRENCIES[currency];
+        if (total < minimum) fail('amount', `Amount too small: amount + service_charge must be at least ${formatMinor(minimum, currency)} ${currency}`);
+        if (total > MAX_MINOR_UNITS)
+          fail('amount', `Amount too large: amount + service_charge must be at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`);
+      }
+    }, evenWithFailedFields)
     .transform((d): TransactionDetail => {
       const currency = parseCurrency(d.currency);
       const amount = toMinorUnits(d.amount, currency, { enforceMinimum: false, allowZero: false }).minor;
