@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { MerchantView, NewMerchant, VendorView } from './hub-admin-service';
+import type { DeliveryView } from './webhook-deliveries';
 import {
   chargeAnswerSchema,
   deliverySchema,
@@ -443,3 +445,13 @@ export function hubOpenApiDocument(): Json {
   };
   return cached;
 }
+
+// The services' own view types must stay what the schemas say (a field added to one and not the other fails to compile).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShapes: [
+  Same<z.output<typeof deliverySchema>, DeliveryView>,
+  Same<z.output<typeof newMerchantSchema>, NewMerchant>,
+  Same<z.output<typeof merchantSchema>, MerchantView>,
+  Same<Omit<z.output<typeof vendorSchema>, 'webhook_events'>, Omit<VendorView, 'webhook_events'>>,
+] = [true, true, true, true];
+void sameShapes;
