@@ -12,9 +12,9 @@ import {
   issueKey,
   revokeKey,
   setVendorWebhookSecret,
-  VENDOR_FIELDS,
 } from './hub-admin-service';
-import { FieldReader, reply } from './hub-http';
+import { parseBody, reply } from './hub-http';
+import { hubRequestSchemas } from './hub-schemas';
 
 /**
  * The admin API (`/api/v1/admin`, `Authorization: Bearer <HUB_ADMIN_TOKEN>`): merchants, their
@@ -23,6 +23,7 @@ import { FieldReader, reply } from './hub-http';
 export function createHubAdminRouter(hub: Hub): Router {
   const router = Router();
   const token = hub.deps.config.hub.adminToken;
+  const schemas = hubRequestSchemas();
   const asyncRoute = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
   router.use('/api/v1/admin', (req, _res, next) => {
@@ -40,15 +41,12 @@ export function createHubAdminRouter(hub: Hub): Router {
   router.post(
     '/api/v1/admin/merchants',
     asyncRoute(async (req, res) => {
-      const body = new FieldReader(req.body);
-      const name = body.text('name', { required: true, max: 200 });
-      const method = body.text('webhook_method', { pattern: /^(GET|POST)$/, patternMessage: 'must be GET or POST' });
-      body.check();
+      const body = parseBody(schemas.merchant, req.body);
       reply(
         res,
         201,
         'Merchant created: the keys and webhook secret are shown only now',
-        await createMerchant(hub, name as string, { webhookMethod: (method || undefined) as 'GET' | 'POST' | undefined }),
+        await createMerchant(hub, body.name, { webhookMethod: body.webhook_method }),
       );
     }),
   );
@@ -59,15 +57,8 @@ export function createHubAdminRouter(hub: Hub): Router {
   router.post(
     '/api/v1/admin/merchants/:id/keys',
     asyncRoute(async (req, res) => {
-      const body = new FieldReader(req.body);
-      const kind = body.text('kind', { required: true, pattern: /^(public|secret)$/, patternMessage: 'must be public or secret' });
-      body.check();
-      reply(
-        res,
-        201,
-        'Key issued: shown only now; the old keys keep working until revoked',
-        await issueKey(hub, String(req.params.id), kind as 'public' | 'secret'),
-      );
+      const { kind } = parseBody(schemas.key, req.body);
+      reply(res, 201, 'Key issued: shown only now; the old keys keep working until revoked', await issueKey(hub, String(req.params.id), kind));
     }),
   );
   router.delete(
@@ -82,15 +73,14 @@ export function createHubAdminRouter(hub: Hub): Router {
   router.post(
     '/api/v1/admin/merchants/:id/vendors',
     asyncRoute(async (req, res) => {
-      const body = new FieldReader(req.body ?? {});
+      const body = parseBody(schemas.vendor, req.body);
       const input = {
-        name: body.text('name', { max: 200 }) || undefined,
-        stripeSecretKey: body.text('stripe_secret_key', VENDOR_FIELDS.stripe_secret_key) || undefined,
-        stripePublishableKey: body.text('stripe_publishable_key', VENDOR_FIELDS.stripe_publishable_key) || undefined,
-        stripeWebhookSecret: body.text('stripe_webhook_secret', VENDOR_FIELDS.stripe_webhook_secret) || undefined,
-        allowRawCardData: body.boolean('allow_raw_card_data'),
+        name: body.name,
+        stripeSecretKey: body.stripe_secret_key,
+        stripePublishableKey: body.stripe_publishable_key,
+        stripeWebhookSecret: body.stripe_webhook_secret,
+        allowRawCardData: body.allow_raw_card_data,
       };
-      body.check();
       reply(res, 201, 'Vendor created', await createVendor(hub, String(req.params.id), input));
     }),
   );
@@ -101,10 +91,8 @@ export function createHubAdminRouter(hub: Hub): Router {
   router.put(
     '/api/v1/admin/merchants/:id/vendors/:vendorId/webhook-secret',
     asyncRoute(async (req, res) => {
-      const body = new FieldReader(req.body ?? {});
-      const secret = body.text('stripe_webhook_secret', { required: true, ...VENDOR_FIELDS.stripe_webhook_secret });
-      body.check();
-      reply(res, 200, 'Webhook secret set', await setVendorWebhookSecret(hub, String(req.params.id), String(req.params.vendorId), secret as string));
+      const { stripe_webhook_secret: secret } = parseBody(schemas.webhookSecret, req.body);
+      reply(res, 200, 'Webhook secret set', await setVendorWebhookSecret(hub, String(req.params.id), String(req.params.vendorId), secret));
     }),
   );
   router.post(

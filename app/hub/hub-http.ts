@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { z } from 'zod';
 import { clientErrorStatus, STATUS_BY_KIND } from '../http/error-handler';
 import { AppError, isAppError } from '../shared/app-error';
 
@@ -61,91 +62,21 @@ export function hubErrorHandler(err: unknown, req: Request, res: Response, _next
 
 export const hubNotFound = (_req: Request, res: Response): void => reply(res, 404, 'Not found', null);
 
-/** Reads fields of a JSON object body by name, collecting every problem before answering. */
-export class FieldReader {
-  constructor(
-    private readonly source: unknown,
-    private readonly prefix = '',
-    /** Shared with nested readers, so one answer names every bad field. */
-    readonly errors: FieldError[] = [],
-  ) {}
-
-  private raw(name: string): unknown {
-    const src = this.source;
-    return src && typeof src === 'object' && !Array.isArray(src) && Object.hasOwn(src, name) ? (src as Record<string, unknown>)[name] : undefined;
+/**
+ * Validates a request's fields with its zod schema (the one the OpenAPI document is made of): 400
+ * `Validation failed` names each bad field once, with its first problem. A body that is not a JSON
+ * object reads as one without fields.
+ */
+export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const source = input && typeof input === 'object' && !Array.isArray(input) ? input : {};
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const errors = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+    if (!errors.has(field)) errors.set(field, issue.message);
   }
-
-  private fail(name: string, message: string): undefined {
-    this.errors.push({ field: `${this.prefix}${name}`, message });
-    return undefined;
-  }
-
-  has(name: string): boolean {
-    const v = this.raw(name);
-    return v !== undefined && v !== null;
-  }
-
-  /** An http(s) URL, checked by parsing it. */
-  url(name: string, options: { required?: boolean } = {}): string | undefined {
-    const text = this.text(name, { required: options.required, max: 2000 });
-    if (!text) return text === '' ? undefined : text;
-    return isHttpUrl(text) ? text : this.fail(name, 'must be an http(s) URL');
-  }
-
-  /** Text, trimmed; `required` refuses a missing or empty one. */
-  text(name: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternMessage?: string } = {}): string | undefined {
-    const v = this.raw(name);
-    if (v === undefined || v === null || v === '') return options.required ? this.fail(name, 'is required') : v === '' ? '' : undefined;
-    if (typeof v !== 'string') return this.fail(name, 'must be text');
-    const t = v.trim();
-    if (options.required && t === '') return this.fail(name, 'is required');
-    if (t.length > (options.max ?? 255)) return this.fail(name, `must be at most ${options.max ?? 255} characters`);
-    if (/\p{Cc}/u.test(t)) return this.fail(name, 'must not contain control characters');
-    if (options.pattern && t !== '' && !options.pattern.test(t)) return this.fail(name, options.patternMessage ?? 'is not valid');
-    return t;
-  }
-
-  /** A decimal number as JSON number or text, kept as text for exact money arithmetic. */
-  decimal(name: string, options: { required?: boolean } = {}): string | undefined {
-    const v = this.raw(name);
-    if (v === undefined || v === null || v === '') return options.required ? this.fail(name, 'is required') : undefined;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return String(v);
-    if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim())) return v.trim();
-    return this.fail(name, 'must be a non-negative decimal number');
-  }
-
-  /** An integer as JSON number or digits. */
-  integer(name: string, options: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
-    const v = this.raw(name);
-    if (v === undefined || v === null || v === '') return options.required ? this.fail(name, 'is required') : undefined;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
-    if (!Number.isSafeInteger(n)) return this.fail(name, 'must be a whole number');
-    if ((options.min !== undefined && n < options.min) || (options.max !== undefined && n > options.max)) {
-      return this.fail(name, `must be between ${options.min} and ${options.max}`);
-    }
-    return n;
-  }
-
-  boolean(name: string): boolean | undefined {
-    const v = this.raw(name);
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'false') return v === 'true';
-    return this.fail(name, 'must be true or false');
-  }
-
-  /** A nested object, read with its own reader (its errors join this one's). */
-  object(name: string, options: { required?: boolean } = {}): FieldReader | undefined {
-    const v = this.raw(name);
-    if (v === undefined || v === null) return options.required ? this.fail(name, 'is required') : undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) return this.fail(name, 'must be an object');
-    return new FieldReader(v, `${this.prefix}${name}.`, this.errors);
-  }
-
-  /** Throws 400 `Validation failed` if any field was refused. */
-  check(): void {
-    if (this.errors.length > 0) throw validationFailed(this.errors);
-  }
+  throw validationFailed([...errors].map(([field, message]) => ({ field, message })));
 }
 
 /** An absolute http(s) URL that `new URL` accepts (a regex alone lets `http://a:b:c` through). */

@@ -1,4 +1,5 @@
 import { formatMinor, type Charge, type Currency, type Refund } from '../payments';
+import type { RefundAnswer, TokenCheckAnswer, TransactionAnswer } from './hub-schemas';
 import type { Token } from './token-repository';
 import type { HubTransaction } from './transaction-repository';
 
@@ -48,7 +49,7 @@ export function hubRefundStatus(status: Refund['status']): HubRefundStatus {
 }
 
 /** A refund in the transaction's PascalCase style. */
-export function refundView(refund: Refund, currency: string) {
+export function refundView(refund: Refund, currency: string): RefundAnswer {
   return {
     ID: String(refund.id),
     RefundRefCode: refund.reference ?? '',
@@ -67,7 +68,7 @@ export function transactionView(
   charge: Charge | undefined,
   token: Token | undefined,
   options: { authenticationUrl?: string; refunds?: readonly Refund[] } = {},
-) {
+): TransactionAnswer {
   const refunds = options.refunds ?? [];
   const status = transactionStatus(charge, refunds);
   return {
@@ -118,6 +119,6 @@ const DESCRIPTIONS = new Map<Token['status'], string>([
 /** Only verified (and skipped: no 3-D Secure to do) tokens can be charged. */
 export const isChargeable = (token: Token): boolean => token.status === 'verified' || token.status === 'skipped';
 
-export function tokenStatusView(token: Token) {
+export function tokenStatusView(token: Token): TokenCheckAnswer {
   return { chargeable: isChargeable(token), description: DESCRIPTIONS.get(token.status) ?? token.status, status: token.status, token: token.id };
 }

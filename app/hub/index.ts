@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Deps } from '../shared/deps';
 import { createHubAdminRouter } from './hub-admin-routes';
 import type { Hub } from './hub-context';
+import { createHubDocsRouter } from './hub-docs';
 import { hubErrorHandler, hubNotFound } from './hub-http';
 import { createHubTransactionsRouter } from './hub-routes';
 import { createHubRateLimiter } from './hub-rate-limit';
@@ -37,9 +38,10 @@ export async function createHub(deps: Deps, options: HubOptions): Promise<Hub> {
   return { deps, box, vendorDoors, rateLimiter, sandbox: deps.config.stripe.mode === 'sandbox', webhookTargets };
 }
 
-/** The merchant API and its administration, answering in the Hub's envelope. */
+/** The merchant API, its administration (answering in the Hub's envelope) and its reference (/api/v1/openapi.json, /api/v1/docs). */
 export function createHubRouter(hub: Hub): Router {
   const router = Router();
+  router.use(createHubDocsRouter());
   router.use(createHubAdminRouter(hub));
   router.use(createHubTransactionsRouter(hub));
   router.use(['/api/v1/admin', '/api/v1/transactions', '/api/v1/webhooks'], hubErrorHandler);

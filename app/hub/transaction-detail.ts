@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits, type Currency } from '../payments';
 import { isAppError } from '../shared/app-error';
-import type { FieldReader } from './hub-http';
+import { evenWithFailedFields, failedFields, objectOf, optionalBoolean, optionalText, optionalUrl, requiredDecimal, requiredText } from './hub-fields';
 import { HUB_LANGUAGES } from './hub-languages';
 import { isPrivateHost, PRIVATE_WEBHOOK_MESSAGE } from './private-address';
 
@@ -24,82 +24,101 @@ export interface TransactionDetail {
   webhookUrl: string | null;
 }
 
-const REF_CODE = /^[\x21-\x7e]{1,255}$/;
+export const REF_CODE = /^[\x21-\x7e]{1,255}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const LANGS = [...HUB_LANGUAGES.keys()];
 
-/** Reads `transaction_detail`, naming every bad field; undefined when a field was refused. */
-export function readTransactionDetail(
-  body: FieldReader,
-  fallbackEmail?: string,
-  options: { refusePrivateWebhooks?: boolean } = {},
-): TransactionDetail | undefined {
-  const d = body.object('transaction_detail', { required: true });
-  if (!d) return undefined;
-  const merchantRefCode = d.text('merchant_ref_code', { required: true, pattern: REF_CODE, patternMessage: 'must be printable text without spaces' });
-  const amountText = d.decimal('amount', { required: true });
-  const serviceText = d.decimal('service_charge', { required: true });
-  const description = d.text('description', { required: true, max: 1000 });
-  const currencyText = d.text('currency', { required: true, max: 3 });
-  const email = d.text('email', { max: 320, pattern: EMAIL, patternMessage: 'must be an e-mail address' }) ?? '';
-  const lang = (d.text('lang', { max: 8 }) ?? '').toLowerCase();
-  const webhookUrl = d.url('webhook_url') || null;
-  // Outside development the signal may not be aimed inside our own network (SSRF).
-  if (webhookUrl && options.refusePrivateWebhooks && isPrivateHost(new URL(webhookUrl).hostname)) {
-    d.errors.push({ field: 'transaction_detail.webhook_url', message: PRIVATE_WEBHOOK_MESSAGE });
+/** Minor units of a decimal field, or the message that refuses it. */
+function minorOf(text: string, currency: Currency, allowZero: boolean): { minor: number } | { message: string } {
+  try {
+    return { minor: toMinorUnits(text, currency, { enforceMinimum: false, allowZero }).minor };
+  } catch (err) {
+    return { message: isAppError(err) ? err.message : 'is not a valid amount' };
   }
-  const detail = {
-    firstName: d.text('first_name', { max: 200 }) ?? '',
-    lastName: d.text('last_name', { max: 200 }) ?? '',
-    mobile: d.text('mobile', { max: 64 }) ?? '',
-    sendEmail: d.boolean('send_email') ?? false,
-    paymentMethod: d.text('payment_method', { max: 64 }) || null,
-  };
-  const fail = (field: string, message: string) => d.errors.push({ field: `transaction_detail.${field}`, message });
-  if (lang !== '' && !HUB_LANGUAGES.has(lang)) fail('lang', `must be one of ${[...HUB_LANGUAGES.keys()].join(', ')}`);
+}
 
-  let currency: Currency | undefined;
-  if (currencyText) {
-    try {
-      currency = parseCurrency(currencyText);
-    } catch (err) {
-      fail('currency', isAppError(err) ? err.message : 'is not supported');
-    }
+function currencyOf(text: string): { currency: Currency } | { message: string } {
+  try {
+    return { currency: parseCurrency(text) };
+  } catch (err) {
+    return { message: isAppError(err) ? err.message : 'is not supported' };
   }
-  let amount: number | undefined;
-  let serviceCharge: number | undefined;
-  if (currency) {
-    const minor = (field: string, text: string | undefined, allowZero: boolean) => {
-      if (text === undefined) return undefined;
-      try {
-        return toMinorUnits(text, currency, { enforceMinimum: false, allowZero }).minor;
-      } catch (err) {
-        fail(field, isAppError(err) ? err.message : 'is not a valid amount');
-        return undefined;
+}
+
+/**
+ * `transaction_detail` as the merchant describes a charge. The checks across fields (the
+ * currency's decimals, the total's bounds, a webhook aimed inside our network) run even when
+ * other fields failed, so one answer names every bad field.
+ */
+export function transactionDetailSchema(options: { refusePrivateWebhooks?: boolean } = {}) {
+  return objectOf({
+    merchant_ref_code: requiredText({ pattern: REF_CODE, patternMessage: 'must be printable text without spaces' }).meta({
+      description: 'Unique per merchant: the idempotency key of the charge.',
+      examples: ['INV-2026-0001'],
+    }),
+    amount: requiredDecimal().meta({ examples: [150] }),
+    service_charge: requiredDecimal().meta({ description: 'Added to amount: Total = amount + service_charge.', examples: [2.5] }),
+    description: requiredText({ max: 1000 }).meta({ examples: ['Room 12, two nights'] }),
+    currency: requiredText({ max: 3 }).meta({ description: `One of ${Object.keys(CURRENCIES).join(', ')}.`, examples: ['USD'] }),
+    first_name: optionalText({ max: 200 }),
+    last_name: optionalText({ max: 200 }),
+    mobile: optionalText({ max: 64 }),
+    email: optionalText({ max: 320, pattern: EMAIL, patternMessage: 'must be an e-mail address' }).meta({
+      description: "The receipt's address; the card's e-mail when not given.",
+    }),
+    send_email: optionalBoolean().meta({ description: 'Stripe sends its receipt e-mail.' }),
+    lang: optionalText({ max: 8 })
+      .transform((v) => v?.toLowerCase())
+      .refine((v) => v === undefined || HUB_LANGUAGES.has(v), `must be one of ${LANGS.join(', ')}`)
+      .meta({ description: `One of ${LANGS.join(', ')}: the language of Stripe's e-mails and receipts.` }),
+    payment_method: optionalText({ max: 64 }),
+    webhook_url: optionalUrl().meta({ description: 'Signalled on each status change of the transaction.' }),
+  })
+    .superRefine((d, ctx) => {
+      const failed = failedFields(ctx);
+      const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+      // Outside development the signal may not be aimed inside our own network (SSRF).
+      if (!failed.has('webhook_url') && d.webhook_url && options.refusePrivateWebhooks && isPrivateHost(new URL(d.webhook_url).hostname)) {
+        fail('webhook_url', PRIVATE_WEBHOOK_MESSAGE);
       }
-    };
-    amount = minor('amount', amountText, false);
-    serviceCharge = minor('service_charge', serviceText, true);
-    if (amount !== undefined && serviceCharge !== undefined) {
-      const total = amount + serviceCharge;
-      const { minimum } = CURRENCIES[currency];
-      if (total < minimum) fail('amount', `Amount too small: amount + service_charge must be at least ${formatMinor(minimum, currency)} ${currency}`);
-      if (total > MAX_MINOR_UNITS)
-        fail('amount', `Amount too large: amount + service_charge must be at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`);
-    }
-  }
-  if (body.errors.length > 0 || !merchantRefCode || !description || !currency || amount === undefined || serviceCharge === undefined) return undefined;
-  return {
-    merchantRefCode,
-    currency,
-    amount,
-    serviceCharge,
-    total: amount + serviceCharge,
-    description,
-    email: email || fallbackEmail || '',
-    lang,
-    webhookUrl,
-    ...detail,
-  };
+      if (failed.has('currency') || !d.currency) return;
+      const parsed = currencyOf(d.currency);
+      if ('message' in parsed) return fail('currency', parsed.message);
+      const { currency } = parsed;
+      const amount = failed.has('amount') ? undefined : minorOf(d.amount, currency, false);
+      const serviceCharge = failed.has('service_charge') ? undefined : minorOf(d.service_charge, currency, true);
+      if (amount && 'message' in amount) fail('amount', amount.message);
+      if (serviceCharge && 'message' in serviceCharge) fail('service_charge', serviceCharge.message);
+      if (amount && 'minor' in amount && serviceCharge && 'minor' in serviceCharge) {
+        const total = amount.minor + serviceCharge.minor;
+        const { minimum } = CURRENCIES[currency];
+        if (total < minimum) fail('amount', `Amount too small: amount + service_charge must be at least ${formatMinor(minimum, currency)} ${currency}`);
+        if (total > MAX_MINOR_UNITS)
+          fail('amount', `Amount too large: amount + service_charge must be at most ${formatMinor(MAX_MINOR_UNITS, currency)} ${currency}`);
+      }
+    }, evenWithFailedFields)
+    .transform((d): TransactionDetail => {
+      const currency = parseCurrency(d.currency);
+      const amount = toMinorUnits(d.amount, currency, { enforceMinimum: false, allowZero: false }).minor;
+      const serviceCharge = toMinorUnits(d.service_charge, currency, { enforceMinimum: false, allowZero: true }).minor;
+      return {
+        merchantRefCode: d.merchant_ref_code,
+        currency,
+        amount,
+        serviceCharge,
+        total: amount + serviceCharge,
+        description: d.description,
+        firstName: d.first_name ?? '',
+        lastName: d.last_name ?? '',
+        mobile: d.mobile ?? '',
+        email: d.email ?? '',
+        sendEmail: d.send_email ?? false,
+        lang: d.lang ?? '',
+        paymentMethod: d.payment_method ?? null,
+        webhookUrl: d.webhook_url ?? null,
+      };
+    })
+    .meta({ id: 'TransactionDetail', description: 'A charge as the merchant describes it; amounts in major units (JPY 500, USD 19.99).' });
 }
 
 /** What makes a repeated merchant_ref_code the same request: everything the merchant asked for. */
