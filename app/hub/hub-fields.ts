@@ -54,7 +54,7 @@ export const presentText = (options: TextOptions = {}) =>
   z.preprocess((v) => (v === null ? undefined : typeof v === 'string' ? v.trim() : v), textSchema({ ...options, nonEmpty: true }).optional());
 
 /** One of a few words (`GET`/`POST`), listed in the document as an enum. */
-export const word = <const W extends readonly [string, ...string[]]>(words: W, message: string) =>
+const word = <const W extends readonly [string, ...string[]]>(words: W, message: string) =>
   z.enum(words, { error: (issue) => (issue.input === undefined ? 'is required' : typeof issue.input === 'string' ? message : 'must be text') });
 
 export const requiredWord = <const W extends readonly [string, ...string[]]>(words: W, message: string) => given(word(words, message));
@@ -101,10 +101,9 @@ export const optionalBoolean = () =>
   );
 
 /** A nested JSON object (`null` is not given; `''` or an array is not an object). */
-const objectOf = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: requiredOr('must be an object') });
+export const objectOf = <S extends z.ZodRawShape>(shape: S) => z.object(shape, { error: requiredOr('must be an object') });
 export const requiredObject = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema);
 export const optionalObject = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional());
-export { objectOf };
 
 /**
  * Cross-field checks run even when some fields failed (one answer names every bad field), but
