@@ -16,6 +16,7 @@ export { loadEncryptionKey } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
 export { runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
+export { resendDelivery } from './webhook-deliveries';
 export type { WebhookTargets } from './webhook-http';
 
 export interface HubOptions extends VendorStripeOptions {
