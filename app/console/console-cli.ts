@@ -28,8 +28,18 @@ async function readPassword(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
+/** The embedded database's files belong to one process: a service answering on PORT is using them. */
+async function refuseWhileServiceRuns(port: number): Promise<void> {
+  const answered = await fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(1000) }).then(
+    () => true,
+    () => false,
+  );
+  if (answered) throw new Error(`a service answers on port ${port} and holds the embedded database: stop it first (or use DATABASE_URL)`);
+}
+
 async function withDb<T>(fn: (db: ReturnType<typeof createDb>) => Promise<T>): Promise<T> {
   const config = parseConfig(process.env);
+  if (!config.database.url) await refuseWhileServiceRuns(config.port);
   const db = createDb({ url: config.database.url, pgliteDataDir: config.database.dataDir });
   try {
     await migrateLatest(db);
