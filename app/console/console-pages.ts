@@ -23,6 +23,15 @@ const countTable = (title: string, rows: StatusCount[], link?: (status: string) 
   html`<h3>${title}</h3>
     ${table(['Status', 'Rows'], rows, (r) => [link ? html`<a href="${link(r.status)}">${r.status}</a>` : r.status, r.count])}`;
 
+/** Rows the reconciler keeps failing on: what they are, then their status, failures and next look. */
+const flaggedTable = (headers: string[], rows: Row[], first: (r: Row) => Array<string | Html>): Html =>
+  table([...headers, 'Status', 'Failed checks', 'Next check'], rows, (r) => [
+    ...first(r),
+    (r.status ?? r.state) as string,
+    r.check_failures as number,
+    when(r.next_check_at as string),
+  ]);
+
 export function overviewBody(o: Overview, alertFailures: number): Html {
   const n = o.needOperator;
   return html`<h2>Needing an operator</h2>
@@ -31,32 +40,11 @@ export function overviewBody(o: Overview, alertFailures: number): Html {
       within 5 minutes.
     </p>
     <h3>Card setups</h3>
-    ${table(['Card setup', 'Owner', 'Customer', 'State', 'Failed checks', 'Next check'], n.cardSetups, (r) => [
-      r.id as string,
-      r.owner_id as string,
-      r.customer_ref as string,
-      r.state as string,
-      r.check_failures as number,
-      when(r.next_check_at as string),
-    ])}
+    ${flaggedTable(['Card setup', 'Owner', 'Customer'], n.cardSetups, (r) => [r.id as string, r.owner_id as string, r.customer_ref as string])}
     <h3>Charges</h3>
-    ${table(['Charge', 'Owner', 'Reference', 'Status', 'Failed checks', 'Next check'], n.charges, (r) => [
-      chargeLink(r.id),
-      r.owner_id as string,
-      r.reference as string,
-      r.status as string,
-      r.check_failures as number,
-      when(r.next_check_at as string),
-    ])}
+    ${flaggedTable(['Charge', 'Owner', 'Reference'], n.charges, (r) => [chargeLink(r.id), r.owner_id as string, r.reference as string])}
     <h3>Refunds</h3>
-    ${table(['Refund', 'Charge', 'Reference', 'Status', 'Failed checks', 'Next check'], n.refunds, (r) => [
-      r.id as string,
-      chargeLink(r.charge_id),
-      r.reference as string,
-      r.status as string,
-      r.check_failures as number,
-      when(r.next_check_at as string),
-    ])}
+    ${flaggedTable(['Refund', 'Charge', 'Reference'], n.refunds, (r) => [r.id as string, chargeLink(r.charge_id), r.reference as string])}
     <h3>Merchant webhooks given up</h3>
     ${table(['Delivery', 'Merchant', 'Event', 'Attempts', 'Last status', 'Last error'], n.deliveries, (r) => [
       html`<a href="/console/deliveries?state=failed">${String(r.id)}</a>`,
