@@ -84,6 +84,6 @@ export const createLoginLimiter = (): FailureLimiter => createFailureLimiter({ m
 export function safeNext(raw: unknown): string {
   if (typeof raw !== 'string') return CONSOLE_PATH;
   if (!(raw === CONSOLE_PATH || raw.startsWith(`${CONSOLE_PATH}/`) || raw.startsWith(`${CONSOLE_PATH}?`))) return CONSOLE_PATH;
-  if (/[\\\r\n\t]/.test(raw) || raw.startsWith(`${CONSOLE_PATH}/login`)) return CONSOLE_PATH;
+  if (/[\\\r\n\t]|\/\/|\.\./.test(raw) || raw.startsWith(`${CONSOLE_PATH}/login`)) return CONSOLE_PATH;
   return raw;
 }

@@ -102,7 +102,9 @@ export function createConsoleRouter(deps: Deps, options: { hub?: Hub } = {}): Ro
   // --- login and logout ---------------------------------------------------------------------
   const loginPage = (req: Request, res: Response, status: number, message?: string, retryAfterS?: number) => {
     // Before a session exists, the form's token is matched against a cookie of its own (double submit).
-    const token = newToken();
+    // The same token while its cookie lives, so two open login pages both work.
+    const known = readCookie(req, LOGIN_CSRF_COOKIE);
+    const token = known && /^[A-Za-z0-9_-]{32}$/.test(known) ? known : newToken();
     res.cookie(LOGIN_CSRF_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: CONSOLE_PATH, maxAge: 3600_000 });
     if (retryAfterS !== undefined) res.set('Retry-After', String(retryAfterS));
     const next = safeNext(queryText(req.query.next) ?? bodyText(req.body, 'next', 2000));

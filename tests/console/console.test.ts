@@ -14,7 +14,7 @@ const FULL_CARD = '4242424242424242';
 
 let ctx: TestContext;
 let merchant: HubMerchant;
-let billrun: { aid: number; reference: string; paymentIntentId: string };
+let billrun: { aid: number; txId: string; reference: string; paymentIntentId: string };
 let hubRef: string;
 beforeAll(async () => {
   ctx = await startTestContext({
@@ -23,12 +23,12 @@ beforeAll(async () => {
   });
   await addOperator(ctx);
   // A BillRun charge on 4242 with a partial refund, and a Hub charge on 4242 with a webhook.
-  const { aid } = await accountWithCard(ctx, FULL_CARD);
+  const { aid, txId } = await accountWithCard(ctx, FULL_CARD);
   const reference = newReference();
   const paid = await pay(ctx, { aid, amount: '25.00', currency: 'USD', reference });
   expect(paid.body.details.status).toBe('Completed');
   expect((await credit(ctx, { transaction_id: paid.body.details.transaction_id, amount: '5.00' })).body.status).toBe(1);
-  billrun = { aid, reference, paymentIntentId: paid.body.details.transaction_id };
+  billrun = { aid, txId, reference, paymentIntentId: paid.body.details.transaction_id };
   merchant = await hubMerchant(ctx, { stripeKey: HUB_KEY });
   const api = hubApi(ctx, merchant.secretKey);
   const token = await api.post('/token', {
@@ -123,6 +123,8 @@ describe('console: logging in and out', () => {
     const agent = request.agent(ctx.app);
     const form = await agent.get('/console/login?next=https://evil.example/').set('X-Forwarded-For', '203.0.113.3');
     expect(form.text).toContain('name="next" value="/console"');
+    for (const next of ['//evil.example/console', '/console/..//evil.example', '/console\\@evil.example'])
+      expect((await agent.get(`/console/login?next=${encodeURIComponent(next)}`)).text).toContain('name="next" value="/console"');
     const res = await agent
       .post('/console/login')
       .set('X-Forwarded-For', '203.0.113.3')
@@ -268,6 +270,23 @@ describe('console: actions', () => {
         .where({ action: 'resend', subject_id: String(delivery.id) })
         .first(),
     ).toMatchObject({ operator: OPERATOR.name });
+  });
+
+  test('when a card setup is found by its BillRun txId and re-checked, then its Checkout session is read from Stripe and the card shows as brand and last 4', async () => {
+    const { agent, csrf } = await loggedIn(ctx.app, OPERATOR, '203.0.113.14');
+    const setup = await ctx
+      .db('handshakes as h')
+      .join('card_setups as s', 's.id', 'h.card_setup_id')
+      .where('h.tx_id', billrun.txId)
+      .first('s.id', 's.checkout_session_id');
+    const found = await agent.get(`/console/search?q=${billrun.txId}`);
+    expect(found.text).toContain(`action="/console/card-setups/${setup.id}/recheck"`);
+    expect(found.text).toContain('visa •••• 4242');
+    ctx.emulator.clearRequests();
+    const res = await agent.post(`/console/card-setups/${setup.id}/recheck`).type('form').send({ _csrf: csrf });
+    expect(res.headers.location).toBe('/console/card-setups');
+    expect(ctx.emulator.requests().map((r) => `${r.method} ${r.path}`)).toContain(`GET /v1/checkout/sessions/${setup.checkout_session_id}`);
+    expect((await agent.get('/console/card-setups')).text).toContain(`Re-checked card setup ${setup.id} with Stripe: still completed.`);
   });
 
   test('when an unknown row is re-checked, then 404', async () => {
