@@ -32,9 +32,12 @@ if (!existsSync(CHROMIUM)) {
       headless: true,
       // As root (CI) Chromium refuses its sandbox; nothing but this test's own pages is opened.
       args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+      timeout: 90_000,
     });
     page = await browser.newPage();
-  });
+    // A busy machine (CI on two cores) may take its time; a missing element still fails the test.
+    page.setDefaultTimeout(60_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await ctx?.close();
@@ -114,7 +117,7 @@ if (!existsSync(CHROMIUM)) {
     expect(new URL(page.url()).pathname).toBe('/console/login');
     await page.goto(`${ctx.baseUrl}/console/charges/${charge.id}`);
     expect(new URL(page.url()).pathname).toBe('/console/login');
-  });
+  }, 180_000);
 
   test("when a Hub charge is found by its merchant_ref_code, then its page lists the payment events the merchant's webhooks come from", async () => {
     const merchant = await hubMerchant(ctx, { stripeKey: HUB_KEY });
@@ -143,5 +146,5 @@ if (!existsSync(CHROMIUM)) {
     const paymentEvents = await text('#payment-events');
     expect(paymentEvents).toContain('succeeded');
     expect(await page.content()).not.toContain('4242424242424242');
-  });
+  }, 120_000);
 }

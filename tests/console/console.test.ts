@@ -43,7 +43,8 @@ beforeAll(async () => {
     transaction_detail: { merchant_ref_code: hubRef, amount: 70, service_charge: 0, description: 'x', currency: 'USD', webhook_url: 'http://127.0.0.1:9/hook' },
   });
   expect(charged.body.data.transaction.Status).toBe('paid');
-});
+  // The set-up walks two real payment flows; on a busy machine it needs more than the default minute.
+}, 180_000);
 afterAll(async () => {
   await ctx.close();
 });
