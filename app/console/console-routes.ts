@@ -88,8 +88,15 @@ export function createConsoleRouter(deps: Deps, options: { hub?: Hub } = {}): Ro
       .status(status)
       .type('html')
       .send(page(layoutOf(req, title), body));
-  const flash = (req: Request, kind: 'ok' | 'error', text: string) => {
+  /**
+   * An action's outcome, shown once on the page it redirects to. Saved before the redirect:
+   * express-session would send the headers first and save after, and a browser follows the
+   * Location at once, reading the session before the message is in it.
+   */
+  const flashAndRedirect = async (req: Request, res: Response, kind: 'ok' | 'error', text: string, location: string) => {
     req.session.consoleFlash = { kind, text };
+    await promised((cb) => req.session.save(cb));
+    res.redirect(303, location);
   };
   const operatorOf = (req: Request): string => req.session.consoleOperator as string;
   /** What an operator did: a row in console_actions and a log line, both naming who. */
@@ -236,21 +243,27 @@ export function createConsoleRouter(deps: Deps, options: { hub?: Hub } = {}): Ro
     const id = Number(rawId);
     const before = await statusOf(kind.table, id);
     if (before === undefined) return next();
+    const back = await kind.back(id);
     try {
       // The reconciler's own look at the row: read from Stripe, applied by the same path.
       await recheckRow(deps, kind.table, id);
-      const after = await statusOf(kind.table, id);
-      const detail = before === after ? `still ${String(after)}` : `${before} -> ${String(after)}`;
-      await audit(req, { action: 'recheck', subject: kind.subject, subjectId: id, detail });
-      flash(req, 'ok', `Re-checked ${kind.subject} ${id} with Stripe: ${detail}.`);
     } catch (err) {
       const message = isAppError(err) ? err.message : 'unexpected error';
       const errorId = randomUUID();
       req.log.warn({ err: err instanceof Error ? err.message : String(err), errorId, table: kind.table, id }, 'console re-check failed');
       await audit(req, { action: 'recheck', subject: kind.subject, subjectId: id, detail: `failed: ${message}` });
-      flash(req, 'error', `Re-check of ${kind.subject} ${id} failed: ${message} (error id ${errorId}). The reconciler keeps trying.`);
+      return flashAndRedirect(
+        req,
+        res,
+        'error',
+        `Re-check of ${kind.subject} ${id} failed: ${message} (error id ${errorId}). The reconciler keeps trying.`,
+        back,
+      );
     }
-    res.redirect(303, await kind.back(id));
+    const after = await statusOf(kind.table, id);
+    const detail = before === after ? `still ${String(after)}` : `${before} -> ${String(after)}`;
+    await audit(req, { action: 'recheck', subject: kind.subject, subjectId: id, detail });
+    await flashAndRedirect(req, res, 'ok', `Re-checked ${kind.subject} ${id} with Stripe: ${detail}.`, back);
   });
 
   router.post(`${CONSOLE_PATH}/deliveries/:id/resend`, async (req, res, next) => {
@@ -259,8 +272,13 @@ export function createConsoleRouter(deps: Deps, options: { hub?: Hub } = {}): Ro
     if (!options.hub || !ownerId) return next();
     const view = await resendDelivery(options.hub, { ownerId, keyKind: 'secret' }, Number(rawId));
     await audit(req, { action: 'resend', subject: 'delivery', subjectId: view.id, detail: `${view.event_type} to ${view.url}` });
-    flash(req, 'ok', `Delivery ${view.id} queued again (same webhook-id ${view.webhook_id}); it leaves within seconds.`);
-    res.redirect(303, `${CONSOLE_PATH}/deliveries`);
+    await flashAndRedirect(
+      req,
+      res,
+      'ok',
+      `Delivery ${view.id} queued again (same webhook-id ${view.webhook_id}); it leaves within seconds.`,
+      `${CONSOLE_PATH}/deliveries`,
+    );
   });
 
   // --- no such page, errors -------------------------------------------------------------------

@@ -134,6 +134,9 @@ if (!existsSync(CHROMIUM)) {
     });
     expect(charged.body.data.transaction.Status).toBe('paid');
 
+    // A browser of its own (no cookie of the test before).
+    page = await (await browser.createBrowserContext()).newPage();
+    page.setDefaultTimeout(60_000);
     await page.goto(`${ctx.baseUrl}/console/login`);
     await page.type('input[name=username]', OPERATOR.name);
     await page.type('input[name=password]', OPERATOR.password);
