@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { createAuthenticationRouter } from './authentication/authentication-routes';
 import { createBillrunRouter } from './billrun';
+import { createConsoleRouter } from './console';
 import { createHubRouter, hubStripeEventObserver, vendorWebhookDoors, type Hub } from './hub';
 import { handleStripeEvent } from './payments';
 import { createHealthRouter, type Lifecycle } from './health';
@@ -43,6 +44,7 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
   app.use(createBillrunRouter(deps, session.handler));
   app.use(createAuthenticationRouter(deps));
   if (options.hub) app.use(createHubRouter(options.hub));
+  app.use(createConsoleRouter(deps, { hub: options.hub }));
   app.use(notFoundHandler);
   app.use(genericErrorHandler);
   return { app, lifecycle, session };

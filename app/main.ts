@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, DEV_BILLRUN_SECRET, parseConfig, type Config } from '../config';
 import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
+import { ensureDemoOperator } from './console';
 import { signData } from './billrun';
 import { countQueries, createDb, dbKind, installationId, migrateLatest, type Db } from './db';
 import { createHub, loadEncryptionKey, SecretDoesNotOpen, startHubWebhookWorker } from './hub';
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
     throw err instanceof SecretDoesNotOpen ? new StartupError(err.message) : err;
   });
   const demo = emulator ? await ensureDemoMerchant(hub, config.database.dataDir) : undefined;
+  const demoOperator = emulator ? await ensureDemoOperator(db, config.database.dataDir, systemClock.now()) : undefined;
   const demoHome = config.database.dataDir.startsWith('memory://')
     ? 'made anew at each start of an in-memory database'
     : `kept in ${path.join(config.database.dataDir, 'hub-demo.json')}`;
@@ -201,6 +203,16 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nPayment gateway on ${config.publicBaseUrl}${emulator ? ' (SANDBOX: Stripe emulator, no real money)' : ''}\n${exampleRequest(config)}\n\n`,
   );
+  if (demoOperator) {
+    process.stdout.write(
+      [
+        `Operator console (sandbox; ${demoHome.replace('hub-demo.json', 'console-demo.json')}):`,
+        `  ${config.publicBaseUrl}/console   operator ${demoOperator.name}   password ${demoOperator.password}`,
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
   if (demo) {
     process.stdout.write(
       [

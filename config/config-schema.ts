@@ -55,6 +55,14 @@ export interface Config {
   };
   /** Bearer token `GET /metrics` asks for; unset: the metrics are open to whoever reaches the port. */
   metrics: { token?: string };
+  /** Operators of /console named in the environment (besides those `npm run console -- add-user` stores). */
+  console: { users: ConsoleUser[] };
+}
+
+/** An operator from CONSOLE_USERS: a name and the Argon2id hash of the password (never the password). */
+export interface ConsoleUser {
+  name: string;
+  passwordHash: string;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +128,7 @@ const envSchema = z.object({
   HUB_ADMIN_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
   BENCH_QUERY_COUNTER: z.preprocess(blankToUndefined, z.enum(['0', '1']).default('0')),
   METRICS_TOKEN: z.preprocess(blankToUndefined, z.string().min(24, 'must be at least 24 characters').optional()),
+  CONSOLE_USERS: optionalString,
 });
 
 /** 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`, `openssl rand -base64 32`). */
@@ -143,6 +152,30 @@ function parseOAuthClients(raw: string): OAuthClient[] {
     throw new Error(`must be a JSON array of {"client_id","client_secret"}: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
   return result.data.map((c) => ({ clientId: c.client_id, clientSecret: c.client_secret }));
+}
+
+export const CONSOLE_USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/**
+ * `name:hash` entries separated by spaces or new lines; the hash is what `npm run console --
+ * hash-password` prints (an Argon2id PHC string, which holds commas, hence no comma lists).
+ */
+function parseConsoleUsers(raw: string): ConsoleUser[] {
+  const names = new Set<string>();
+  return raw
+    .split(/\s+/)
+    .filter((entry) => entry.length > 0)
+    .map((entry, i) => {
+      const colon = entry.indexOf(':');
+      const name = colon > 0 ? entry.slice(0, colon) : '';
+      const passwordHash = entry.slice(colon + 1);
+      if (!CONSOLE_USER_NAME.test(name)) throw new Error(`entry #${i + 1} must be name:hash with a name of letters, digits and . _ @ - (at most 64)`);
+      if (!passwordHash.startsWith('$argon2id$'))
+        throw new Error(`entry #${i + 1} (${name}): the hash must be an Argon2id hash from npm run console -- hash-password`);
+      if (names.has(name)) throw new Error(`entry #${i + 1}: ${name} is named twice`);
+      names.add(name);
+      return { name, passwordHash };
+    });
 }
 
 function parseOrigins(raw: string): string[] {
@@ -195,6 +228,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ? attempt('ALLOWED_REDIRECT_ORIGINS', () => parseOrigins(e.ALLOWED_REDIRECT_ORIGINS as string), [])
     : [];
 
+  const consoleUsers = e.CONSOLE_USERS ? attempt('CONSOLE_USERS', () => parseConsoleUsers(e.CONSOLE_USERS as string), []) : [];
   const encryptionKey = e.HUB_ENCRYPTION_KEY ? attempt('HUB_ENCRYPTION_KEY', () => parseEncryptionKey(e.HUB_ENCRYPTION_KEY as string), undefined) : undefined;
 
   if (production) {
@@ -251,6 +285,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     hub: { encryptionKey, adminToken: e.HUB_ADMIN_TOKEN, rateLimitPerMinute: e.HUB_RATE_LIMIT_PER_MINUTE },
     metrics: { token: e.METRICS_TOKEN },
+    console: { users: consoleUsers },
   };
   // The configuration holds every secret: JSON.stringify (a log line, a row) and util.inspect
   // of it print a placeholder, wherever it ends up by mistake.

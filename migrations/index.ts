@@ -16,6 +16,7 @@ import * as paymentHub from './20261203000014_payment_hub';
 import * as hubRateLimits from './20261203000015_hub_rate_limits';
 import * as hubWebhooks from './20261203000016_hub_webhooks';
 import * as refundReason from './20261203000017_refund_reason';
+import * as consoleOperators from './20261203000018_console_operators';
 import * as tokenWebhooks from './20261203000019_token_webhooks';
 
 export interface Migration {
@@ -45,6 +46,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261203000015_hub_rate_limits', hubRateLimits],
   ['20261203000016_hub_webhooks', hubWebhooks],
   ['20261203000017_refund_reason', refundReason],
+  ['20261203000018_console_operators', consoleOperators],
   ['20261203000019_token_webhooks', tokenWebhooks],
 ];
 

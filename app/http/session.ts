@@ -11,8 +11,15 @@ export interface SessionMiddleware {
   close(): void;
 }
 
+export interface SessionOptions {
+  cleanupIntervalMs?: number;
+  /** Another cookie for another part of the service (the operator console), in the same store. */
+  cookie?: { name: string; path: string; secure: boolean; maxAgeMs: number };
+}
+
 /** Browser sessions in the database (table made by a migration), so any instance can serve OkPage. */
-export function createSessionMiddleware(db: Db, config: Config, logger: Logger, options: { cleanupIntervalMs?: number } = {}): SessionMiddleware {
+
+export function createSessionMiddleware(db: Db, config: Config, logger: Logger, options: SessionOptions = {}): SessionMiddleware {
   const store = new ConnectSessionKnexStore({
     knex: db,
     tableName: 'sessions',
@@ -22,8 +29,9 @@ export function createSessionMiddleware(db: Db, config: Config, logger: Logger, 
   // The store checks its table at construction; an unreachable database must not crash the process
   // (readiness reports it instead).
   store.ready.catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'session store not ready'));
+  const cookie = options.cookie;
   const handler = session({
-    name: 'pgw.sid',
+    name: cookie?.name ?? 'pgw.sid',
     secret: config.session.secret,
     store,
     resave: false,
@@ -32,8 +40,9 @@ export function createSessionMiddleware(db: Db, config: Config, logger: Logger, 
       httpOnly: true,
       // Lax: the cookie rides along on Stripe's top-level redirect back to OkPage.
       sameSite: 'lax',
-      secure: config.session.cookieSecure,
-      maxAge: 24 * 3600 * 1000,
+      secure: cookie?.secure ?? config.session.cookieSecure,
+      maxAge: cookie?.maxAgeMs ?? 24 * 3600 * 1000,
+      ...(cookie ? { path: cookie.path } : {}),
     },
   });
   return {

@@ -17,6 +17,7 @@ export { loadEncryptionKey, SecretDoesNotOpen } from './secret-box';
 export { hubStripeEventObserver } from './three-d-secure-service';
 export { vendorWebhookDoors } from './vendor-webhooks';
 export { createWebhookWorker, runWebhooksOnce, startHubWebhookWorker } from './webhook-outbox';
+export { resendDelivery } from './webhook-deliveries';
 export type { WebhookTargets } from './webhook-http';
 
 export interface HubOptions extends VendorStripeOptions {

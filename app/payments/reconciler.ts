@@ -37,6 +37,39 @@ const CARD_SETUPS = queue('card_setups', 'id', 'state', ['creating', 'open']);
 const CHARGES = queue('charges', 'id', 'status', ['created', 'requires_action', 'processing']);
 const REFUNDS = queue('refunds', 'id', 'status', ['created', 'pending', 'requires_action']);
 
+export type RecheckTable = 'card_setups' | 'charges' | 'refunds';
+
+/** The reconciler's look at one row: read from Stripe and applied; false when there is no such row. */
+const CHECKS: Record<RecheckTable, (deps: Deps, id: string) => Promise<boolean>> = {
+  card_setups: async (deps, id) => {
+    const setup = await findCardSetup(deps.db, Number(id));
+    if (setup) await syncCardSetup(deps, setup);
+    return setup !== undefined;
+  },
+  charges: async (deps, id) => {
+    const charge = await findCharge(deps.db, Number(id));
+    if (charge) await syncCharge(deps, charge);
+    return charge !== undefined;
+  },
+  refunds: async (deps, id) => {
+    const refund = await findRefund(deps.db, Number(id));
+    if (refund) await syncRefundRow(deps, refund);
+    return refund !== undefined;
+  },
+};
+const QUEUES: Record<RecheckTable, DueRows> = { card_setups: CARD_SETUPS, charges: CHARGES, refunds: REFUNDS };
+
+/**
+ * An operator's "re-check now": the row looked at exactly as a reconciler pass would, due or not
+ * (settled rows too). A success clears its failure count; a failure is thrown to the operator and
+ * leaves the row's schedule to the reconciler. False when there is no such row.
+ */
+export async function recheckRow(deps: Deps, table: RecheckTable, id: number): Promise<boolean> {
+  const found = await CHECKS[table](deps, String(id));
+  if (found) await clearFailures(deps.db, QUEUES[table], String(id));
+  return found;
+}
+
 export interface ReconcileReport {
   cardSetups: number;
   charges: number;
@@ -86,24 +119,15 @@ export async function reconcileOnce(deps: Deps, options: { batchSize?: number } 
 
   for (const id of await claim(CARD_SETUPS)) {
     report.cardSetups++;
-    await attempt(CARD_SETUPS, id, async () => {
-      const setup = await findCardSetup(deps.db, Number(id));
-      if (setup) await syncCardSetup(deps, setup);
-    });
+    await attempt(CARD_SETUPS, id, () => CHECKS.card_setups(deps, id));
   }
   for (const id of await claim(CHARGES)) {
     report.charges++;
-    await attempt(CHARGES, id, async () => {
-      const charge = await findCharge(deps.db, Number(id));
-      if (charge) await syncCharge(deps, charge);
-    });
+    await attempt(CHARGES, id, () => CHECKS.charges(deps, id));
   }
   for (const id of await claim(REFUNDS)) {
     report.refunds++;
-    await attempt(REFUNDS, id, async () => {
-      const refund = await findRefund(deps.db, Number(id));
-      if (refund) await syncRefundRow(deps, refund);
-    });
+    await attempt(REFUNDS, id, () => CHECKS.refunds(deps, id));
   }
   for (const [stripeAccount, rows] of parkedByAccount) {
     deps.logger.warn({ stripeAccount, rows, retryInS: PARKED_RECHECK_MS / 1000 }, 'rows of a Stripe account without a key here: looked at again daily');

@@ -21,6 +21,8 @@ const ALL_TABLES = [
   'card_setups',
   'cards',
   'charges',
+  'console_actions',
+  'console_operators',
   'customers',
   'handshakes',
   'hub_api_keys',

@@ -28,6 +28,7 @@ const LATER_MIGRATIONS = [
   '20261203000015_hub_rate_limits',
   '20261203000016_hub_webhooks',
   '20261203000017_refund_reason',
+  '20261203000018_console_operators',
   '20261203000019_token_webhooks',
 ];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';

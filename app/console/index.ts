@@ -1,0 +1,2 @@
+export { createConsoleRouter } from './console-routes';
+export { ensureDemoOperator, type DemoOperator } from './console-demo';
