@@ -245,9 +245,7 @@ const updateColumns = (u: ChargeUpdate, now: Date) => ({
 });
 
 export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: ChargeUpdate, now: Date): Promise<void> {
-  await trx('charges')
-    .where({ id })
-    .update(updateColumns(u, now));
+  await trx('charges').where({ id }).update(updateColumns(u, now));
 }
 
 /**
