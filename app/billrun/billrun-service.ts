@@ -4,9 +4,10 @@ import { AppError, isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
   beginCardSetup,
+  beginCardSetupOfKnownCustomer,
   cancelCardSetup as cancelCoreCardSetup,
   confirmCardSetup as confirmCoreCardSetup,
-  ensureCustomer,
+  createMappedCustomer,
   replaceGoneCustomer,
   type CustomerDetails,
   openCheckoutSetup,
@@ -17,7 +18,7 @@ import {
   type SavedCard,
   type SetupOutcome,
 } from '../payments';
-import { findHandshake, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
+import { findHandshake, handshakeAttachment, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
 import { newTxId } from './billrun-txid';
 import { withQueryParam } from './billrun-wire';
 
@@ -70,25 +71,34 @@ function customerDetails(aid: number, customer: CardSetupRequest['customer']): C
   return { email: customer.email, name, metadata: { billrun_aid: String(aid) } };
 }
 
-/** The core's card setup and BillRun's handshake naming it, recorded together. */
-async function beginHandshake(deps: Deps, request: CardSetupRequest, customer: Customer, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
+/**
+ * The core's card setup and BillRun's handshake naming it, recorded together: in one statement
+ * when the account's Stripe customer is already mapped, else after the customer is made at Stripe.
+ */
+async function beginHandshake(deps: Deps, door: StripeDoor, request: CardSetupRequest, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
+  const key = billrunCustomer(request.aid, door);
+  let customer: Customer | undefined;
   for (let attempt = 0; ; attempt++) {
     const txId = newTxId();
+    const handshake = (createdAt: Date): Omit<Handshake, 'cardSetupId'> => ({
+      txId,
+      instanceName: request.instanceName,
+      flow: request.flow,
+      requestT: request.requestT,
+      okPage: request.okPage ?? null,
+      failPage: request.failPage ?? null,
+      returnUrl,
+      browserBinding: request.browserBinding ?? null,
+      createdAt,
+    });
     try {
-      const setup = await beginCardSetup(deps, customer, (trx, setup) =>
-        insertHandshake(trx, {
-          txId,
-          cardSetupId: setup.id,
-          instanceName: request.instanceName,
-          flow: request.flow,
-          requestT: request.requestT,
-          okPage: request.okPage ?? null,
-          failPage: request.failPage ?? null,
-          returnUrl,
-          browserBinding: request.browserBinding ?? null,
-          createdAt: setup.createdAt,
-        }),
-      );
+      const begin = () => beginCardSetupOfKnownCustomer(deps, key, (createdAt) => handshakeAttachment(handshake(createdAt)));
+      const known = await begin();
+      if (known) return { txId, setup: known };
+      customer ??= await createMappedCustomer(deps, door, key, customerDetails(request.aid, request.customer));
+      const setup =
+        (await begin()) ??
+        (await beginCardSetup(deps, customer, (trx, setup) => insertHandshake(trx, { ...handshake(setup.createdAt), cardSetupId: setup.id })));
       return { txId, setup };
     } catch (err) {
       // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
@@ -126,16 +136,15 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 }
 
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
-  const customer = await ensureCustomer(deps, door, billrunCustomer(request.aid, door), customerDetails(request.aid, request.customer));
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
-  const { txId, setup } = await beginHandshake(deps, request, customer, returnUrl);
+  const { txId, setup } = await beginHandshake(deps, door, request, returnUrl);
   const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id });
   const metadata = setupMetadata(txId, request.aid);
 
   if (request.flow === 'custom') {
     const opened = await openSetupIntentSetup(deps, setup, { metadata });
     log.info('handshake started');
-    return { kind: 'custom', txId, ...opened, customerId: customer.stripeCustomerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
+    return { kind: 'custom', txId, ...opened, customerId: setup.customerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
   }
 
   const base = deps.config.publicBaseUrl;

@@ -73,6 +73,49 @@ export async function insertCardSetup(db: Knex | Knex.Transaction, setup: NewCar
   return toCardSetup(row as CardSetupRow);
 }
 
+/** The owner's own row for a card setup, recorded in the same statement: its columns and the one that names the setup. */
+export interface AttachedRow {
+  table: string;
+  columns: Record<string, Knex.Value>;
+  setupIdColumn: string;
+}
+
+/**
+ * One statement for a card setup of a customer whose Stripe customer is already mapped: the
+ * mapping is read, the setup recorded for its Stripe customer, and `attach` (the owner's row
+ * naming the setup) recorded with it, all or nothing. Undefined when the customer has no mapping
+ * in this Stripe account yet.
+ */
+export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey, createdAt: Date, attach?: AttachedRow): Promise<CardSetup | undefined> {
+  const attachedColumns = attach ? Object.keys(attach.columns) : [];
+  const attached = attach
+    ? `, attached as (insert into ?? (${attachedColumns.map(() => '??').join(', ')}, ??) select ${attachedColumns.map(() => '?').join(', ')}, setup.id from setup returning 1)`
+    : '';
+  const result = await db.raw(
+    `with customer as (select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
+setup as (
+  insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
+  select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
+  returning *
+)${attached}
+select * from setup`,
+    [
+      key.ownerId,
+      key.stripeAccount,
+      key.customerRef,
+      key.ownerId,
+      key.stripeAccount,
+      key.customerRef,
+      nextCardSetupCheck('creating', createdAt),
+      createdAt,
+      createdAt,
+      ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
+    ],
+  );
+  const row = (result.rows as CardSetupRow[])[0];
+  return row ? toCardSetup(row) : undefined;
+}
+
 export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {
   const query = db<CardSetupRow>('card_setups').where({ id }).first();
   const row = await (options.forUpdate ? query.forUpdate() : query);

@@ -3,7 +3,16 @@ import { observeConfirmedSetup, type CheckoutSession } from '../stripe';
 import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { findOwnedCardSetup, finishCardSetup, insertCardSetup, markCardSetupOpen, type CardSetup } from './card-setup-repository';
+import {
+  findOwnedCardSetup,
+  finishCardSetup,
+  insertCardSetup,
+  insertCardSetupOfMappedCustomer,
+  markCardSetupOpen,
+  type AttachedRow,
+  type CardSetup,
+} from './card-setup-repository';
+import type { CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
 import type { Customer } from './customer-repository';
 import { observeCardSetup } from './stripe-sync';
@@ -38,6 +47,20 @@ export async function beginCardSetup(
     await attach(trx, setup);
     return setup;
   });
+}
+
+/**
+ * Records a new card setup for a customer whose Stripe customer is already mapped, in one
+ * statement; `attach` is the owner's row for it, recorded with it. Undefined when the customer
+ * has no Stripe customer in this account yet (then ensureCustomer, and beginCardSetup).
+ */
+export async function beginCardSetupOfKnownCustomer(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  key: CustomerKey,
+  attach?: (createdAt: Date) => AttachedRow,
+): Promise<CardSetup | undefined> {
+  const now = deps.clock.now();
+  return insertCardSetupOfMappedCustomer(deps.db, key, now, attach?.(now));
 }
 
 /** Set on the Stripe objects so an event about them alone leads back to the card setup. */
