@@ -72,6 +72,12 @@ export const handshakeAttachment = (h: Omit<Handshake, 'cardSetupId'>) => ({
   setupIdColumn: 'card_setup_id',
 });
 
+/** A handshake row read as JSON (beside its card setup): the same fields, timestamps as text. */
+export const handshakeOfRow = (row: Record<string, unknown>): Handshake => toHandshake(row as unknown as HandshakeRow);
+
+/** How the core finds a handshake's card setup together with it. */
+export const handshakeLookup = (txId: string) => ({ table: 'handshakes', keyColumn: 'tx_id', key: txId, setupIdColumn: 'card_setup_id' });
+
 export async function findHandshake(db: Knex, txId: string): Promise<Handshake | undefined> {
   const row = await db<HandshakeRow>('handshakes').where({ tx_id: txId }).first();
   return row ? toHandshake(row) : undefined;

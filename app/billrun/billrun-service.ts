@@ -12,13 +12,14 @@ import {
   type CustomerDetails,
   openCheckoutSetup,
   openSetupIntentSetup,
+  readCardSetupByAttachedRow,
   type CardSetup,
   type Customer,
   type CustomerKey,
   type SavedCard,
   type SetupOutcome,
 } from '../payments';
-import { findHandshake, handshakeAttachment, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
+import { findHandshake, handshakeAttachment, handshakeLookup, handshakeOfRow, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
 import { newTxId } from './billrun-txid';
 import { withQueryParam } from './billrun-wire';
 
@@ -172,16 +173,17 @@ export interface HandshakeLookup {
   browserBinding?: string;
 }
 
-/** Finds the handshake and its card setup, and checks the caller may act on it. */
-async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await findHandshake(deps.db, lookup.txId);
-  if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
+/** Finds the handshake and its card setup (one read), and checks the caller may act on it. */
+async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<{ handshake: Handshake; setup: CardSetup }> {
+  const found = await readCardSetupByAttachedRow(deps, BILLRUN_OWNER, handshakeLookup(lookup.txId));
+  if (!found) throw new AppError('not_found', MESSAGES.unknownTx);
+  const handshake = handshakeOfRow(found.row);
   if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
   // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
   if (handshake.flow === 'redirect' && (!lookup.browserBinding || lookup.browserBinding !== handshake.browserBinding)) {
     throw new AppError('forbidden', MESSAGES.otherBrowser);
   }
-  return handshake;
+  return { handshake, setup: found.setup };
 }
 
 /** A core answer about the card setup; one that is not BillRun's (it cannot be) is an unknown transaction. */
@@ -221,15 +223,15 @@ function requireCompleted(outcome: SetupOutcome): SavedCard {
  * records it once. A repeated OkPage answers from our rows without calling Stripe.
  */
 export async function confirmCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<ConfirmedCard> {
-  const handshake = await loadHandshake(deps, lookup);
-  const outcome = await ofBillrun(() => confirmCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId));
+  const { handshake, setup } = await loadHandshake(deps, lookup);
+  const outcome = await ofBillrun(() => confirmCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, setup));
   return { card: requireCompleted(outcome), handshake };
 }
 
 /** failPage: the customer left Checkout. The session is expired so it cannot complete later. */
 export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await loadHandshake(deps, lookup);
-  const outcome = await ofBillrun(() => cancelCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, 'cancelled by the customer'));
+  const { handshake, setup } = await loadHandshake(deps, lookup);
+  const outcome = await ofBillrun(() => cancelCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, 'cancelled by the customer', setup));
   if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
   return handshake;
 }

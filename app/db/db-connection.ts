@@ -85,6 +85,9 @@ const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction => (db
 /** Postgres' unique_violation: the constraint, not care, said no. */
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
 
+/** Postgres' deadlock_detected: one of two transactions waiting on each other was rolled back. */
+export const isDeadlock = (err: unknown): boolean => (err as { code?: string }).code === '40P01';
+
 /** timestamptz arrives as a Date from `pg` and PGlite, but as a string through some raw queries. */
 export const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
 

@@ -122,14 +122,42 @@ export async function findCardSetup(db: Knex | Knex.Transaction, id: number, opt
   return row ? toCardSetup(row) : undefined;
 }
 
+/**
+ * An owner's row that names a card setup (looked up by its own key), with that card setup, in
+ * one statement. Undefined when there is no such row, or its setup is another owner's.
+ */
+export async function findAttachedRowWithCardSetup(
+  db: Knex,
+  ownerId: string,
+  attached: { table: string; keyColumn: string; key: string; setupIdColumn: string },
+): Promise<{ row: Record<string, unknown>; setup: CardSetup } | undefined> {
+  const result = await db.raw(
+    'select to_jsonb(a) as attached, to_jsonb(s) as setup from ?? a join card_setups s on s.id = a.?? where a.?? = ? and s.owner_id = ? limit 1',
+    [attached.table, attached.setupIdColumn, attached.keyColumn, attached.key, ownerId],
+  );
+  const found = (result.rows as { attached: unknown; setup: unknown }[])[0];
+  if (!found) return undefined;
+  const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+  return { row: json(found.attached) as Record<string, unknown>, setup: toCardSetup(json(found.setup) as CardSetupRow) };
+}
+
 /** An owner's card setup: another owner's id finds nothing. */
 export async function findOwnedCardSetup(db: Knex | Knex.Transaction, ownerId: string, id: number): Promise<CardSetup | undefined> {
   const row = await db<CardSetupRow>('card_setups').where({ id, owner_id: ownerId }).first();
   return row ? toCardSetup(row) : undefined;
 }
 
+const stripeIdColumn = (stripeId: string) => (stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id');
+
+/** findCardSetupByStripeId as a scalar subquery (one jsonb or null), for a statement that does more. */
+export const cardSetupByStripeIdQuery = (stripeAccount: number, stripeId: string) => ({
+  sql: `select to_jsonb(s) from card_setups s where s.stripe_account = ? and s.${stripeIdColumn(stripeId)} = ? limit 1`,
+  bindings: [stripeAccount, stripeId],
+  parse: (json: unknown): CardSetup => toCardSetup(json as CardSetupRow),
+});
+
 export async function findCardSetupByStripeId(db: Knex | Knex.Transaction, stripeAccount: number, stripeId: string): Promise<CardSetup | undefined> {
-  const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
+  const column = stripeIdColumn(stripeId);
   const row = await db<CardSetupRow>('card_setups')
     .where({ stripe_account: stripeAccount, [column]: stripeId })
     .first();

@@ -211,6 +211,13 @@ export async function findCharge(db: Knex | Knex.Transaction, id: number, option
   return row ? toCharge(row) : undefined;
 }
 
+/** A Stripe account's charge of a PaymentIntent as a scalar subquery (one jsonb or null), for a statement that does more. */
+export const chargeByPaymentIntentQuery = (stripeAccount: number, paymentIntentId: string) => ({
+  sql: 'select to_jsonb(c) from charges c where c.stripe_account = ? and c.payment_intent_id = ? limit 1',
+  bindings: [stripeAccount, paymentIntentId],
+  parse: (json: unknown): Charge => toCharge(json as ChargeRow),
+});
+
 export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, scope: RowScope, paymentIntentId: string): Promise<Charge | undefined> {
   const row = await db<ChargeRow>('charges')
     .where({ ...scopeColumns(scope), payment_intent_id: paymentIntentId })

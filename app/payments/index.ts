@@ -12,6 +12,7 @@ export {
   openCheckoutSetup,
   openSetupIntentSetup,
   readCardSetup,
+  readCardSetupByAttachedRow,
   saveCardOffSession,
 } from './card-setup-service';
 export type { CheckoutSetup, OffSessionSetup, SetupIntentSetup } from './card-setup-service';

@@ -54,7 +54,7 @@ export async function syncCardSetup(deps: Deps, setup: CardSetup): Promise<Setup
     }
     return undefined;
   }
-  const outcome = await applyCardSetupState(deps, setup.id, observed);
+  const outcome = await applyCardSetupState(deps, setup.id, observed, setup);
   if (outcome.kind === 'pending') await scheduleCardSetupCheck(deps.db, setup, deps.clock.now());
   return outcome;
 }
@@ -94,13 +94,16 @@ export async function syncCardSetupByStripeObject(
   stripeAccount: number,
   stripeId: string,
   metadata: Record<string, string> | null | undefined,
+  /** The setup of `stripeId` when the caller already looked (null: none), so it is not read again. */
+  byStripeId?: CardSetup | null,
 ): Promise<SetupOutcome | undefined> {
   const byMetadata = async () => {
     const id = metadata?.card_setup_id;
     const found = id && CARD_SETUP_ID.test(id) ? await findCardSetup(deps.db, Number(id)) : undefined;
     return found?.stripeAccount === stripeAccount ? found : undefined;
   };
-  const setup = (await findCardSetupByStripeId(deps.db, stripeAccount, stripeId)) ?? (await byMetadata());
+  const known = byStripeId === undefined ? await findCardSetupByStripeId(deps.db, stripeAccount, stripeId) : byStripeId;
+  const setup = known ?? (await byMetadata());
   return setup ? syncCardSetup(deps, setup) : undefined;
 }
 
@@ -149,9 +152,11 @@ export async function syncPaymentIntentById(
   stripeAccount: number,
   paymentIntentId: string,
   hint?: Record<string, string> | null,
+  /** The charge bound to it when the caller already looked (null: none), so it is not read again. */
+  boundAsRead?: Charge | null,
 ): Promise<Charge | undefined> {
   const gateway = await gatewayOf(deps, { stripeAccount });
-  const bound = await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId);
+  const bound = boundAsRead === undefined ? await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId) : boundAsRead;
   if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)), bound);
   if (hint !== undefined) {
     // The signed event names our charge: it must be an unbound charge of this account before Stripe is asked.
