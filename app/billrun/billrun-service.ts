@@ -139,12 +139,12 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
   const { txId, setup } = await beginHandshake(deps, door, request, returnUrl);
-  const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id });
+  const started = { txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id };
   const metadata = setupMetadata(txId, request.aid);
 
   if (request.flow === 'custom') {
     const opened = await openSetupIntentSetup(deps, setup, { metadata });
-    log.info('handshake started');
+    deps.logger.info(started, 'handshake started');
     return { kind: 'custom', txId, ...opened, customerId: setup.customerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
   }
 
@@ -161,7 +161,7 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
     metadata,
     expandSetupIntent: request.requestParameters,
   });
-  log.info('handshake started');
+  deps.logger.info(started, 'handshake started');
   return { kind: 'checkout', txId, url: session.url as string, session };
 }
 

@@ -24,6 +24,65 @@ function knexLog(logger: DbOptions['logger']): Knex.Config['log'] {
   };
 }
 
+type QueryCallback = (err: Error | null, result?: unknown) => void;
+interface PgConnection {
+  query: (...args: unknown[]) => unknown;
+}
+interface QueryConfig {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
+/** Statement texts given a name, process-wide (one text, one name); bounded, so texts that vary cannot grow it without end. */
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 2000;
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
+  const name = `pgw_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+/** A server that no longer holds the statement as prepared: a schema change, or a pooler (PgBouncer) handing over another session. */
+const isStalePreparedStatement = (err: unknown): boolean => {
+  const code = (err as { code?: string } | null)?.code;
+  return code === '26000' || (code === '0A000' && /cached plan/i.test((err as Error).message));
+};
+
+/**
+ * Knex's statements with parameters become named prepared statements on each `pg` connection:
+ * the server parses and plans each text once per connection, not on every request. A statement
+ * the server lost (after a schema change, or behind a pooler in transaction mode) is sent again
+ * unnamed, and that connection stops naming it.
+ */
+function usePreparedStatements(connection: PgConnection): void {
+  const send = connection.query;
+  const unnamed = new Set<string>();
+  connection.query = function query(this: unknown, ...args: unknown[]) {
+    const [config, callback] = args as [QueryConfig | undefined, QueryCallback | undefined];
+    if (args.length !== 2 || !isParameterized(config) || typeof callback !== 'function' || unnamed.has(config.text)) return send.apply(this, args);
+    const name = statementName(config.text);
+    if (name === undefined) return send.apply(this, args);
+    return send.call(this, { ...config, name }, (err: Error | null, result?: unknown) => {
+      if (!err || !isStalePreparedStatement(err)) return callback(err, result);
+      unnamed.add(config.text);
+      send.call(this, config, callback);
+    });
+  };
+}
+
+/** A statement knex sends with parameters (and no name of its own). */
+const isParameterized = (config: QueryConfig | undefined): config is QueryConfig =>
+  typeof config === 'object' &&
+  config !== null &&
+  typeof config.text === 'string' &&
+  config.name === undefined &&
+  Array.isArray(config.values) &&
+  config.values.length > 0;
+
 /** 'postgres' (a server) or 'pglite' (embedded): some tests can only run on a server. */
 export type DbKind = 'postgres' | 'pglite';
 
@@ -38,7 +97,14 @@ export function createDb(options: DbOptions): Db {
     return knex({
       client: 'pg',
       connection: options.url,
-      pool: { min: 0, max: 10 },
+      pool: {
+        min: 0,
+        max: 10,
+        afterCreate: (connection: PgConnection, done: (err: Error | null, connection: PgConnection) => void) => {
+          usePreparedStatements(connection);
+          done(null, connection);
+        },
+      },
       acquireConnectionTimeout: 10000,
       log: knexLog(options.logger),
     });

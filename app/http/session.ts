@@ -11,6 +11,9 @@ export interface SessionMiddleware {
   close(): void;
 }
 
+/** The browser session's cookie. */
+export const SESSION_COOKIE = 'pgw.sid';
+
 /** Browser sessions in the database (table made by a migration), so any instance can serve OkPage. */
 export function createSessionMiddleware(db: Db, config: Config, logger: Logger, options: { cleanupIntervalMs?: number } = {}): SessionMiddleware {
   const store = new ConnectSessionKnexStore({
@@ -23,7 +26,7 @@ export function createSessionMiddleware(db: Db, config: Config, logger: Logger, 
   // (readiness reports it instead).
   store.ready.catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'session store not ready'));
   const handler = session({
-    name: 'pgw.sid',
+    name: SESSION_COOKIE,
     secret: config.session.secret,
     store,
     resave: false,

@@ -15,7 +15,6 @@ import { chargeMayMove } from './transitions';
 
 /** Sends the charge to Stripe (or again, with the same key) and applies the answer. */
 export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> {
-  const log = deps.logger.child({ chargeId: charge.id, reference: charge.reference });
   try {
     const { gateway } = await deps.stripeAccounts.forAccount(charge.stripeAccount);
     const metadata = {
@@ -49,12 +48,15 @@ export async function submitCharge(deps: Deps, charge: Charge): Promise<Charge> 
   } catch (err) {
     if (isDefiniteRefusal(err)) {
       const message = err instanceof Error ? err.message : 'refused';
-      log.warn({ err: message }, 'Stripe refused the charge');
+      deps.logger.warn({ chargeId: charge.id, reference: charge.reference, err: message }, 'Stripe refused the charge');
       const failed = await failUnsubmittedCharge(deps.db, charge.id, (err as AppError).code ?? 'refused', message, deps.clock.now());
       if (failed) return failed;
     } else {
       // The outcome is unknown: the charge stays `created` (Pending) and the reconciler finds out.
-      log.warn({ err: err instanceof Error ? err.message : String(err), code: (err as AppError).code }, 'charge outcome unknown; left for the reconciler');
+      deps.logger.warn(
+        { chargeId: charge.id, reference: charge.reference, err: err instanceof Error ? err.message : String(err), code: (err as AppError).code },
+        'charge outcome unknown; left for the reconciler',
+      );
     }
     return (await findCharge(deps.db, charge.id)) as Charge;
   }
