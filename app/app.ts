@@ -27,6 +27,8 @@ export function createApp(deps: Deps, options: { sessionCleanupIntervalMs?: numb
 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Answers are API answers and redirects, never cached pages: no ETag hashed over each body.
+  app.set('etag', false);
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestContext(deps.logger));
   // Before the request metrics: scrapes are not the traffic they measure.

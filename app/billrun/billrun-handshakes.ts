@@ -48,20 +48,35 @@ const toHandshake = (row: HandshakeRow): Handshake => ({
   createdAt: toDate(row.created_at),
 });
 
+/** A handshake's columns but the card setup it names. */
+export const handshakeColumns = (h: Omit<Handshake, 'cardSetupId'>) => ({
+  tx_id: h.txId,
+  instance_name: h.instanceName,
+  flow: h.flow,
+  request_t: h.requestT,
+  ok_page: h.okPage,
+  fail_page: h.failPage,
+  return_url: h.returnUrl,
+  browser_binding: h.browserBinding,
+  created_at: h.createdAt,
+});
+
 export async function insertHandshake(db: Knex | Knex.Transaction, h: Handshake): Promise<void> {
-  await db('handshakes').insert({
-    tx_id: h.txId,
-    card_setup_id: h.cardSetupId,
-    instance_name: h.instanceName,
-    flow: h.flow,
-    request_t: h.requestT,
-    ok_page: h.okPage,
-    fail_page: h.failPage,
-    return_url: h.returnUrl,
-    browser_binding: h.browserBinding,
-    created_at: h.createdAt,
-  });
+  await db('handshakes').insert({ ...handshakeColumns(h), card_setup_id: h.cardSetupId });
 }
+
+/** The handshake's row as the card setup's attached row (recorded in the same statement as the setup). */
+export const handshakeAttachment = (h: Omit<Handshake, 'cardSetupId'>) => ({
+  table: 'handshakes',
+  columns: handshakeColumns(h),
+  setupIdColumn: 'card_setup_id',
+});
+
+/** A handshake row read as JSON (beside its card setup): the same fields, timestamps as text. */
+export const handshakeOfRow = (row: Record<string, unknown>): Handshake => toHandshake(row as unknown as HandshakeRow);
+
+/** How the core finds a handshake's card setup together with it. */
+export const handshakeLookup = (txId: string) => ({ table: 'handshakes', keyColumn: 'tx_id', key: txId, setupIdColumn: 'card_setup_id' });
 
 export async function findHandshake(db: Knex, txId: string): Promise<Handshake | undefined> {
   const row = await db<HandshakeRow>('handshakes').where({ tx_id: txId }).first();

@@ -4,6 +4,7 @@ import { AppError } from '../shared/app-error';
 import { createFailureLimiter } from '../shared/failure-limiter';
 import type { Deps } from '../shared/deps';
 import { formBody, jsonBody } from '../http/body-parsers';
+import { SESSION_COOKIE } from '../http/session';
 import { clientMessage, hasNoTimestamp, isNumericAid, readAuthenticatedData } from './billrun-authenticated';
 import { createPaymentActions } from './billrun-payments';
 import { checkClientCredentials, issueToken } from './billrun-oauth';
@@ -42,6 +43,11 @@ function browserBinding(req: Request): string {
   req.session.billrunBrowser = true;
   return createHash('sha256').update(`billrun-browser:${req.sessionID}`).digest('hex');
 }
+
+/** The pages a customer's browser opens, which may carry its session cookie. */
+const BROWSER_PAGES = new Set(['okpage', 'failpage']);
+
+const hasSessionCookie = (req: Request): boolean => (req.headers.cookie ?? '').includes(`${SESSION_COOKIE}=`);
 
 const optionalText = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined);
 
@@ -136,7 +142,8 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
       const name = stringParam(req, 'name');
       try {
         if (!isTxId(txId)) throw new AppError('not_found', 'Unknown transaction');
-        const answer = await act({ txId, name, browserBinding: req.session.billrunBrowser ? browserBinding(req) : undefined });
+        // No session on a request without the cookie (see browserSession): then no browser binding either.
+        const answer = await act({ txId, name, browserBinding: req.session?.billrunBrowser ? browserBinding(req) : undefined });
         if (jsonMode) res.json(answer.json);
         else res.redirect(302, answer.redirectTo);
       } catch (err) {
@@ -193,7 +200,19 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
     ['cancelled', (_req, res) => void res.type('text/plain').send('CANCELLED: no card was saved (the customer left the card page)')],
   ]);
 
-  router.all('/paymentgateways/:action', jsonBody, formBody, sessionHandler, async (req, res) => {
+  /**
+   * The browser session only where a browser is: getRequest (a redirect flow binds the handshake
+   * to it) and OkPage / failPage when the request carries the session cookie. BillRun's
+   * server-to-server calls (pay, credit, list, an iframe OkPage) read and write no session row.
+   */
+  const browserSession: RequestHandler = (req, res, next) => {
+    const action = String(req.params.action).toLowerCase();
+    const wanted = action === 'getrequest' || (BROWSER_PAGES.has(action) && hasSessionCookie(req));
+    if (wanted) return sessionHandler(req, res, next);
+    next();
+  };
+
+  router.all('/paymentgateways/:action', jsonBody, formBody, browserSession, async (req, res) => {
     const action = String(req.params.action).toLowerCase();
     const handler = actions.get(action);
     if (!handler) return void res.status(404).json(thrownError('Unknown action'));

@@ -4,20 +4,22 @@ import { AppError, isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
   beginCardSetup,
+  beginCardSetupOfKnownCustomer,
   cancelCardSetup as cancelCoreCardSetup,
   confirmCardSetup as confirmCoreCardSetup,
-  ensureCustomer,
+  createMappedCustomer,
   replaceGoneCustomer,
   type CustomerDetails,
   openCheckoutSetup,
   openSetupIntentSetup,
+  readCardSetupByAttachedRow,
   type CardSetup,
   type Customer,
   type CustomerKey,
   type SavedCard,
   type SetupOutcome,
 } from '../payments';
-import { findHandshake, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
+import { findHandshake, handshakeAttachment, handshakeLookup, handshakeOfRow, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
 import { newTxId } from './billrun-txid';
 import { withQueryParam } from './billrun-wire';
 
@@ -70,25 +72,34 @@ function customerDetails(aid: number, customer: CardSetupRequest['customer']): C
   return { email: customer.email, name, metadata: { billrun_aid: String(aid) } };
 }
 
-/** The core's card setup and BillRun's handshake naming it, recorded together. */
-async function beginHandshake(deps: Deps, request: CardSetupRequest, customer: Customer, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
+/**
+ * The core's card setup and BillRun's handshake naming it, recorded together: in one statement
+ * when the account's Stripe customer is already mapped, else after the customer is made at Stripe.
+ */
+async function beginHandshake(deps: Deps, door: StripeDoor, request: CardSetupRequest, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
+  const key = billrunCustomer(request.aid, door);
+  let customer: Customer | undefined;
   for (let attempt = 0; ; attempt++) {
     const txId = newTxId();
+    const handshake = (createdAt: Date): Omit<Handshake, 'cardSetupId'> => ({
+      txId,
+      instanceName: request.instanceName,
+      flow: request.flow,
+      requestT: request.requestT,
+      okPage: request.okPage ?? null,
+      failPage: request.failPage ?? null,
+      returnUrl,
+      browserBinding: request.browserBinding ?? null,
+      createdAt,
+    });
     try {
-      const setup = await beginCardSetup(deps, customer, (trx, setup) =>
-        insertHandshake(trx, {
-          txId,
-          cardSetupId: setup.id,
-          instanceName: request.instanceName,
-          flow: request.flow,
-          requestT: request.requestT,
-          okPage: request.okPage ?? null,
-          failPage: request.failPage ?? null,
-          returnUrl,
-          browserBinding: request.browserBinding ?? null,
-          createdAt: setup.createdAt,
-        }),
-      );
+      const begin = () => beginCardSetupOfKnownCustomer(deps, key, (createdAt) => handshakeAttachment(handshake(createdAt)));
+      const known = await begin();
+      if (known) return { txId, setup: known };
+      customer ??= await createMappedCustomer(deps, door, key, customerDetails(request.aid, request.customer));
+      const setup =
+        (await begin()) ??
+        (await beginCardSetup(deps, customer, (trx, setup) => insertHandshake(trx, { ...handshake(setup.createdAt), cardSetupId: setup.id })));
       return { txId, setup };
     } catch (err) {
       // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
@@ -126,16 +137,15 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 }
 
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
-  const customer = await ensureCustomer(deps, door, billrunCustomer(request.aid, door), customerDetails(request.aid, request.customer));
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
-  const { txId, setup } = await beginHandshake(deps, request, customer, returnUrl);
-  const log = deps.logger.child({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id });
+  const { txId, setup } = await beginHandshake(deps, door, request, returnUrl);
+  const started = { txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id };
   const metadata = setupMetadata(txId, request.aid);
 
   if (request.flow === 'custom') {
     const opened = await openSetupIntentSetup(deps, setup, { metadata });
-    log.info('handshake started');
-    return { kind: 'custom', txId, ...opened, customerId: customer.stripeCustomerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
+    deps.logger.info(started, 'handshake started');
+    return { kind: 'custom', txId, ...opened, customerId: setup.customerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
   }
 
   const base = deps.config.publicBaseUrl;
@@ -151,7 +161,7 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
     metadata,
     expandSetupIntent: request.requestParameters,
   });
-  log.info('handshake started');
+  deps.logger.info(started, 'handshake started');
   return { kind: 'checkout', txId, url: session.url as string, session };
 }
 
@@ -163,16 +173,17 @@ export interface HandshakeLookup {
   browserBinding?: string;
 }
 
-/** Finds the handshake and its card setup, and checks the caller may act on it. */
-async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await findHandshake(deps.db, lookup.txId);
-  if (!handshake) throw new AppError('not_found', MESSAGES.unknownTx);
+/** Finds the handshake and its card setup (one read), and checks the caller may act on it. */
+async function loadHandshake(deps: Deps, lookup: HandshakeLookup): Promise<{ handshake: Handshake; setup: CardSetup }> {
+  const found = await readCardSetupByAttachedRow(deps, BILLRUN_OWNER, handshakeLookup(lookup.txId));
+  if (!found) throw new AppError('not_found', MESSAGES.unknownTx);
+  const handshake = handshakeOfRow(found.row);
   if (lookup.name !== undefined && lookup.name !== handshake.instanceName) throw new AppError('forbidden', MESSAGES.otherGateway);
   // A redirect-flow txId travels in the customer's address bar; only that browser may use it.
   if (handshake.flow === 'redirect' && (!lookup.browserBinding || lookup.browserBinding !== handshake.browserBinding)) {
     throw new AppError('forbidden', MESSAGES.otherBrowser);
   }
-  return handshake;
+  return { handshake, setup: found.setup };
 }
 
 /** A core answer about the card setup; one that is not BillRun's (it cannot be) is an unknown transaction. */
@@ -212,15 +223,15 @@ function requireCompleted(outcome: SetupOutcome): SavedCard {
  * records it once. A repeated OkPage answers from our rows without calling Stripe.
  */
 export async function confirmCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<ConfirmedCard> {
-  const handshake = await loadHandshake(deps, lookup);
-  const outcome = await ofBillrun(() => confirmCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId));
+  const { handshake, setup } = await loadHandshake(deps, lookup);
+  const outcome = await ofBillrun(() => confirmCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, setup));
   return { card: requireCompleted(outcome), handshake };
 }
 
 /** failPage: the customer left Checkout. The session is expired so it cannot complete later. */
 export async function cancelCardSetup(deps: Deps, lookup: HandshakeLookup): Promise<Handshake> {
-  const handshake = await loadHandshake(deps, lookup);
-  const outcome = await ofBillrun(() => cancelCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, 'cancelled by the customer'));
+  const { handshake, setup } = await loadHandshake(deps, lookup);
+  const outcome = await ofBillrun(() => cancelCoreCardSetup(deps, BILLRUN_OWNER, handshake.cardSetupId, 'cancelled by the customer', setup));
   if (outcome.kind === 'completed') throw new AppError('conflict', MESSAGES.alreadyCompleted);
   return handshake;
 }

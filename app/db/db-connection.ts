@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
@@ -10,6 +11,8 @@ export interface DbOptions {
   url?: string;
   /** Embedded PGlite: a folder for its files, or 'memory://' for a throw-away database. */
   pgliteDataDir?: string;
+  /** PostgreSQL connections at most (default 10). */
+  poolMax?: number;
   /** Where knex's own warnings go (it writes to the console otherwise). */
   logger?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -23,6 +26,83 @@ function knexLog(logger: DbOptions['logger']): Knex.Config['log'] {
     debug: (message: unknown) => logger.debug({ component: 'knex', detail: String(message) }, 'database debug'),
   };
 }
+
+type QueryCallback = (err: Error | null, result?: unknown) => void;
+interface PgConnection {
+  query: (...args: unknown[]) => unknown;
+}
+interface QueryConfig {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
+/**
+ * Statement texts given a name, process-wide. A name is a hash of its text, so it means the same
+ * statement in every process (two instances behind one pooler never give one name to two texts).
+ * Bounded, so texts that vary cannot grow it (or the server's plans per connection) without end.
+ */
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 500;
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
+  const name = `pgw_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+/**
+ * A server that does not hold the statement as this connection expects: lost after a schema change
+ * (26000, 0A000 "cached plan") or, behind a pooler in transaction mode, another session's (42P05).
+ */
+const isStalePreparedStatement = (err: unknown): boolean => {
+  const code = (err as { code?: string } | null)?.code;
+  return code === '26000' || code === '42P05' || (code === '0A000' && /cached plan/i.test((err as Error).message));
+};
+
+const textOf = (config: unknown): string =>
+  typeof config === 'string' ? config : typeof config === 'object' && config !== null ? String((config as { text?: unknown }).text ?? '') : '';
+
+/**
+ * Knex's statements with parameters become named prepared statements on each `pg` connection:
+ * the server parses and plans each text once per connection, not on every request. A statement
+ * the server lost is sent again unnamed, and that connection stops naming it. Inside a
+ * transaction the failed statement has aborted it, so the error goes up as it is (the caller's
+ * transaction fails and is retried or answered as any failed statement) and the connection stops
+ * naming that text. Behind PgBouncer use session pooling, or 1.21+ with max_prepared_statements.
+ */
+function usePreparedStatements(connection: PgConnection): void {
+  const send = connection.query;
+  const unnamed = new Set<string>();
+  let inTransaction = false;
+  connection.query = function query(this: unknown, ...args: unknown[]) {
+    const text = textOf(args[0]);
+    if (/^\s*(BEGIN|START TRANSACTION)\b/i.test(text)) inTransaction = true;
+    else if (/^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i.test(text)) inTransaction = false;
+    const [config, callback] = args as [QueryConfig | undefined, QueryCallback | undefined];
+    if (args.length !== 2 || !isParameterized(config) || typeof callback !== 'function' || unnamed.has(config.text)) return send.apply(this, args);
+    const name = statementName(config.text);
+    if (name === undefined) return send.apply(this, args);
+    const sentInTransaction = inTransaction;
+    return send.call(this, { ...config, name }, (err: Error | null, result?: unknown) => {
+      if (!err || !isStalePreparedStatement(err)) return callback(err, result);
+      unnamed.add(config.text);
+      if (sentInTransaction) return callback(err);
+      send.call(this, config, callback);
+    });
+  };
+}
+
+/** A statement knex sends with parameters (and no name of its own). */
+const isParameterized = (config: QueryConfig | undefined): config is QueryConfig =>
+  typeof config === 'object' &&
+  config !== null &&
+  typeof config.text === 'string' &&
+  config.name === undefined &&
+  Array.isArray(config.values) &&
+  config.values.length > 0;
 
 /** 'postgres' (a server) or 'pglite' (embedded): some tests can only run on a server. */
 export type DbKind = 'postgres' | 'pglite';
@@ -38,7 +118,14 @@ export function createDb(options: DbOptions): Db {
     return knex({
       client: 'pg',
       connection: options.url,
-      pool: { min: 0, max: 10 },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate: (connection: PgConnection, done: (err: Error | null, connection: PgConnection) => void) => {
+          usePreparedStatements(connection);
+          done(null, connection);
+        },
+      },
       acquireConnectionTimeout: 10000,
       log: knexLog(options.logger),
     });
@@ -84,6 +171,9 @@ const isTransaction = (db: Db | Knex.Transaction): db is Knex.Transaction => (db
 
 /** Postgres' unique_violation: the constraint, not care, said no. */
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
+
+/** Postgres' deadlock_detected: one of two transactions waiting on each other was rolled back. */
+export const isDeadlock = (err: unknown): boolean => (err as { code?: string }).code === '40P01';
 
 /** timestamptz arrives as a Date from `pg` and PGlite, but as a string through some raw queries. */
 export const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));

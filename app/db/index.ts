@@ -6,6 +6,7 @@ export {
   toSafeInt,
   toDate,
   isUniqueViolation,
+  isDeadlock,
   pingDatabase,
   dbKind,
   installationId,

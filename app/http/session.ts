@@ -11,6 +11,9 @@ export interface SessionMiddleware {
   close(): void;
 }
 
+/** The browser session's cookie. */
+export const SESSION_COOKIE = 'pgw.sid';
+
 export interface SessionOptions {
   cleanupIntervalMs?: number;
   /** Another cookie for another part of the service (the operator console), in the same store. */
@@ -31,7 +34,7 @@ export function createSessionMiddleware(db: Db, config: Config, logger: Logger, 
   store.ready.catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'session store not ready'));
   const cookie = options.cookie;
   const handler = session({
-    name: cookie?.name ?? 'pgw.sid',
+    name: cookie?.name ?? SESSION_COOKIE,
     secret: config.session.secret,
     store,
     resave: false,

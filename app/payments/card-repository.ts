@@ -115,6 +115,72 @@ export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, opt
   return toCard(row as CardRow);
 }
 
+/**
+ * A card setup's usual completion in one statement: the setup moves to completed (only from the
+ * state it was read in: compare-and-set) and its new card becomes the customer's active one, the
+ * previous active card kept as history, under the customer row lock like the locked path. Only
+ * when the payment method is not on record yet and no card of a later setup is active; otherwise,
+ * or when the row moved meanwhile, nothing is written and undefined returned (the caller takes
+ * the locked path). A card another request made active after this statement began breaks the
+ * one-active-card index: the statement fails as a whole (unique violation), nothing written.
+ */
+export async function completeSetupWithNewCard(
+  db: Knex,
+  setup: { id: number; state: string; createdAt: Date } & CustomerKey,
+  card: Omit<NewCard, keyof CustomerKey | 'cardSetupId'>,
+  now: Date,
+): Promise<SavedCard | undefined> {
+  const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
+  const result = await db.raw(
+    `with customer as (select id from customers where owner_id = ? and stripe_account = ? and external_ref = ? for update),
+setup as (
+  update card_setups set state = 'completed', payment_method_id = ?, failure_reason = null, finished_at = ?, updated_at = ?, next_check_at = null
+  where id = ? and state = ? and exists (select 1 from customer)
+    and not exists (select 1 from cards where stripe_account = ? and payment_method_id = ?)
+    and not exists (
+      select 1 from cards c join card_setups later on later.payment_method_id = c.payment_method_id and later.stripe_account = c.stripe_account
+      where c.owner_id = ? and c.stripe_account = ? and c.customer_ref = ? and c.active and later.created_at > ?)
+  returning id
+),
+previous as (
+  update cards set active = false, deactivated_at = ?
+  where owner_id = ? and stripe_account = ? and customer_ref = ? and active and exists (select 1 from setup)
+  returning id
+),
+card as (
+  insert into cards (owner_id, stripe_account, customer_ref, customer_id, payment_method_id, card_setup_id, brand, four_digits, exp_month, exp_year,
+    active, deactivated_at, generate_token_time)
+  select ?, ?, ?, ?, ?, setup.id, ?, ?, ?, ?, true, null, ? from setup where (select count(*) from previous) >= 0
+  returning *
+)
+select * from card`,
+    [
+      ...key,
+      card.paymentMethodId,
+      now,
+      now,
+      setup.id,
+      setup.state,
+      setup.stripeAccount,
+      card.paymentMethodId,
+      ...key,
+      setup.createdAt,
+      now,
+      ...key,
+      ...key,
+      card.customerId,
+      card.paymentMethodId,
+      card.brand,
+      card.fourDigits,
+      card.expMonth,
+      card.expYear,
+      card.generateTokenTime,
+    ],
+  );
+  const row = (result.rows as CardRow[])[0];
+  return row ? toCard(row) : undefined;
+}
+
 /** The customer's cards saved for a Stripe customer that is gone: none stays active. */
 export async function deactivateCardsOfStripeCustomer(trx: Knex.Transaction, key: CustomerKey, stripeCustomerId: string, now: Date): Promise<number> {
   return trx('cards')

@@ -73,10 +73,72 @@ export async function insertCardSetup(db: Knex | Knex.Transaction, setup: NewCar
   return toCardSetup(row as CardSetupRow);
 }
 
+/** The owner's own row for a card setup, recorded in the same statement: its columns and the one that names the setup. */
+export interface AttachedRow {
+  table: string;
+  columns: Record<string, Knex.Value>;
+  setupIdColumn: string;
+}
+
+/**
+ * One statement for a card setup of a customer whose Stripe customer is already mapped: the
+ * mapping is read, the setup recorded for its Stripe customer, and `attach` (the owner's row
+ * naming the setup) recorded with it, all or nothing. Undefined when the customer has no mapping
+ * in this Stripe account yet.
+ */
+export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey, createdAt: Date, attach?: AttachedRow): Promise<CardSetup | undefined> {
+  const attachedColumns = attach ? Object.keys(attach.columns) : [];
+  const attached = attach
+    ? `, attached as (insert into ?? (${attachedColumns.map(() => '??').join(', ')}, ??) select ${attachedColumns.map(() => '?').join(', ')}, setup.id from setup returning 1)`
+    : '';
+  const result = await db.raw(
+    `with customer as (select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
+setup as (
+  insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
+  select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
+  returning *
+)${attached}
+select * from setup`,
+    [
+      key.ownerId,
+      key.stripeAccount,
+      key.customerRef,
+      key.ownerId,
+      key.stripeAccount,
+      key.customerRef,
+      nextCardSetupCheck('creating', createdAt),
+      createdAt,
+      createdAt,
+      ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
+    ],
+  );
+  const row = (result.rows as CardSetupRow[])[0];
+  return row ? toCardSetup(row) : undefined;
+}
+
 export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {
   const query = db<CardSetupRow>('card_setups').where({ id }).first();
   const row = await (options.forUpdate ? query.forUpdate() : query);
   return row ? toCardSetup(row) : undefined;
+}
+
+/**
+ * An owner's row that names a card setup (looked up by its own key), with that card setup, in
+ * one statement. Undefined when there is no such row, or its setup is another owner's.
+ */
+export async function findAttachedRowWithCardSetup(
+  db: Knex,
+  ownerId: string,
+  attached: { table: string; keyColumn: string; key: string; setupIdColumn: string },
+): Promise<{ row: Record<string, unknown>; setup: CardSetup } | undefined> {
+  const result = await db.raw(
+    'select to_jsonb(a) as attached, to_jsonb(s) as setup from ?? a join card_setups s on s.id = a.?? where a.?? = ? and s.owner_id = ? limit 1',
+    [attached.table, attached.setupIdColumn, attached.keyColumn, attached.key, ownerId],
+  );
+  const found = (result.rows as { attached: unknown; setup: unknown }[])[0];
+  if (!found) return undefined;
+  const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+  return { row: json(found.attached) as Record<string, unknown>, setup: toCardSetup(json(found.setup) as CardSetupRow) };
 }
 
 /** An owner's card setup: another owner's id finds nothing. */
@@ -85,8 +147,17 @@ export async function findOwnedCardSetup(db: Knex | Knex.Transaction, ownerId: s
   return row ? toCardSetup(row) : undefined;
 }
 
+const stripeIdColumn = (stripeId: string) => (stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id');
+
+/** findCardSetupByStripeId as a scalar subquery (one jsonb or null), for a statement that does more. */
+export const cardSetupByStripeIdQuery = (stripeAccount: number, stripeId: string) => ({
+  sql: `select to_jsonb(s) from card_setups s where s.stripe_account = ? and s.${stripeIdColumn(stripeId)} = ? limit 1`,
+  bindings: [stripeAccount, stripeId],
+  parse: (json: unknown): CardSetup => toCardSetup(json as CardSetupRow),
+});
+
 export async function findCardSetupByStripeId(db: Knex | Knex.Transaction, stripeAccount: number, stripeId: string): Promise<CardSetup | undefined> {
-  const column = stripeId.startsWith('seti_') ? 'setup_intent_id' : 'checkout_session_id';
+  const column = stripeIdColumn(stripeId);
   const row = await db<CardSetupRow>('card_setups')
     .where({ stripe_account: stripeAccount, [column]: stripeId })
     .first();

@@ -3,7 +3,17 @@ import { observeConfirmedSetup, type CheckoutSession } from '../stripe';
 import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { findOwnedCardSetup, finishCardSetup, insertCardSetup, markCardSetupOpen, type CardSetup } from './card-setup-repository';
+import {
+  findAttachedRowWithCardSetup,
+  findOwnedCardSetup,
+  finishCardSetup,
+  insertCardSetup,
+  insertCardSetupOfMappedCustomer,
+  markCardSetupOpen,
+  type AttachedRow,
+  type CardSetup,
+} from './card-setup-repository';
+import type { CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
 import type { Customer } from './customer-repository';
 import { observeCardSetup } from './stripe-sync';
@@ -38,6 +48,20 @@ export async function beginCardSetup(
     await attach(trx, setup);
     return setup;
   });
+}
+
+/**
+ * Records a new card setup for a customer whose Stripe customer is already mapped, in one
+ * statement; `attach` is the owner's row for it, recorded with it. Undefined when the customer
+ * has no Stripe customer in this account yet (then ensureCustomer, and beginCardSetup).
+ */
+export async function beginCardSetupOfKnownCustomer(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  key: CustomerKey,
+  attach?: (createdAt: Date) => AttachedRow,
+): Promise<CardSetup | undefined> {
+  const now = deps.clock.now();
+  return insertCardSetupOfMappedCustomer(deps.db, key, now, attach?.(now));
 }
 
 /** Set on the Stripe objects so an event about them alone leads back to the card setup. */
@@ -119,6 +143,15 @@ export async function readCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id:
   return findOwnedCardSetup(deps.db, ownerId, id);
 }
 
+/** An owner's row naming a card setup, and the card setup, in one read (see findAttachedRowWithCardSetup). */
+export async function readCardSetupByAttachedRow(
+  deps: Pick<Deps, 'db'>,
+  ownerId: string,
+  attached: { table: string; keyColumn: string; key: string; setupIdColumn: string },
+): Promise<{ row: Record<string, unknown>; setup: CardSetup } | undefined> {
+  return findAttachedRowWithCardSetup(deps.db, ownerId, attached);
+}
+
 async function ownedCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id: number): Promise<CardSetup> {
   const setup = await findOwnedCardSetup(deps.db, ownerId, id);
   if (!setup) throw new AppError('not_found', 'Unknown card setup');
@@ -130,13 +163,13 @@ async function ownedCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id: numbe
  * expanded) proves the card was saved for this customer, then the apply path records it once. A
  * setup already settled answers from our rows without calling Stripe.
  */
-export async function confirmCardSetup(deps: Deps, ownerId: string, setupId: number): Promise<SetupOutcome> {
-  const setup = await ownedCardSetup(deps, ownerId, setupId);
+export async function confirmCardSetup(deps: Deps, ownerId: string, setupId: number, asRead?: CardSetup): Promise<SetupOutcome> {
+  const setup = asRead?.id === setupId && asRead.ownerId === ownerId ? asRead : await ownedCardSetup(deps, ownerId, setupId);
   const settled = await settledOutcome(deps, setup);
   if (settled) return settled;
   const observed = await observeCardSetup(deps, setup);
   if (!observed) return { kind: 'pending', setup };
-  return applyCardSetupState(deps, setup.id, observed);
+  return applyCardSetupState(deps, setup.id, observed, setup);
 }
 
 /**
@@ -144,8 +177,8 @@ export async function confirmCardSetup(deps: Deps, ownerId: string, setupId: num
  * after we call the setup cancelled. If Stripe refuses because the setup completed or expired
  * meanwhile, that outcome is recorded and returned instead.
  */
-export async function cancelCardSetup(deps: Deps, ownerId: string, setupId: number, reason: string): Promise<SetupOutcome> {
-  const setup = await ownedCardSetup(deps, ownerId, setupId);
+export async function cancelCardSetup(deps: Deps, ownerId: string, setupId: number, reason: string, asRead?: CardSetup): Promise<SetupOutcome> {
+  const setup = asRead?.id === setupId && asRead.ownerId === ownerId ? asRead : await ownedCardSetup(deps, ownerId, setupId);
   const settled = await settledOutcome(deps, setup);
   if (settled) return settled;
   if (setup.checkoutSessionId || setup.setupIntentId) {
@@ -157,7 +190,7 @@ export async function cancelCardSetup(deps: Deps, ownerId: string, setupId: numb
       // Stripe refuses to close what is no longer open.
       if (!(err instanceof AppError) || err.details?.stripeStatus !== 400) throw err;
       const observed = (await observeCardSetup(deps, setup)) ?? { status: 'open' as const };
-      return applyCardSetupState(deps, setup.id, observed);
+      return applyCardSetupState(deps, setup.id, observed, setup);
     }
   }
   await finishCardSetup(deps.db, setup.id, 'cancelled', deps.clock.now(), reason);
@@ -188,12 +221,15 @@ export async function saveCardOffSession(deps: Deps, customer: Customer, payment
       `card-setup-${setup.id}-confirm`,
     );
     const now = deps.clock.now();
-    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS), now);
+    const expiresAt = new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS);
+    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, expiresAt, now);
+    // As markCardSetupOpen left it (if it did not, the apply path's compare-and-set finds out).
+    const opened: CardSetup = { ...setup, state: 'open', setupIntentId: si.id, expiresAt };
     const observed = observeConfirmedSetup(si);
     switch (observed.status) {
       case 'succeeded':
         return {
-          outcome: await applyCardSetupState(deps, setup.id, { status: 'complete', customerId: observed.customerId, card: observed.card }),
+          outcome: await applyCardSetupState(deps, setup.id, { status: 'complete', customerId: observed.customerId, card: observed.card }, opened),
           declineCode: null,
           needsAuthentication: false,
         };

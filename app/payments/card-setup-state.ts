@@ -2,10 +2,17 @@ import type { ObservedSetup } from '../stripe';
 import type { Knex } from 'knex';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
-import { inTransaction } from '../db';
+import { inTransaction, isDeadlock, isUniqueViolation } from '../db';
 import { customerKey } from './customer-key';
 import { findCustomer } from './customer-repository';
-import { findCardByPaymentMethod, hasActiveCardFromLaterSetup, insertActiveCard, reactivateCard, type SavedCard } from './card-repository';
+import {
+  completeSetupWithNewCard,
+  findCardByPaymentMethod,
+  hasActiveCardFromLaterSetup,
+  insertActiveCard,
+  reactivateCard,
+  type SavedCard,
+} from './card-repository';
 import { completeCardSetup, findCardSetup, finishCardSetup, type CardSetup } from './card-setup-repository';
 
 export type SetupOutcome =
@@ -48,8 +55,68 @@ function closedOutcome(setup: CardSetup): SetupOutcome | undefined {
  * reconciler all call this; the card setup row lock and the unique payment_method_id make any
  * order or number of calls end in one card and one final state.
  */
-export async function applyCardSetupState(deps: Pick<Deps, 'db' | 'clock' | 'logger'>, setupId: number, observed: ObservedSetup): Promise<SetupOutcome> {
+export async function applyCardSetupState(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  setupId: number,
+  observed: ObservedSetup,
+  asRead?: CardSetup,
+): Promise<SetupOutcome> {
   const now = deps.clock.now();
+  if (asRead && asRead.id === setupId) {
+    const decided = await applyAsRead(deps, asRead, observed, now);
+    if (decided) return decided;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyLocked(deps, setupId, observed, now);
+    } catch (err) {
+      // A deadlock with a one-statement completion of the same setup (it locks the customer
+      // first), or a card it made active meanwhile: decide again, on what is there now.
+      if (attempt >= 3 || !isRetryable(err)) throw err;
+    }
+  }
+}
+
+/** Whether the database gave up on a statement that could succeed if tried again. */
+const isRetryable = (err: unknown): boolean => isUniqueViolation(err) || isDeadlock(err);
+
+/**
+ * The apply path's usual cases, decided on the setup as read: one still waiting (nothing to
+ * write), and a first completion with a new card (one compare-and-set statement). Undefined for
+ * everything else, and when the row moved meanwhile: the locked path decides.
+ */
+async function applyAsRead(deps: Pick<Deps, 'db' | 'logger'>, setup: CardSetup, observed: ObservedSetup, now: Date): Promise<SetupOutcome | undefined> {
+  const pastExpiry = setup.expiresAt !== null && now >= setup.expiresAt;
+  const waiting = setup.state === 'creating' || setup.state === 'open';
+  if (observed.status === 'open') return waiting && !pastExpiry ? { kind: 'pending', setup } : undefined;
+  if (observed.status !== 'complete' || !(waiting || setup.state === 'expired') || observed.customerId !== setup.customerId) return undefined;
+  let card;
+  try {
+    card = await completeSetupWithNewCard(
+      deps.db,
+      setup,
+      {
+        customerId: setup.customerId,
+        paymentMethodId: observed.card.paymentMethodId,
+        brand: observed.card.brand,
+        fourDigits: observed.card.last4,
+        expMonth: observed.card.expMonth,
+        expYear: observed.card.expYear,
+        generateTokenTime: now,
+      },
+      now,
+    );
+  } catch (err) {
+    if (isRetryable(err)) return undefined;
+    throw err;
+  }
+  if (!card) return undefined;
+  deps.logger.info({ cardSetupId: setup.id, customerRef: setup.customerRef, cardId: card.id, last4: card.fourDigits }, 'card saved');
+  return { kind: 'completed', card, setup: { ...setup, state: 'completed', paymentMethodId: card.paymentMethodId } };
+}
+
+/** The apply path under the card setup's row lock (and the customer's, when a card is saved). */
+async function applyLocked(deps: Pick<Deps, 'db' | 'logger'>, setupId: number, observed: ObservedSetup, now: Date): Promise<SetupOutcome> {
   return inTransaction(deps.db, async (trx) => {
     const setup = await findCardSetup(trx, setupId, { forUpdate: true });
     if (!setup) throw new AppError('not_found', 'Unknown card setup');

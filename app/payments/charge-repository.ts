@@ -151,6 +151,55 @@ export async function insertChargeOnce(db: Knex, c: NewCharge): Promise<{ charge
   return { charge: existing, created: false };
 }
 
+/** A charge on the customer's active card: what the card gives (account, card, Stripe customer and PaymentMethod) is read in the statement. */
+export type NewChargeOnActiveCard = Omit<NewCharge, 'stripeAccount' | 'cardId' | 'customerId' | 'paymentMethodId' | 'kind' | 'paymentIntentId'> & {
+  stripeAccount: number;
+};
+
+/**
+ * One statement for a charge on the customer's active card: the owner's charge of this reference
+ * if there is one (`created` false), else a new charge on the active card (`created` true).
+ * Undefined when neither: no active card, or a parallel request recorded the reference after this
+ * statement's snapshot was taken; the caller then takes the longer way (insertChargeOnce).
+ */
+export async function recordChargeOnActiveCard(db: Knex, c: NewChargeOnActiveCard): Promise<{ charge: Charge; created: boolean } | undefined> {
+  const result = await db.raw(
+    `with known as (select * from charges where owner_id = ? and reference = ?),
+card as (select id, customer_id, payment_method_id from cards where owner_id = ? and stripe_account = ? and customer_ref = ? and active limit 1),
+inserted as (
+  insert into charges (channel, reference, request_fingerprint, owner_id, stripe_account, customer_ref, card_id, customer_id, payment_method_id,
+    amount, currency, description, receipt_email, kind, status, next_check_at, created_at, updated_at)
+  select ?, ?, ?, ?, ?, ?, card.id, card.customer_id, card.payment_method_id, ?, ?, ?, ?, 'payment', 'created', ?, ?, ?
+  from card where not exists (select 1 from known)
+  on conflict (owner_id, reference) do nothing
+  returning *
+)
+select true as created, * from inserted union all select false as created, * from known`,
+    [
+      c.ownerId,
+      c.reference,
+      c.ownerId,
+      c.stripeAccount,
+      c.customerRef,
+      c.channel,
+      c.reference,
+      c.requestFingerprint,
+      c.ownerId,
+      c.stripeAccount,
+      c.customerRef,
+      c.amount,
+      c.currency,
+      c.description ?? null,
+      c.receiptEmail ?? null,
+      c.nextCheckAt,
+      c.now,
+      c.now,
+    ],
+  );
+  const row = (result.rows as (ChargeRow & { created: boolean })[])[0];
+  return row ? { charge: toCharge(row), created: row.created } : undefined;
+}
+
 export async function findChargeByReference(db: Knex | Knex.Transaction, ownerId: string, reference: string): Promise<Charge | undefined> {
   const row = await db<ChargeRow>('charges').where({ owner_id: ownerId, reference }).first();
   return row ? toCharge(row) : undefined;
@@ -161,6 +210,13 @@ export async function findCharge(db: Knex | Knex.Transaction, id: number, option
   const row = await (options.forUpdate ? query.forUpdate() : query);
   return row ? toCharge(row) : undefined;
 }
+
+/** A Stripe account's charge of a PaymentIntent as a scalar subquery (one jsonb or null), for a statement that does more. */
+export const chargeByPaymentIntentQuery = (stripeAccount: number, paymentIntentId: string) => ({
+  sql: 'select to_jsonb(c) from charges c where c.stripe_account = ? and c.payment_intent_id = ? limit 1',
+  bindings: [stripeAccount, paymentIntentId],
+  parse: (json: unknown): Charge => toCharge(json as ChargeRow),
+});
 
 export async function findChargeByPaymentIntent(db: Knex | Knex.Transaction, scope: RowScope, paymentIntentId: string): Promise<Charge | undefined> {
   const row = await db<ChargeRow>('charges')
@@ -184,19 +240,35 @@ export interface ChargeUpdate {
   nextCheckAt?: Date | null;
 }
 
+const updateColumns = (u: ChargeUpdate, now: Date) => ({
+  status: u.status,
+  ...(u.paymentIntentId !== undefined ? { payment_intent_id: u.paymentIntentId } : {}),
+  ...(u.failureCode !== undefined ? { failure_code: u.failureCode } : {}),
+  ...(u.failureMessage !== undefined ? { failure_message: u.failureMessage } : {}),
+  ...(u.authToken !== undefined ? { auth_token: u.authToken } : {}),
+  ...(u.succeededAt !== undefined ? { succeeded_at: u.succeededAt } : {}),
+  ...(u.nextCheckAt !== undefined ? { next_check_at: u.nextCheckAt } : {}),
+  updated_at: now,
+});
+
 export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: ChargeUpdate, now: Date): Promise<void> {
-  await trx('charges')
-    .where({ id })
-    .update({
-      status: u.status,
-      ...(u.paymentIntentId !== undefined ? { payment_intent_id: u.paymentIntentId } : {}),
-      ...(u.failureCode !== undefined ? { failure_code: u.failureCode } : {}),
-      ...(u.failureMessage !== undefined ? { failure_message: u.failureMessage } : {}),
-      ...(u.authToken !== undefined ? { auth_token: u.authToken } : {}),
-      ...(u.succeededAt !== undefined ? { succeeded_at: u.succeededAt } : {}),
-      ...(u.nextCheckAt !== undefined ? { next_check_at: u.nextCheckAt } : {}),
-      updated_at: now,
-    });
+  await trx('charges').where({ id }).update(updateColumns(u, now));
+}
+
+/**
+ * Writes `u` only if the charge still has the status and PaymentIntent it had when read
+ * (compare-and-set): the moved row, or undefined when someone moved it meanwhile.
+ */
+export async function updateChargeIfUnmoved(db: Knex | Knex.Transaction, asRead: Charge, u: ChargeUpdate, now: Date): Promise<Charge | undefined> {
+  const rows = await db('charges')
+    .where({ id: asRead.id, status: asRead.status })
+    // Everything the decision read that a writer can change: the update is made on exactly that row.
+    .whereRaw('payment_intent_id is not distinct from ?', [asRead.paymentIntentId])
+    .whereRaw('auth_token is not distinct from ?', [asRead.authToken])
+    .whereRaw('succeeded_at is not distinct from ?', [asRead.succeededAt])
+    .update(updateColumns(u, now))
+    .returning('*');
+  return rows.length > 0 ? toCharge(rows[0] as ChargeRow) : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import { findActiveCard } from './card-repository';
-import { findChargeByPaymentIntent, findChargeByReference, insertChargeOnce, type Channel, type Charge } from './charge-repository';
+import { findChargeByPaymentIntent, findChargeByReference, insertChargeOnce, recordChargeOnActiveCard, type Channel, type Charge } from './charge-repository';
 import { submitCharge } from './charge-state';
 import type { CustomerKey } from './customer-key';
 import type { Money } from './money';
@@ -42,28 +42,36 @@ export async function chargeSavedCard(deps: Deps, request: ChargeRequest): Promi
     // Only when given, so charges made without them keep the fingerprint they had.
     ...(request.description !== undefined || request.receiptEmail !== undefined ? [request.description ?? null, request.receiptEmail ?? null] : []),
   ]);
-  const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
-  if (known) return replayCharge(deps, known, print);
-
-  const card = (await findActiveCard(deps.db, customer)) ?? (await syncUnfinishedCardSetups(deps, customer));
-  if (!card) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
   const now = deps.clock.now();
-  const { charge, created } = await insertChargeOnce(deps.db, {
+  const fields = {
     channel: request.channel,
     reference: request.reference,
     requestFingerprint: print,
     ownerId: customer.ownerId,
-    stripeAccount: card.stripeAccount,
+    stripeAccount: customer.stripeAccount,
     customerRef: customer.customerRef,
-    cardId: card.id,
-    customerId: card.customerId,
-    paymentMethodId: card.paymentMethodId,
     amount: request.amount.minor,
     currency: request.amount.currency,
     description: request.description,
     receiptEmail: request.receiptEmail,
     nextCheckAt: nextChargeCheck('created', now),
     now,
+  };
+  // The usual case in one statement: the reference's charge, or a new one on the active card.
+  const recorded = await recordChargeOnActiveCard(deps.db, fields);
+  if (recorded) return recorded.created ? submitCharge(deps, recorded.charge) : replayCharge(deps, recorded.charge, print);
+
+  const known = await findChargeByReference(deps.db, customer.ownerId, request.reference);
+  if (known) return replayCharge(deps, known, print);
+
+  const card = (await findActiveCard(deps.db, customer)) ?? (await syncUnfinishedCardSetups(deps, customer));
+  if (!card) throw new AppError('invalid_input', 'The account has no saved card', { code: 'no_card' });
+  const { charge, created } = await insertChargeOnce(deps.db, {
+    ...fields,
+    stripeAccount: card.stripeAccount,
+    cardId: card.id,
+    customerId: card.customerId,
+    paymentMethodId: card.paymentMethodId,
   });
   return created ? submitCharge(deps, charge) : replayCharge(deps, charge, print);
 }

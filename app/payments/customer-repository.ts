@@ -40,10 +40,12 @@ export async function findCustomer(db: Knex | Knex.Transaction, key: CustomerKey
  * first requests agree on one Stripe customer.
  */
 export async function insertCustomerIfAbsent(db: Knex, customer: Omit<Customer, 'id'>): Promise<Customer> {
-  await db('customers')
+  const inserted = await db('customers')
     .insert({ ...keyColumns(customer), stripe_customer_id: customer.stripeCustomerId, email: customer.email })
     .onConflict(['owner_id', 'stripe_account', 'external_ref'])
-    .ignore();
+    .ignore()
+    .returning('*');
+  if (inserted.length > 0) return toCustomer(inserted[0] as CustomerRow);
   const stored = await findCustomer(db, customer);
   if (!stored) throw new Error(`customer ${customer.ownerId}/${customer.customerRef} vanished after insert`);
   return stored;

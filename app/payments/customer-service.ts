@@ -34,6 +34,11 @@ const fingerprintOf = (details: CustomerDetails): string =>
 export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
   const known = await findCustomer(deps.db, key);
   if (known) return known;
+  return createMappedCustomer(deps, door, key, details);
+}
+
+/** ensureCustomer for a customer known to have no mapping yet (the caller just looked): created at Stripe once, then mapped. */
+export async function createMappedCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
   const created = await door.gateway.createCustomer(
     { metadata: details.metadata, email: details.email, name: details.name, phone: details.phone, preferredLocales: details.preferredLocales },
     `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-${fingerprintOf(details)}`,

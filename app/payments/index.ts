@@ -1,20 +1,22 @@
 // The payments core's use cases: what an owner's front end (a billing system, the merchant API), the Stripe
 // webhook route and the process entry point may call. Repositories stay inside.
-export { ensureCustomer, replaceGoneCustomer, setCustomerLanguages } from './customer-service';
+export { createMappedCustomer, ensureCustomer, replaceGoneCustomer, setCustomerLanguages } from './customer-service';
 export type { CustomerDetails } from './customer-service';
 export type { Customer } from './customer-repository';
 export type { CustomerKey } from './customer-key';
 export {
   beginCardSetup,
+  beginCardSetupOfKnownCustomer,
   cancelCardSetup,
   confirmCardSetup,
   openCheckoutSetup,
   openSetupIntentSetup,
   readCardSetup,
+  readCardSetupByAttachedRow,
   saveCardOffSession,
 } from './card-setup-service';
 export type { CheckoutSetup, OffSessionSetup, SetupIntentSetup } from './card-setup-service';
-export type { CardSetup, CardSetupState } from './card-setup-repository';
+export type { AttachedRow, CardSetup, CardSetupState } from './card-setup-repository';
 export type { SetupOutcome } from './card-setup-state';
 export type { SavedCard } from './card-repository';
 export { captureAuthorization, chargeSavedCard, readCharge } from './charge-service';

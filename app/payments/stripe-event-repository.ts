@@ -1,20 +1,38 @@
 import type { Knex } from 'knex';
 
+/** A row the event's handler will need, read in the statement that records the event: a scalar subquery giving one jsonb (or null). */
+export interface EventPreload<T> {
+  sql: string;
+  bindings: Knex.Value[];
+  parse(value: unknown): T;
+}
+
 /**
  * Records a delivery of a Stripe event in one statement: inserted the first time, its delivery
- * count raised on every redelivery. Returns whether it was already processed.
+ * count raised on every redelivery. Returns whether it was already processed, and what `preload`
+ * read in the same statement (undefined without one, null when it found nothing).
  */
-export async function recordStripeEvent(
+export async function recordStripeEvent<T = never>(
   db: Knex,
   event: { stripeAccount: number; id: string; type: string; objectId: string | null },
   now: Date,
-): Promise<{ alreadyProcessed: boolean }> {
-  const [row] = await db('stripe_events')
-    .insert({ stripe_account: event.stripeAccount, id: event.id, type: event.type, object_id: event.objectId, received_at: now })
-    .onConflict(['stripe_account', 'id'])
-    .merge({ deliveries: db.raw('stripe_events.deliveries + 1') })
-    .returning(['processed_at']);
-  return { alreadyProcessed: row?.processed_at != null };
+  preload?: EventPreload<T>,
+): Promise<{ alreadyProcessed: boolean; preloaded?: T | null }> {
+  const result = await db.raw(
+    `with event as (
+  insert into stripe_events (stripe_account, id, type, object_id, received_at) values (?, ?, ?, ?, ?)
+  on conflict (stripe_account, id) do update set deliveries = stripe_events.deliveries + 1
+  returning processed_at
+)
+select event.processed_at${preload ? `, (${preload.sql}) as preloaded` : ''} from event`,
+    [event.stripeAccount, event.id, event.type, event.objectId, now, ...(preload?.bindings ?? [])],
+  );
+  const row = (result.rows as { processed_at: unknown; preloaded?: unknown }[])[0];
+  if (!preload) return { alreadyProcessed: row?.processed_at != null };
+  const value = row?.preloaded;
+  // jsonb arrives parsed from `pg`, as text from some PGlite paths.
+  const json = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  return { alreadyProcessed: row?.processed_at != null, preloaded: json == null ? null : preload.parse(json) };
 }
 
 export async function markStripeEventProcessed(db: Knex, stripeAccount: number, id: string, outcome: string, now: Date): Promise<void> {

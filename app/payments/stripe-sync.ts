@@ -54,7 +54,7 @@ export async function syncCardSetup(deps: Deps, setup: CardSetup): Promise<Setup
     }
     return undefined;
   }
-  const outcome = await applyCardSetupState(deps, setup.id, observed);
+  const outcome = await applyCardSetupState(deps, setup.id, observed, setup);
   if (outcome.kind === 'pending') await scheduleCardSetupCheck(deps.db, setup, deps.clock.now());
   return outcome;
 }
@@ -94,13 +94,16 @@ export async function syncCardSetupByStripeObject(
   stripeAccount: number,
   stripeId: string,
   metadata: Record<string, string> | null | undefined,
+  /** The setup of `stripeId` when the caller already looked (null: none), so it is not read again. */
+  byStripeId?: CardSetup | null,
 ): Promise<SetupOutcome | undefined> {
   const byMetadata = async () => {
     const id = metadata?.card_setup_id;
     const found = id && CARD_SETUP_ID.test(id) ? await findCardSetup(deps.db, Number(id)) : undefined;
     return found?.stripeAccount === stripeAccount ? found : undefined;
   };
-  const setup = (await findCardSetupByStripeId(deps.db, stripeAccount, stripeId)) ?? (await byMetadata());
+  const known = byStripeId === undefined ? await findCardSetupByStripeId(deps.db, stripeAccount, stripeId) : byStripeId;
+  const setup = known ?? (await byMetadata());
   return setup ? syncCardSetup(deps, setup) : undefined;
 }
 
@@ -112,11 +115,11 @@ export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
     // A capture whose answer was lost (or never sent): the authorization still waits, capture it.
     if (charge.kind === 'capture' && pi.status === 'requires_capture' && (charge.status === 'created' || charge.status === 'processing'))
       return submitCharge(deps, charge);
-    return applyPaymentState(deps, charge.id, observePaymentIntent(pi));
+    return applyPaymentState(deps, charge.id, observePaymentIntent(pi), charge);
   }
   const since = unixSeconds(charge.createdAt) - 300;
   const found = (await gateway.listPaymentIntents(charge.customerId, since)).find((pi) => pi.metadata?.charge_id === String(charge.id));
-  if (found) return bindAndCatchUp(deps, charge.id, observePaymentIntent(found));
+  if (found) return bindAndCatchUp(deps, charge, observePaymentIntent(found));
   if (charge.status !== 'created') return charge;
   if (deps.clock.now().getTime() - charge.createdAt.getTime() < IDEMPOTENCY_REPLAY_WINDOW_MS) {
     // Stripe has no PaymentIntent for it: the same idempotency key makes this the first attempt
@@ -131,8 +134,8 @@ export async function syncCharge(deps: Deps, charge: Charge): Promise<Charge> {
  * Binds a PaymentIntent found by our metadata, then records refunds Stripe already holds for it
  * (made in the dashboard, or whose events came before the charge was bound and were ignored).
  */
-async function bindAndCatchUp(deps: Deps, chargeId: number, observed: ObservedPayment): Promise<Charge> {
-  const charge = await applyPaymentState(deps, chargeId, observed);
+async function bindAndCatchUp(deps: Deps, asRead: Charge, observed: ObservedPayment): Promise<Charge> {
+  const charge = await applyPaymentState(deps, asRead.id, observed, asRead);
   if (charge.paymentIntentId === observed.paymentIntentId) await syncRefundsOfPaymentIntent(deps, charge.stripeAccount, observed.paymentIntentId);
   return charge;
 }
@@ -149,10 +152,12 @@ export async function syncPaymentIntentById(
   stripeAccount: number,
   paymentIntentId: string,
   hint?: Record<string, string> | null,
+  /** The charge bound to it when the caller already looked (null: none), so it is not read again. */
+  boundAsRead?: Charge | null,
 ): Promise<Charge | undefined> {
   const gateway = await gatewayOf(deps, { stripeAccount });
-  const bound = await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId);
-  if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)));
+  const bound = boundAsRead === undefined ? await findChargeByPaymentIntent(deps.db, { stripeAccount }, paymentIntentId) : boundAsRead;
+  if (bound) return applyPaymentState(deps, bound.id, observePaymentIntent(await gateway.retrievePaymentIntent(paymentIntentId)), bound);
   if (hint !== undefined) {
     // The signed event names our charge: it must be an unbound charge of this account before Stripe is asked.
     const named = CHARGE_ID.test(hint?.charge_id ?? '') ? await findCharge(deps.db, Number(hint?.charge_id)) : undefined;
@@ -172,7 +177,7 @@ export async function syncPaymentIntentById(
   const candidate = await findCharge(deps.db, Number(chargeId));
   // Only a charge of this Stripe account: another account's PaymentIntent cannot claim our row.
   if (!candidate || candidate.paymentIntentId || candidate.stripeAccount !== stripeAccount) return undefined;
-  return bindAndCatchUp(deps, candidate.id, observed);
+  return bindAndCatchUp(deps, candidate, observed);
 }
 
 /** Every refund Stripe holds for a PaymentIntent (charge.refunded lists none of its own). */

@@ -1,6 +1,7 @@
 import { stripeId, type StripeEvent } from '../stripe';
-import { findChargeByPaymentIntent } from './charge-repository';
-import { markStripeEventProcessed, recordStripeEvent } from './stripe-event-repository';
+import { cardSetupByStripeIdQuery, type CardSetup } from './card-setup-repository';
+import { chargeByPaymentIntentQuery, findChargeByPaymentIntent, type Charge } from './charge-repository';
+import { markStripeEventProcessed, recordStripeEvent, type EventPreload } from './stripe-event-repository';
 import type { Deps } from '../shared/deps';
 import { syncCardSetupByStripeObject, syncPaymentIntentById, syncRefundById, syncRefundsOfPaymentIntent } from './stripe-sync';
 
@@ -13,23 +14,43 @@ interface EventObject {
   mode?: string;
 }
 
-/** `account` is our row id of the Stripe account whose secret verified the event: only its rows are touched. */
-type Handler = (deps: Deps, account: number, object: EventObject) => Promise<string>;
+/**
+ * `account` is our row id of the Stripe account whose secret verified the event: only its rows
+ * are touched. `preloaded` is what the handler's `preload` read while the event was recorded (null:
+ * nothing), undefined when it has none.
+ */
+type Handler = (deps: Deps, account: number, object: EventObject, preloaded?: unknown) => Promise<string>;
 
-const cardSetup: Handler = async (deps, account, object) => {
+/** A handler, and the row it starts from, read in the statement that records the event. */
+interface HandlerEntry {
+  handle: Handler;
+  preload?: (account: number, object: EventObject) => EventPreload<unknown> | undefined;
+}
+
+const cardSetup: Handler = async (deps, account, object, preloaded) => {
   if (object.mode !== undefined && object.mode !== 'setup') return 'ignored: not a setup session';
-  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata);
+  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata, preloaded as CardSetup | null | undefined);
   return outcome ? `card setup ${outcome.setup.id}: ${outcome.kind}` : 'ignored: no card setup of ours';
 };
 
-const setupIntent: Handler = async (deps, account, object) => {
-  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata);
+const setupIntent: Handler = async (deps, account, object, preloaded) => {
+  const outcome = await syncCardSetupByStripeObject(deps, account, object.id, object.metadata, preloaded as CardSetup | null | undefined);
   return outcome ? `card setup ${outcome.setup.id}: ${outcome.kind}` : 'ignored: no card setup of ours';
 };
 
-const paymentIntent: Handler = async (deps, account, object) => {
-  const charge = await syncPaymentIntentById(deps, account, object.id, object.metadata ?? null);
+const paymentIntent: Handler = async (deps, account, object, preloaded) => {
+  const charge = await syncPaymentIntentById(deps, account, object.id, object.metadata ?? null, preloaded as Charge | null | undefined);
   return charge ? `charge ${charge.id}: ${charge.status}` : 'ignored: no charge of ours';
+};
+
+const withId = (object: EventObject): boolean => typeof object.id === 'string';
+const setupEntry = (handle: Handler): HandlerEntry => ({
+  handle,
+  preload: (account, object) => (withId(object) ? cardSetupByStripeIdQuery(account, object.id) : undefined),
+});
+const paymentIntentEntry: HandlerEntry = {
+  handle: paymentIntent,
+  preload: (account, object) => (withId(object) ? chargeByPaymentIntentQuery(account, object.id) : undefined),
 };
 
 /** charge.failed / charge.expired: the charge's PaymentIntent decides our charge. */
@@ -57,23 +78,23 @@ const refundEvent: Handler = async (deps, account, object) => {
  * The events the service acts on (see app/stripe/README.md for why each matters). Each handler
  * re-reads the object from Stripe, so a duplicate, late or out-of-order event changes nothing.
  */
-const WEBHOOK_HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
-  ['checkout.session.completed', cardSetup],
-  ['checkout.session.expired', cardSetup],
-  ['setup_intent.succeeded', setupIntent],
-  ['payment_intent.succeeded', paymentIntent],
-  ['payment_intent.payment_failed', paymentIntent],
-  ['payment_intent.processing', paymentIntent],
-  ['payment_intent.canceled', paymentIntent],
-  ['payment_intent.requires_action', paymentIntent],
-  ['charge.refunded', chargeRefunded],
-  ['charge.failed', chargeOutcome],
-  ['charge.expired', chargeOutcome],
-  ['refund.created', refundEvent],
-  ['refund.updated', refundEvent],
-  ['refund.failed', refundEvent],
+const WEBHOOK_HANDLERS: ReadonlyMap<string, HandlerEntry> = new Map<string, HandlerEntry>([
+  ['checkout.session.completed', setupEntry(cardSetup)],
+  ['checkout.session.expired', setupEntry(cardSetup)],
+  ['setup_intent.succeeded', setupEntry(setupIntent)],
+  ['payment_intent.succeeded', paymentIntentEntry],
+  ['payment_intent.payment_failed', paymentIntentEntry],
+  ['payment_intent.processing', paymentIntentEntry],
+  ['payment_intent.canceled', paymentIntentEntry],
+  ['payment_intent.requires_action', paymentIntentEntry],
+  ['charge.refunded', { handle: chargeRefunded }],
+  ['charge.failed', { handle: chargeOutcome }],
+  ['charge.expired', { handle: chargeOutcome }],
+  ['refund.created', { handle: refundEvent }],
+  ['refund.updated', { handle: refundEvent }],
+  ['refund.failed', { handle: refundEvent }],
   // The Payment Hub's seed subscribes to it; the service creates no invoices, so it is only recorded.
-  ['invoice.paid', async () => 'recorded: the service makes no invoices'],
+  ['invoice.paid', { handle: async () => 'recorded: the service makes no invoices' }],
 ]);
 
 /** The event types the core acts on (a Stripe endpoint should send at least these). */
@@ -102,10 +123,13 @@ export async function handleStripeEvent(
   observers: readonly StripeEventObserver[] = [],
 ): Promise<WebhookResult> {
   const object = event.data.object as unknown as EventObject;
-  const { alreadyProcessed } = await recordStripeEvent(
+  // A Map, not an object: an event type such as `constructor` must not find Object's own members.
+  const entry = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
+  const { alreadyProcessed, preloaded } = await recordStripeEvent(
     deps.db,
     { stripeAccount, id: event.id, type: event.type, objectId: object.id ?? null },
     deps.clock.now(),
+    entry?.preload?.(stripeAccount, object),
   );
   if (alreadyProcessed) {
     deps.metrics.stripeWebhook('duplicate');
@@ -113,7 +137,7 @@ export async function handleStripeEvent(
   }
   const lagSeconds = typeof event.created === 'number' ? deps.clock.now().getTime() / 1000 - event.created : undefined;
   try {
-    const outcome = await applyEvent(deps, stripeAccount, event, object, observers);
+    const outcome = await applyEvent(deps, stripeAccount, event, object, observers, entry, preloaded);
     deps.metrics.stripeWebhook('processed', lagSeconds);
     return { duplicate: false, outcome };
   } catch (err) {
@@ -128,10 +152,10 @@ async function applyEvent(
   event: StripeEvent,
   object: EventObject,
   observers: readonly StripeEventObserver[],
+  entry: HandlerEntry | undefined,
+  preloaded: unknown,
 ): Promise<string> {
-  // A Map, not an object: an event type such as `constructor` must not find Object's own members.
-  const handler = typeof event.type === 'string' ? WEBHOOK_HANDLERS.get(event.type) : undefined;
-  const outcomes = [handler ? await handler(deps, stripeAccount, object) : 'ignored: event type not handled'];
+  const outcomes = [entry ? await entry.handle(deps, stripeAccount, object, preloaded) : 'ignored: event type not handled'];
   if (typeof event.type === 'string' && typeof object.id === 'string') {
     for (const observe of observers) {
       const more = await observe(stripeAccount, event.type, object);
