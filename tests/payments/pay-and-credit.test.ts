@@ -21,6 +21,19 @@ beforeEach(async () => {
 const paymentIntentCreates = () => ctx.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents');
 
 describe('pay: charging the saved card', () => {
+  test('when pay and credit are called server to server, then no browser session row is written', async () => {
+    const { aid } = await accountWithCard(ctx);
+    const sessions = async () => Number((await ctx.db('sessions').count({ n: '*' }))[0].n);
+    const before = await sessions();
+    const reference = newReference();
+    const paid = await pay(ctx, { aid, amount: '7.00', currency: 'USD', reference });
+    expect(paid.body.details.status).toBe('Completed');
+    const refunded = await credit(ctx, { transaction_id: paid.body.details.transaction_id, amount: '2.00', reference: newReference() });
+    expect(refunded.body.details.status).toBe('Completed');
+    expect(await sessions()).toBe(before);
+    expect(paid.headers['set-cookie']).toBeUndefined();
+  });
+
   test('when the saved card is 4242, then Completed with the PaymentIntent id, the exact amount at Stripe and a charge row', async () => {
     const { aid } = await accountWithCard(ctx);
     ctx.emulator.clearRequests();
