@@ -1,20 +1,45 @@
-import request from 'supertest';
+import request, { type Response, type Test } from 'supertest';
+import { hubOpenApiDocument } from '../../app/hub/hub-openapi';
+import { answerValidator, type OpenApiDocument } from './openapi-contract';
 import { TEST_HUB_ADMIN_TOKEN, type TestContext } from './test-context';
+
+let validate: ReturnType<typeof answerValidator> | undefined;
+
+/**
+ * Every answer the Hub gives through these helpers (so: every Hub test of the suite) is checked
+ * against the service's own OpenAPI document; an answer that does not conform fails the test
+ * that got it, naming what is wrong.
+ */
+async function conforming(test: Test, method: string): Promise<Response> {
+  const res = await test;
+  validate ??= answerValidator(hubOpenApiDocument() as unknown as OpenApiDocument);
+  const contentType = String(res.headers['content-type'] ?? '');
+  const path = new URL(res.request.url).pathname;
+  const problems = validate({ method, path, status: res.status, contentType, body: /json/.test(contentType) ? res.body : res.text });
+  if (problems.length > 0) throw new Error(`the answer does not conform to /api/v1/openapi.json:\n${problems.join('\n')}`);
+  return res;
+}
 
 /** The admin API as an operator (or `npm run hub`) calls it. */
 export const admin = (ctx: TestContext) => ({
   post: (path: string, body: unknown = {}) =>
-    request(ctx.app)
-      .post(`/api/v1/admin${path}`)
-      .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
-      .send(body as object),
-  get: (path: string) => request(ctx.app).get(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
+    conforming(
+      request(ctx.app)
+        .post(`/api/v1/admin${path}`)
+        .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
+        .send(body as object),
+      'POST',
+    ),
+  get: (path: string) => conforming(request(ctx.app).get(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`), 'GET'),
   put: (path: string, body: unknown = {}) =>
-    request(ctx.app)
-      .put(`/api/v1/admin${path}`)
-      .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
-      .send(body as object),
-  delete: (path: string) => request(ctx.app).delete(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`),
+    conforming(
+      request(ctx.app)
+        .put(`/api/v1/admin${path}`)
+        .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
+        .send(body as object),
+      'PUT',
+    ),
+  delete: (path: string) => conforming(request(ctx.app).delete(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`), 'DELETE'),
 });
 
 export interface HubMerchant {
@@ -46,18 +71,25 @@ export async function hubMerchant(ctx: TestContext, options: { stripeKey: string
 /** The merchant API as the seed's curl calls it: JSON, `Authorization: Bearer <key>`. */
 export const hubApi = (ctx: TestContext, key: string) => ({
   post: (path: string, body: unknown) =>
-    request(ctx.app)
-      .post(`/api/v1/transactions${path}`)
-      .set('Accept', 'application/json')
-      .set('Authorization', `Bearer ${key}`)
-      .send(body as object),
+    conforming(
+      request(ctx.app)
+        .post(`/api/v1/transactions${path}`)
+        .set('Accept', 'application/json')
+        .set('Authorization', `Bearer ${key}`)
+        .send(body as object),
+      'POST',
+    ),
   /** The seed sends its token check as GET with a JSON body. */
   getWithBody: (path: string, body: unknown) =>
-    request(ctx.app)
-      .get(`/api/v1/transactions${path}`)
-      .set('Accept', 'application/json')
-      .set('Authorization', `Bearer ${key}`)
-      .set('Content-Type', 'application/json')
-      .send(JSON.stringify(body)),
-  get: (path: string) => request(ctx.app).get(`/api/v1/transactions${path}`).set('Accept', 'application/json').set('Authorization', `Bearer ${key}`),
+    conforming(
+      request(ctx.app)
+        .get(`/api/v1/transactions${path}`)
+        .set('Accept', 'application/json')
+        .set('Authorization', `Bearer ${key}`)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(body)),
+      'GET',
+    ),
+  get: (path: string) =>
+    conforming(request(ctx.app).get(`/api/v1/transactions${path}`).set('Accept', 'application/json').set('Authorization', `Bearer ${key}`), 'GET'),
 });
