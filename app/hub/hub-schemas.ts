@@ -18,7 +18,7 @@ import {
   requiredUrl,
   requiredWord,
 } from './hub-fields';
-import { isPrivateHost, PRIVATE_WEBHOOK_MESSAGE } from './private-address';
+import { privateWebhookProblem } from './private-address';
 import { REF_CODE, transactionDetailSchema } from './transaction-detail';
 import { toMinorUnits } from '../payments';
 import { isAppError } from '../shared/app-error';
@@ -101,10 +101,8 @@ export function hubRequestSchemas(options: { refusePrivateWebhooks?: boolean } =
         }),
       },
       (b, ctx, failed) => {
-        // Outside development the signal may not be aimed inside our own network (SSRF).
-        if (!failed.has('webhook_url') && b.webhook_url && options.refusePrivateWebhooks && isPrivateHost(new URL(b.webhook_url).hostname)) {
-          ctx.addIssue({ code: 'custom', path: ['webhook_url'], message: PRIVATE_WEBHOOK_MESSAGE });
-        }
+        const webhookProblem = failed.has('webhook_url') ? undefined : privateWebhookProblem(b.webhook_url, options.refusePrivateWebhooks);
+        if (webhookProblem) ctx.addIssue({ code: 'custom', path: ['webhook_url'], message: webhookProblem });
         if (failed.has('amount') || failed.has('currency') || b.amount === undefined || !b.currency) return;
         try {
           toMinorUnits(b.amount, b.currency);

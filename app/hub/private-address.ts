@@ -21,4 +21,9 @@ export function isPrivateHost(hostname: string): boolean {
 }
 
 /** The answer to a merchant's webhook URL on a loopback or private address (outside development). */
-export const PRIVATE_WEBHOOK_MESSAGE = 'must be a public address (not loopback or private)';
+const PRIVATE_WEBHOOK_MESSAGE = 'must be a public address (not loopback or private)';
+
+/** Outside development a signal may not be aimed inside our own network (SSRF): the message refusing `url`, if any. */
+export function privateWebhookProblem(url: string | undefined, refusePrivate: boolean | undefined): string | undefined {
+  return url && refusePrivate && isPrivateHost(new URL(url).hostname) ? PRIVATE_WEBHOOK_MESSAGE : undefined;
+}

@@ -3,7 +3,7 @@ import { CURRENCIES, formatMinor, MAX_MINOR_UNITS, parseCurrency, toMinorUnits, 
 import { isAppError } from '../shared/app-error';
 import { evenWithFailedFields, failedFields, objectOf, optionalBoolean, optionalText, optionalUrl, requiredDecimal, requiredText } from './hub-fields';
 import { HUB_LANGUAGES } from './hub-languages';
-import { isPrivateHost, PRIVATE_WEBHOOK_MESSAGE } from './private-address';
+import { privateWebhookProblem } from './private-address';
 
 /** A charge as the merchant describes it (`transaction_detail`), amounts in exact minor units. */
 export interface TransactionDetail {
@@ -77,10 +77,8 @@ export function transactionDetailSchema(options: { refusePrivateWebhooks?: boole
     .superRefine((d, ctx) => {
       const failed = failedFields(ctx);
       const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
-      // Outside development the signal may not be aimed inside our own network (SSRF).
-      if (!failed.has('webhook_url') && d.webhook_url && options.refusePrivateWebhooks && isPrivateHost(new URL(d.webhook_url).hostname)) {
-        fail('webhook_url', PRIVATE_WEBHOOK_MESSAGE);
-      }
+      const webhookProblem = failed.has('webhook_url') ? undefined : privateWebhookProblem(d.webhook_url, options.refusePrivateWebhooks);
+      if (webhookProblem) fail('webhook_url', webhookProblem);
       if (failed.has('currency') || !d.currency) return;
       const parsed = currencyOf(d.currency);
       if ('message' in parsed) return fail('currency', parsed.message);

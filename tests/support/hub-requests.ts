@@ -21,26 +21,18 @@ async function conforming(test: Test, method: string): Promise<Response> {
 }
 
 /** The admin API as an operator (or `npm run hub`) calls it. */
-export const admin = (ctx: TestContext) => ({
-  post: (path: string, body: unknown = {}) =>
-    conforming(
-      request(ctx.app)
-        .post(`/api/v1/admin${path}`)
-        .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
-        .send(body as object),
-      'POST',
-    ),
-  get: (path: string) => conforming(request(ctx.app).get(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`), 'GET'),
-  put: (path: string, body: unknown = {}) =>
-    conforming(
-      request(ctx.app)
-        .put(`/api/v1/admin${path}`)
-        .set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`)
-        .send(body as object),
-      'PUT',
-    ),
-  delete: (path: string) => conforming(request(ctx.app).delete(`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`), 'DELETE'),
-});
+export const admin = (ctx: TestContext) => {
+  const call = (method: 'post' | 'get' | 'put' | 'delete', path: string, body?: unknown) => {
+    const req = request(ctx.app)[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${TEST_HUB_ADMIN_TOKEN}`);
+    return conforming(body === undefined ? req : req.send(body as object), method.toUpperCase());
+  };
+  return {
+    post: (path: string, body: unknown = {}) => call('post', path, body),
+    get: (path: string) => call('get', path),
+    put: (path: string, body: unknown = {}) => call('put', path, body),
+    delete: (path: string) => call('delete', path),
+  };
+};
 
 export interface HubMerchant {
   id: string;
