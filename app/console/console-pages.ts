@@ -143,7 +143,7 @@ export const deliveriesTable = (rows: Row[], csrf: string): Html =>
     (r) => [
       r.id as string,
       r.owner_id as string,
-      html`${r.merchant_ref_code as string}${r.charge_id ? html` (${chargeLink(r.charge_id)})` : ''}`,
+      html`${(r.merchant_ref_code ?? r.token_id) as string}${r.charge_id ? html` (${chargeLink(r.charge_id)})` : ''}`,
       r.event_type as string,
       r.method as string,
       r.url as string,

@@ -208,7 +208,8 @@ export const listActions = (db: Db): Promise<Row[]> => db('console_actions').ord
 
 const deliveryRows = (db: Db) =>
   db('hub_webhook_deliveries as d')
-    .join('hub_transactions as t', 't.id', 'd.transaction_id')
+    // A 3-D Secure token's signal has a token and no transaction.
+    .leftJoin('hub_transactions as t', 't.id', 'd.transaction_id')
     .select(
       'd.id',
       'd.owner_id',
@@ -222,6 +223,7 @@ const deliveryRows = (db: Db) =>
       'd.last_error',
       'd.created_at',
       'd.delivered_at',
+      'd.token_id',
       't.merchant_ref_code',
       't.charge_id',
     )
