@@ -26,9 +26,14 @@ export interface Started {
 }
 
 /** Starts `node script args`; its output goes to `logFile`; `ipc` opens Node's message channel to it. */
-export function startNode(name: string, script: string, args: string[], options: { env: NodeJS.ProcessEnv; logFile: string; ipc?: boolean }): Started {
+export function startNode(
+  name: string,
+  script: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; logFile: string; ipc?: boolean; nodeFlags?: string[] },
+): Started {
   const fd = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [script, ...args], { env: options.env, stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script, ...args], { env: options.env, stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])] });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   running.add(child);

@@ -27,11 +27,15 @@ const HELP = `npm run bench -- [flags]
   --pglite-concurrency LIST   default 1,8
   --flows N            flows per measurement (default 200)
   --runs N             runs; each figure is the median (default 3)
-  --warmup N           flows of each kind before measuring (default 50)
+  --warmup N           flows of each kind before measuring (default 1000: V8 is still compiling the service's code for the
+                       first few thousand requests, so a short warm-up measures the compiler too)
   --rss LIST           RSS of a fresh service after these many flows (default 1000,10000; 0 skips)
   --rss-flow NAME      the flow of the RSS check (default card-setup)
   --rss-concurrency N  default 8
-  --log-level LEVEL    the service's LOG_LEVEL (default info; JSON lines to a file)`;
+  --log-level LEVEL    the service's LOG_LEVEL (default info; JSON lines to a file)
+  --profile DIR        write a V8 CPU profile of each service process to DIR (node --cpu-prof; open in Chrome DevTools;
+                       it samples wall time, so time the service waits for a core on a busy machine shows as its own)
+  --service-node-flags FLAGS  more node flags for the service, space-separated (e.g. --perf-basic-prof for \`perf record\`)`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,11 +47,13 @@ const { values: flags } = parseArgs({
     'pglite-concurrency': { type: 'string', default: '1,8' },
     flows: { type: 'string', default: '200' },
     runs: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '1000' },
     rss: { type: 'string', default: '1000,10000' },
     'rss-flow': { type: 'string', default: 'card-setup' },
     'rss-concurrency': { type: 'string', default: '8' },
     'log-level': { type: 'string', default: 'info' },
+    profile: { type: 'string' },
+    'service-node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -104,6 +110,9 @@ interface Bench {
   emulatorUrl: string;
   workDir: string;
   logLevel: string;
+  /** Where `--profile` writes the service's CPU profiles. */
+  profileDir?: string;
+  serviceNodeFlags: string[];
 }
 
 async function emulatorCalls(emulatorUrl: string): Promise<number> {
@@ -229,7 +238,12 @@ async function startService(bench: Bench, db: Database): Promise<Target> {
     HUB_RATE_LIMIT_PER_MINUTE: '1000000',
     BENCH_QUERY_COUNTER: '1',
   };
-  const started = startNode('service', script('../app/main.js'), [], { env, logFile: path.join(bench.workDir, 'service.log'), ipc: true });
+  const started = startNode('service', script('../app/main.js'), [], {
+    env,
+    logFile: path.join(bench.workDir, 'service.log'),
+    ipc: true,
+    nodeFlags: [...(bench.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir)] : []), ...bench.serviceNodeFlags],
+  });
   await waitReady(started, `${url}/health/live`);
   return { name: 'service', process: started, url, context: { target: url, emulator: bench.emulatorUrl } };
 }
@@ -407,7 +421,13 @@ async function main(): Promise<void> {
     env: { ...baseEnv(), EMULATOR_PORT: String(emulatorPort) },
     logFile: path.join(workDir, 'emulator.log'),
   });
-  const bench: Bench = { emulatorUrl, workDir, logLevel: flags['log-level'] };
+  const bench: Bench = {
+    emulatorUrl,
+    workDir,
+    logLevel: flags['log-level'],
+    profileDir: flags.profile,
+    serviceNodeFlags: flags['service-node-flags'].split(' ').filter((f) => f !== ''),
+  };
   const out: string[] = [
     `npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
     `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${settings.perCell} flows per measurement, median of ${settings.runs} run(s)`,

@@ -15,12 +15,20 @@ export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.get('x-request-id');
     req.id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ reqId: req.id });
-    res.setHeader('X-Request-Id', req.id);
+    const reqId = req.id;
+    // The request's own logger is made when a handler first logs: most requests write only the access line.
+    let log: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ reqId })),
+      set: (replacement: Logger) => void (log = replacement),
+    });
+    res.setHeader('X-Request-Id', reqId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.info({ method: req.method, path: logPath(req.path), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      logger.info({ reqId, method: req.method, path: logPath(req.path), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };
