@@ -51,7 +51,7 @@ export function scrub(value: unknown, depth = 0, ancestors: object[] = []): unkn
   if (ancestors.includes(value)) return '[cycle]';
   if (depth >= MAX_DEPTH) return '[too deep]';
   ancestors.push(value);
-  let result: unknown = value;
+  let result: unknown;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
