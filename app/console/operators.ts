@@ -51,7 +51,8 @@ export async function saveOperator(db: Db, name: string, password: string, now: 
 }
 
 export async function removeOperator(db: Db, name: string): Promise<boolean> {
-  return (await db('console_operators').where({ name }).delete()) > 0;
+  // The deleted rows, not knex's count: on the embedded database (knex-pglite) a DELETE answers a result object instead.
+  return (await db('console_operators').where({ name }).delete().returning('name')).length > 0;
 }
 
 export async function listOperators(db: Db): Promise<Array<{ name: string; createdAt: Date; updatedAt: Date }>> {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { parseConfig, ConfigError } from '../../config';
-import { hashPassword, saveOperator } from '../../app/console/operators';
+import { hashPassword, listOperators, removeOperator, saveOperator } from '../../app/console/operators';
 import { csrfOf, OPERATOR, addOperator } from '../support/console-login';
 import { startTestContext, testEnv, type TestContext } from '../support/test-context';
 
@@ -65,5 +65,13 @@ describe('stored operators and the cookie behind TLS', () => {
     // https PUBLIC_BASE_URL (or production): the console's cookies are Secure.
     const cookies = ok.headers['set-cookie'] as unknown as string[];
     expect(cookies.find((c) => c.startsWith('pgw.console='))).toMatch(/; Secure/);
+  });
+
+  test('when an operator is removed (npm run console -- remove-user), then it is gone and removing it again says there was none', async () => {
+    expect(await saveOperator(ctx.db, 'leaving', 'a password of the leaver', ctx.clock.now())).toBe(true);
+    expect((await listOperators(ctx.db)).map((o) => o.name)).toContain('leaving');
+    expect(await removeOperator(ctx.db, 'leaving')).toBe(true);
+    expect((await listOperators(ctx.db)).map((o) => o.name)).not.toContain('leaving');
+    expect(await removeOperator(ctx.db, 'leaving')).toBe(false);
   });
 });
