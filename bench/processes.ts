@@ -33,7 +33,10 @@ export function startNode(
   options: { env: NodeJS.ProcessEnv; logFile: string; ipc?: boolean; nodeFlags?: string[] },
 ): Started {
   const fd = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script, ...args], { env: options.env, stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script, ...args], {
+    env: options.env,
+    stdio: ['ignore', fd, fd, ...(options.ipc ? (['ipc'] as const) : [])],
+  });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   running.add(child);
