@@ -5,7 +5,7 @@ import { startEmulator, type Emulator } from '../emulator';
 import { createApp } from './app';
 import { ensureDemoOperator } from './console';
 import { signData } from './billrun';
-import { countQueries, createDb, dbKind, installationId, migrateLatest, type Db } from './db';
+import { countQueries, createDb, dbKind, installationId, migrateLatest, startTableStatistics, type Db } from './db';
 import { createHub, loadEncryptionKey, SecretDoesNotOpen, startHubWebhookWorker } from './hub';
 import { demoCurl, ensureDemoMerchant } from './hub/hub-demo';
 import { createMetrics } from './metrics';
@@ -18,6 +18,8 @@ const SANDBOX_KEY = 'sk_test_sandbox_emulator';
 const SHUTDOWN_GRACE_MS = 10000;
 /** How often merchant webhooks are routed and sent: a signal leaves within a few seconds of its change. */
 const HUB_WEBHOOK_INTERVAL_MS = 2000;
+/** Stale planner statistics looked for (a catalog query); see app/db/table-statistics.ts. */
+const TABLE_STATISTICS_INTERVAL_MS = 15000;
 
 /** A start-up failure whose message says all an operator needs (no stack trace). */
 class StartupError extends Error {}
@@ -178,6 +180,12 @@ async function main(): Promise<void> {
   const { app, lifecycle, session } = createApp(deps, { sessionCleanupIntervalMs: 60000, hub });
   const reconciler = config.reconcileIntervalS > 0 ? startReconciler(deps, config.reconcileIntervalS * 1000) : undefined;
   const hubWebhooks = startHubWebhookWorker(hub, HUB_WEBHOOK_INTERVAL_MS);
+  const tableStatistics = startTableStatistics(db, {
+    intervalMs: TABLE_STATISTICS_INTERVAL_MS,
+    // PGlite runs no autovacuum: every 40 passes (10 minutes) dead rows are vacuumed.
+    vacuumEvery: dbKind(db) === 'pglite' ? 40 : 0,
+    logger,
+  });
   if (!reconciler) logger.warn('RECONCILE_INTERVAL_S=0: the background reconciler is off');
   if (config.session.secretIsEphemeral) logger.warn('SESSION_SECRET is not set: a random one is used, so sessions and OAuth tokens end on restart');
   if (config.billrun.sharedSecrets.some((s) => s.key === DEV_BILLRUN_SECRET)) {
@@ -245,6 +253,7 @@ async function main(): Promise<void> {
       session.close();
       await reconciler?.stop();
       await hubWebhooks.stop();
+      await tableStatistics.stop();
       await db.destroy().catch((err: unknown) => logger.error({ err }, 'database close failed'));
       await emulator?.close();
       logger.info('stopped');

@@ -16,3 +16,5 @@ export { claimDueRows, clearFailures, backOff, park, queueDepth } from './due-ro
 export type { DueRows } from './due-rows';
 export { countQueries } from './query-counter';
 export type { QueryCounter } from './query-counter';
+export { analyzeStaleTables, startTableStatistics } from './table-statistics';
+export type { TableStatisticsOptions } from './table-statistics';
