@@ -18,3 +18,4 @@ export { countQueries } from './query-counter';
 export type { QueryCounter } from './query-counter';
 export { analyzeStaleTables, startTableStatistics } from './table-statistics';
 export type { TableStatisticsOptions } from './table-statistics';
+export { directRaw } from './direct-query';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toDate, toSafeInt } from '../db';
+import { directRaw, toDate, toSafeInt } from '../db';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 
 /** A saved card (the active one per customer, plus history). */
@@ -131,7 +131,8 @@ export async function completeSetupWithNewCard(
   now: Date,
 ): Promise<SavedCard | undefined> {
   const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
-  const result = await db.raw(
+  const result = await directRaw(
+    db,
     `with customer as (select id from customers where owner_id = ? and stripe_account = ? and external_ref = ? for update),
 setup as (
   update card_setups set state = 'completed', payment_method_id = ?, failure_reason = null, finished_at = ?, updated_at = ?, next_check_at = null

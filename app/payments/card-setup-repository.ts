@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toDate, toSafeInt } from '../db';
+import { directRaw, toDate, toSafeInt } from '../db';
 import { nextCardSetupCheck } from './schedule';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 import type { CardSetupState } from './states';
@@ -91,7 +91,8 @@ export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey
   const attached = attach
     ? `, attached as (insert into ?? (${attachedColumns.map(() => '??').join(', ')}, ??) select ${attachedColumns.map(() => '?').join(', ')}, setup.id from setup returning 1)`
     : '';
-  const result = await db.raw(
+  const result = await directRaw(
+    db,
     `with customer as (select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
 setup as (
   insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
@@ -131,7 +132,8 @@ export async function findAttachedRowWithCardSetup(
   ownerId: string,
   attached: { table: string; keyColumn: string; key: string; setupIdColumn: string },
 ): Promise<{ row: Record<string, unknown>; setup: CardSetup } | undefined> {
-  const result = await db.raw(
+  const result = await directRaw(
+    db,
     'select to_jsonb(a) as attached, to_jsonb(s) as setup from ?? a join card_setups s on s.id = a.?? where a.?? = ? and s.owner_id = ? limit 1',
     [attached.table, attached.setupIdColumn, attached.keyColumn, attached.key, ownerId],
   );

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChargeStatus } from '../stripe';
-import { toDate, toSafeInt } from '../db';
+import { directRaw, toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
 /** Where a lookup by a Stripe id may look: one owner's rows, or one Stripe account's (webhooks, reconciler). */
@@ -163,7 +163,8 @@ export type NewChargeOnActiveCard = Omit<NewCharge, 'stripeAccount' | 'cardId' |
  * statement's snapshot was taken; the caller then takes the longer way (insertChargeOnce).
  */
 export async function recordChargeOnActiveCard(db: Knex, c: NewChargeOnActiveCard): Promise<{ charge: Charge; created: boolean } | undefined> {
-  const result = await db.raw(
+  const result = await directRaw(
+    db,
     `with known as (select * from charges where owner_id = ? and reference = ?),
 card as (select id, customer_id, payment_method_id from cards where owner_id = ? and stripe_account = ? and customer_ref = ? and active limit 1),
 inserted as (
@@ -260,15 +261,18 @@ export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: 
  * (compare-and-set): the moved row, or undefined when someone moved it meanwhile.
  */
 export async function updateChargeIfUnmoved(db: Knex | Knex.Transaction, asRead: Charge, u: ChargeUpdate, now: Date): Promise<Charge | undefined> {
-  const rows = await db('charges')
-    .where({ id: asRead.id, status: asRead.status })
+  const columns = Object.entries(updateColumns(u, now));
+  const result = await directRaw(
+    db,
+    `update charges set ${columns.map(() => '?? = ?').join(', ')}
+where id = ? and status = ?
+  and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
+returning *`,
     // Everything the decision read that a writer can change: the update is made on exactly that row.
-    .whereRaw('payment_intent_id is not distinct from ?', [asRead.paymentIntentId])
-    .whereRaw('auth_token is not distinct from ?', [asRead.authToken])
-    .whereRaw('succeeded_at is not distinct from ?', [asRead.succeededAt])
-    .update(updateColumns(u, now))
-    .returning('*');
-  return rows.length > 0 ? toCharge(rows[0] as ChargeRow) : undefined;
+    [...columns.flat(), asRead.id, asRead.status, asRead.paymentIntentId, asRead.authToken, asRead.succeededAt],
+  );
+  const rows = result.rows as ChargeRow[];
+  return rows.length > 0 ? toCharge(rows[0]) : undefined;
 }
 
 /**

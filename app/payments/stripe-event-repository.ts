@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { directRaw } from '../db';
 
 /** A row the event's handler will need, read in the statement that records the event: a scalar subquery giving one jsonb (or null). */
 export interface EventPreload<T> {
@@ -18,7 +19,8 @@ export async function recordStripeEvent<T = never>(
   now: Date,
   preload?: EventPreload<T>,
 ): Promise<{ alreadyProcessed: boolean; preloaded?: T | null }> {
-  const result = await db.raw(
+  const result = await directRaw(
+    db,
     `with event as (
   insert into stripe_events (stripe_account, id, type, object_id, received_at) values (?, ?, ?, ?, ?)
   on conflict (stripe_account, id) do update set deliveries = stripe_events.deliveries + 1
