@@ -38,11 +38,19 @@ const compiled = new Map<string, { text: string; valueIndexes: number[] }>();
 const MAX_COMPILED = 500;
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const isKnexQuery = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { toSQL?: unknown }).toSQL === 'function';
+const isKnexQuery = (value: unknown): boolean =>
+  typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as { toSQL?: unknown }).toSQL === 'function');
+/** An undefined anywhere inside a binding (knex refuses those; pg would send NULL). */
+const holdsUndefined = (value: unknown): boolean =>
+  value === undefined ||
+  (Array.isArray(value)
+    ? value.some(holdsUndefined)
+    : typeof value === 'object' && value !== null && value.constructor === Object && Object.values(value).some(holdsUndefined));
 
 /** The pg text and values, or undefined for what only knex reads right. */
 function compile(sql: string, bindings: readonly unknown[]): { text: string; values: unknown[] } | undefined {
-  if (sql.includes('\\') || bindings.some(isKnexQuery)) return undefined;
+  // knex's own reading (a subquery, an escaped `?`) or its own refusal (an undefined inside a binding).
+  if (sql.includes('\\') || bindings.some(isKnexQuery) || bindings.some((b) => b !== undefined && holdsUndefined(b))) return undefined;
   const identifiers: string[] = [];
   let count = 0;
   for (const match of sql.matchAll(/\?\??/g)) {

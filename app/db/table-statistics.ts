@@ -11,7 +11,7 @@ import type { Db } from './db-connection';
  * runs no autovacuum at all, so there the service does it (startTableStatistics).
  */
 const STALE_TABLES = `select c.relname as name from pg_class c
-where c.relkind = 'r' and c.relnamespace = current_schema()::regnamespace
+where c.relkind = 'r' and c.relnamespace = (select n.oid from pg_namespace n where n.nspname = current_schema())
   and (c.reltuples < 0 or pg_relation_size(c.oid) / current_setting('block_size')::int > c.relpages * 1.2 + 8)
 order by c.relname`;
 
@@ -21,7 +21,8 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 export async function analyzeStaleTables(db: Db): Promise<string[]> {
   const { rows } = (await db.raw(STALE_TABLES)) as { rows: { name: string }[] };
   const names = rows.map((r) => r.name);
-  if (names.length > 0) await db.raw(`analyze ${names.map(quoteIdent).join(', ')}`);
+  // A table another session holds locked (a migration, say) is left for the next pass: nothing waits on it.
+  if (names.length > 0) await db.raw(`analyze (skip_locked) ${names.map(quoteIdent).join(', ')}`);
   return names;
 }
 

@@ -106,6 +106,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     return child.call(this, scrubLogged(bindings), options);
   };
   root.child = scrubbedChild as unknown as typeof root.child;
+  // Bindings set later are scrubbed the same way (children inherit this too).
+  const setBindings = root.setBindings as unknown as (this: Logger, bindings: pino.Bindings) => void;
+  root.setBindings = function (this: Logger, bindings: pino.Bindings) {
+    setBindings.call(this, scrubLogged(bindings));
+  };
   return root;
 }
 

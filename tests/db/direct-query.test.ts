@@ -54,6 +54,8 @@ describe('directRaw', () => {
     const counter = countQueries(db);
     await expect(directRaw(db, 'select ? as a', [undefined])).rejects.toThrow(/Undefined binding/);
     await expect(directRaw(db, 'select ? as a, ? as b', [1])).rejects.toThrow(/bindings/);
+    // Inside an array knex refuses it too (pg alone would send NULL).
+    await expect(directRaw(db, 'select ?::int[] as a', [[1, undefined]])).rejects.toThrow(/Undefined binding/);
     expect(counter.roundTrips()).toBe(0);
     counter.stop();
   });

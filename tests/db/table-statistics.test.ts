@@ -42,4 +42,15 @@ describe('table statistics', () => {
     await analyzeStaleTables(db);
     expect(await analyzeStaleTables(db)).not.toContain('customers');
   });
+
+  test('when the current schema has a name that needs quoting, then its grown tables are still found and analyzed', async () => {
+    const analyzed = await db.transaction(async (trx) => {
+      await trx.raw('create schema "Gateway"');
+      await trx.raw('set local search_path to "Gateway"');
+      await trx.raw('create table grown (id int)');
+      await trx.raw('insert into grown select generate_series(1, 100)');
+      return analyzeStaleTables(trx);
+    });
+    expect(analyzed).toEqual(['grown']);
+  });
 });

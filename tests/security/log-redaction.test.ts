@@ -54,6 +54,10 @@ describe('log redaction', () => {
     expect(raw.join('')).not.toContain(SECRET);
     expect(JSON.parse(raw[0])).toMatchObject({ reqId: 'r1', apiKey: '[redacted]', msg: 'bound' });
     expect(JSON.parse(raw[1])).toMatchObject({ reqId: 'r1', apiKey: '[redacted]', eventId: 'e1', secret: '[redacted]', msg: 'bound twice' });
+    child.setBindings({ password: SECRET });
+    child.info('bound later');
+    expect(raw.join('')).not.toContain(SECRET);
+    expect(JSON.parse(raw[2])).toMatchObject({ password: '[redacted]', msg: 'bound later' });
   });
 
   test('when a logged object is cyclic or deeper than the walk, then the line is still written and holds no secret', () => {
