@@ -15,14 +15,12 @@ where c.relkind = 'r' and c.relnamespace = (select n.oid from pg_namespace n whe
   and (c.reltuples < 0 or pg_relation_size(c.oid) / current_setting('block_size')::int > c.relpages * 1.2 + 8)
 order by c.relname`;
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /** Analyzes the tables with missing or stale statistics; answers their names. */
 export async function analyzeStaleTables(db: Db): Promise<string[]> {
   const { rows } = (await db.raw(STALE_TABLES)) as { rows: { name: string }[] };
   const names = rows.map((r) => r.name);
   // A table another session holds locked (a migration, say) is left for the next pass: nothing waits on it.
-  if (names.length > 0) await db.raw(`analyze (skip_locked) ${names.map(quoteIdent).join(', ')}`);
+  if (names.length > 0) await db.raw(`analyze (skip_locked) ${names.map(() => '??').join(', ')}`, names);
   return names;
 }
 
@@ -52,12 +50,5 @@ export function startTableStatistics(db: Db, options: TableStatisticsOptions): P
     passes += 1;
     if (options.vacuumEvery > 0 && passes % options.vacuumEvery === 0) await vacuumTables(db);
   };
-  const first = pass().catch((err: unknown) => options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'table statistics pass failed'));
-  const periodic = runPeriodically(pass, options.intervalMs, options.logger, 'table statistics pass failed');
-  return {
-    stop: async () => {
-      await first;
-      await periodic.stop();
-    },
-  };
+  return runPeriodically(pass, options.intervalMs, options.logger, 'table statistics pass failed', { immediately: true });
 }

@@ -61,30 +61,26 @@ export function scrub(value: unknown, depth = 0, ancestors: object[] = []): unkn
     }
     result = copy ?? value;
   } else {
-    const source = value as Record<string, unknown>;
-    let copy: Record<string, unknown> | undefined;
-    for (const key of Object.keys(source)) {
-      const item = source[key];
-      const clean = REDACTED.has(key.toLowerCase()) ? CENSOR : scrub(item, depth + 1, ancestors);
-      if (clean !== item) (copy ??= { ...source })[key] = clean;
-    }
-    result = copy ?? value;
+    result = scrubFields(value as Record<string, unknown>, depth, ancestors);
   }
   ancestors.pop();
   return result;
 }
 
-/** The logged object, scrubbed; `err` is left to its serializer, which scrubs what it makes. */
-function scrubLogged(obj: Record<string, unknown>): Record<string, unknown> {
+/** `source`'s fields scrubbed (copied only if one changes); a key in `leave` is left as it is. */
+function scrubFields(source: Record<string, unknown>, depth: number, ancestors: object[], leave?: string): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(obj)) {
-    if (key === 'err') continue;
-    const item = obj[key];
-    const clean = REDACTED.has(key.toLowerCase()) ? CENSOR : scrub(item, 1);
-    if (clean !== item) (copy ??= { ...obj })[key] = clean;
+  for (const key of Object.keys(source)) {
+    if (key === leave) continue;
+    const item = source[key];
+    const clean = REDACTED.has(key.toLowerCase()) ? CENSOR : scrub(item, depth + 1, ancestors);
+    if (clean !== item) (copy ??= { ...source })[key] = clean;
   }
-  return copy ?? obj;
+  return copy ?? source;
 }
+
+/** The logged object, scrubbed; `err` is left to its serializer, which scrubs what it makes. */
+const scrubLogged = (obj: Record<string, unknown>): Record<string, unknown> => scrubFields(obj, 0, [], 'err');
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const root = pino(

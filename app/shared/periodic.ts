@@ -5,17 +5,28 @@ export interface PeriodicHandle {
   stop(): Promise<void>;
 }
 
-/** Runs `pass` every `intervalMs`, never two at once in this process; a failed pass is logged as `failureMessage`. */
-export function runPeriodically(pass: () => Promise<unknown>, intervalMs: number, logger: Logger, failureMessage: string): PeriodicHandle {
+/**
+ * Runs `pass` every `intervalMs` (and at once with `immediately`), never two at once in this
+ * process; a failed pass is logged as `failureMessage`.
+ */
+export function runPeriodically(
+  pass: () => Promise<unknown>,
+  intervalMs: number,
+  logger: Logger,
+  failureMessage: string,
+  options: { immediately?: boolean } = {},
+): PeriodicHandle {
   let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
+  const tick = (): void => {
     if (running) return;
     running = pass()
       .catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, failureMessage))
       .finally(() => {
         running = undefined;
       });
-  }, intervalMs);
+  };
+  const timer = setInterval(tick, intervalMs);
+  if (options.immediately) tick();
   timer.unref();
   return {
     stop: async () => {
