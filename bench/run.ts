@@ -35,7 +35,8 @@ const HELP = `npm run bench -- [flags]
   --log-level LEVEL    the service's LOG_LEVEL (default info; JSON lines to a file)
   --profile DIR        write a V8 CPU profile of each service process to DIR (node --cpu-prof; open in Chrome DevTools;
                        it samples wall time, so time the service waits for a core on a busy machine shows as its own)
-  --service-node-flags FLAGS  more node flags for the service, space-separated (e.g. --perf-basic-prof for \`perf record\`)`;
+  --service-node-flags=FLAGS  more node flags for the service, space-separated, after an = (e.g. --service-node-flags=--perf-basic-prof
+                       for \`perf record\`)`;
 
 const { values: flags } = parseArgs({
   options: {

@@ -18,6 +18,7 @@ import * as hubWebhooks from './20261203000016_hub_webhooks';
 import * as refundReason from './20261203000017_refund_reason';
 import * as consoleOperators from './20261203000018_console_operators';
 import * as tokenWebhooks from './20261203000019_token_webhooks';
+import * as cardSetupsPaymentMethod from './20261207000020_card_setups_payment_method';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -48,6 +49,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261203000017_refund_reason', refundReason],
   ['20261203000018_console_operators', consoleOperators],
   ['20261203000019_token_webhooks', tokenWebhooks],
+  ['20261207000020_card_setups_payment_method', cardSetupsPaymentMethod],
 ];
 
 /**

@@ -5,11 +5,19 @@ export interface QueryCounter {
   roundTrips(): number;
   /** The statements counted, in order, when kept (`keepStatements`). */
   statements(): string[];
+  /** The statements counted with the values sent with them, in order, when kept (`keepStatements`). */
+  queries(): SentQuery[];
   reset(): void;
   stop(): void;
 }
 
-type Listener = (sql: string) => void;
+/** A statement as a connection sent it: its text (`$1` placeholders on PostgreSQL) and values. */
+export interface SentQuery {
+  sql: string;
+  values: unknown[];
+}
+
+type Listener = (sql: string, values: unknown[]) => void;
 type Connection = { query: (...args: unknown[]) => unknown };
 interface Pool {
   on(event: 'acquireSuccess', handler: (eventId: number, connection: Connection) => void): void;
@@ -17,6 +25,12 @@ interface Pool {
 
 const listenersOf = new WeakMap<Db, Set<Listener>>();
 const counted = new WeakSet<Connection>();
+
+const valuesOf = (args: unknown[]): unknown[] => {
+  const fromConfig = (args[0] as { values?: unknown } | null)?.values;
+  const values = Array.isArray(fromConfig) ? fromConfig : args[1];
+  return Array.isArray(values) ? values : [];
+};
 
 const sqlOf = (arg: unknown): string =>
   typeof arg === 'string' ? arg : String((arg as { text?: unknown; sql?: unknown } | null)?.text ?? (arg as { sql?: unknown } | null)?.sql ?? '');
@@ -40,7 +54,8 @@ function listeners(db: Db): Set<Listener> {
     connection.query = function query(this: unknown, ...args: unknown[]) {
       if (set.size > 0) {
         const sql = sqlOf(args[0]);
-        for (const listener of set) listener(sql);
+        const values = valuesOf(args);
+        for (const listener of set) listener(sql, values);
       }
       return send.apply(this, args);
     };
@@ -55,16 +70,17 @@ function listeners(db: Db): Set<Listener> {
  */
 export function countQueries(db: Db, options: { keepStatements?: boolean } = {}): QueryCounter {
   let count = 0;
-  let kept: string[] = [];
-  const listener: Listener = (sql) => {
+  let kept: SentQuery[] = [];
+  const listener: Listener = (sql, values) => {
     count += 1;
-    if (options.keepStatements) kept.push(sql);
+    if (options.keepStatements) kept.push({ sql, values });
   };
   const set = listeners(db);
   set.add(listener);
   return {
     roundTrips: () => count,
-    statements: () => [...kept],
+    statements: () => kept.map((q) => q.sql),
+    queries: () => [...kept],
     reset: () => {
       count = 0;
       kept = [];
