@@ -44,6 +44,12 @@ function browserBinding(req: Request): string {
   return createHash('sha256').update(`billrun-browser:${req.sessionID}`).digest('hex');
 }
 
+/** Runs the browser session middleware now, in the middle of a handler (before anything is sent). */
+const withSession = (sessionHandler: RequestHandler, req: Request, res: Response): Promise<void> =>
+  new Promise((resolve, reject) => {
+    void sessionHandler(req, res, (err?: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+  });
+
 /** The pages a customer's browser opens, which may carry its session cookie. */
 const BROWSER_PAGES = new Set(['okpage', 'failpage']);
 
@@ -102,7 +108,8 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
       returnUrl,
       requestParameters,
       customer: { email: optionalText(v.email, 320), firstName: optionalText(v.firstname), lastName: optionalText(v.lastname) },
-      browserBinding: iframe ? undefined : browserBinding(req),
+      // Only a redirect flow has a browser here: an iframe getRequest is BillRun's server, with no session.
+      browserBinding: iframe ? undefined : (await withSession(sessionHandler, req, res), browserBinding(req)),
     };
     try {
       const started = await startCardSetup(deps, request);
@@ -201,13 +208,14 @@ export function createBillrunRouter(deps: Deps, sessionHandler: RequestHandler):
   ]);
 
   /**
-   * The browser session only where a browser is: getRequest (a redirect flow binds the handshake
-   * to it) and OkPage / failPage when the request carries the session cookie. BillRun's
-   * server-to-server calls (pay, credit, list, an iframe OkPage) read and write no session row.
+   * The browser session only where a browser is: a redirect-flow getRequest (it binds the
+   * handshake to the browser; getRequest runs the session itself once it knows the flow) and
+   * OkPage / failPage when the request carries the session cookie. BillRun's server-to-server
+   * calls (pay, credit, list, an iframe getRequest or OkPage) read and write no session row.
    */
   const browserSession: RequestHandler = (req, res, next) => {
     const action = String(req.params.action).toLowerCase();
-    const wanted = action === 'getrequest' || (BROWSER_PAGES.has(action) && hasSessionCookie(req));
+    const wanted = BROWSER_PAGES.has(action) && hasSessionCookie(req);
     if (wanted) return sessionHandler(req, res, next);
     next();
   };

@@ -142,6 +142,8 @@ describe('getRequest success', () => {
     const res = await getRequest(signed(getRequestFields({ aid })));
     expect(res.body).toEqual({ status: 1, desc: 'success', details: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/c\/pay\/cs_test_/) } });
     expect(stripeCalls()).toEqual(['POST /v1/customers', 'POST /v1/checkout/sessions']);
+    // BillRun's server asked: no browser, so no session cookie.
+    expect(res.headers['set-cookie']).toBeUndefined();
 
     const account = await ctx
       .db('customers')
