@@ -5,6 +5,7 @@ import type { Deps } from '../shared/deps';
 import {
   beginCardSetup,
   beginCardSetupOfKnownCustomer,
+  beginCardSetupOfNewCustomer,
   cancelCardSetup as cancelCoreCardSetup,
   confirmCardSetup as confirmCoreCardSetup,
   createMappedCustomer,
@@ -93,12 +94,16 @@ async function beginHandshake(deps: Deps, door: StripeDoor, request: CardSetupRe
       createdAt,
     });
     try {
-      const begin = () => beginCardSetupOfKnownCustomer(deps, key, (createdAt) => handshakeAttachment(handshake(createdAt)));
-      const known = await begin();
+      const attach = (createdAt: Date) => handshakeAttachment(handshake(createdAt));
+      const known = await beginCardSetupOfKnownCustomer(deps, key, attach);
       if (known) return { txId, setup: known };
-      customer ??= await createMappedCustomer(deps, door, key, customerDetails(request.aid, request.customer));
+      const details = customerDetails(request.aid, request.customer);
+      // A new account: its Stripe customer, mapping, setup and handshake, the last three in one statement.
+      const first = customer ? undefined : await beginCardSetupOfNewCustomer(deps, door, key, details, attach);
+      if (first) return { txId, setup: first };
+      customer ??= await createMappedCustomer(deps, door, key, details);
       const setup =
-        (await begin()) ??
+        (await beginCardSetupOfKnownCustomer(deps, key, attach)) ??
         (await beginCardSetup(deps, customer, (trx, setup) => insertHandshake(trx, { ...handshake(setup.createdAt), cardSetupId: setup.id })));
       return { txId, setup };
     } catch (err) {

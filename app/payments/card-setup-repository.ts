@@ -81,19 +81,24 @@ export interface AttachedRow {
 }
 
 /**
- * One statement for a card setup of a customer whose Stripe customer is already mapped: the
- * mapping is read, the setup recorded for its Stripe customer, and `attach` (the owner's row
- * naming the setup) recorded with it, all or nothing. Undefined when the customer has no mapping
- * in this Stripe account yet.
+ * The statement recording a card setup for the Stripe customer that the `customer` CTE (one row,
+ * `stripe_customer_id`) yields, with `attach` (the owner's row naming the setup), all or
+ * nothing; no row when the CTE yields none.
  */
-export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey, createdAt: Date, attach?: AttachedRow): Promise<CardSetup | undefined> {
+async function insertCardSetupFor(
+  db: Knex,
+  customer: { sql: string; bindings: Knex.Value[] },
+  key: CustomerKey,
+  createdAt: Date,
+  attach?: AttachedRow,
+): Promise<CardSetup | undefined> {
   const attachedColumns = attach ? Object.keys(attach.columns) : [];
   const attached = attach
     ? `, attached as (insert into ?? (${attachedColumns.map(() => '??').join(', ')}, ??) select ${attachedColumns.map(() => '?').join(', ')}, setup.id from setup returning 1)`
     : '';
   const result = await directRaw(
     db,
-    `with customer as (select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
+    `with customer as (${customer.sql}),
 setup as (
   insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
   select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
@@ -101,9 +106,7 @@ setup as (
 )${attached}
 select * from setup`,
     [
-      key.ownerId,
-      key.stripeAccount,
-      key.customerRef,
+      ...customer.bindings,
       key.ownerId,
       key.stripeAccount,
       key.customerRef,
@@ -115,6 +118,41 @@ select * from setup`,
   );
   const row = (result.rows as CardSetupRow[])[0];
   return row ? toCardSetup(row) : undefined;
+}
+
+/**
+ * One statement for a card setup of a customer whose Stripe customer is already mapped: the
+ * mapping is read, the setup recorded for its Stripe customer, and `attach` (the owner's row
+ * naming the setup) recorded with it, all or nothing. Undefined when the customer has no mapping
+ * in this Stripe account yet.
+ */
+export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey, createdAt: Date, attach?: AttachedRow): Promise<CardSetup | undefined> {
+  const mapped = {
+    sql: 'select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?',
+    bindings: [key.ownerId, key.stripeAccount, key.customerRef],
+  };
+  return insertCardSetupFor(db, mapped, key, createdAt, attach);
+}
+
+/**
+ * One statement for the first card setup of a customer just made at Stripe: the mapping to
+ * `stripeCustomerId` is recorded, and the setup and `attach` with it, all or nothing. Undefined
+ * when the customer was mapped meanwhile (a parallel request): nothing is written then, and the
+ * mapping that holds is the other one.
+ */
+export async function insertCardSetupOfNewCustomer(
+  db: Knex,
+  key: CustomerKey,
+  customer: { stripeCustomerId: string; email: string | null },
+  createdAt: Date,
+  attach?: AttachedRow,
+): Promise<CardSetup | undefined> {
+  const mapping = {
+    sql: `insert into customers (owner_id, stripe_account, external_ref, stripe_customer_id, email) values (?, ?, ?, ?, ?)
+  on conflict (owner_id, stripe_account, external_ref) do nothing returning stripe_customer_id`,
+    bindings: [key.ownerId, key.stripeAccount, key.customerRef, customer.stripeCustomerId, customer.email],
+  };
+  return insertCardSetupFor(db, mapping, key, createdAt, attach);
 }
 
 export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { observeConfirmedSetup, type CheckoutSession } from '../stripe';
+import { observeConfirmedSetup, type CheckoutSession, type StripeDoor } from '../stripe';
 import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
@@ -9,6 +9,7 @@ import {
   finishCardSetup,
   insertCardSetup,
   insertCardSetupOfMappedCustomer,
+  insertCardSetupOfNewCustomer,
   markCardSetupOpen,
   type AttachedRow,
   type CardSetup,
@@ -16,6 +17,7 @@ import {
 import type { CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
 import type { Customer } from './customer-repository';
+import { createStripeCustomer, warnUnusedStripeCustomer, type CustomerDetails } from './customer-service';
 import { observeCardSetup } from './stripe-sync';
 
 /**
@@ -62,6 +64,28 @@ export async function beginCardSetupOfKnownCustomer(
 ): Promise<CardSetup | undefined> {
   const now = deps.clock.now();
   return insertCardSetupOfMappedCustomer(deps.db, key, now, attach?.(now));
+}
+
+/**
+ * The first card setup of a customer with no Stripe customer in this account: the Stripe
+ * customer is made, and the mapping, the setup and `attach` recorded in one statement. When a
+ * parallel request mapped the customer meanwhile, the setup is recorded for that mapping instead
+ * (and the Stripe customer made here stays unused).
+ */
+export async function beginCardSetupOfNewCustomer(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  door: StripeDoor,
+  key: CustomerKey,
+  details: CustomerDetails,
+  attach?: (createdAt: Date) => AttachedRow,
+): Promise<CardSetup | undefined> {
+  const stripeCustomerId = await createStripeCustomer(door, key, details);
+  const now = deps.clock.now();
+  const setup = await insertCardSetupOfNewCustomer(deps.db, key, { stripeCustomerId, email: details.email ?? null }, now, attach?.(now));
+  if (setup) return setup;
+  const mapped = await beginCardSetupOfKnownCustomer(deps, key, attach);
+  if (mapped && mapped.customerId !== stripeCustomerId) warnUnusedStripeCustomer(deps, key, mapped.customerId, stripeCustomerId);
+  return mapped;
 }
 
 /** Set on the Stripe objects so an event about them alone leads back to the card setup. */

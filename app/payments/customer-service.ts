@@ -37,19 +37,31 @@ export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: St
   return createMappedCustomer(deps, door, key, details);
 }
 
-/** ensureCustomer for a customer known to have no mapping yet (the caller just looked): created at Stripe once, then mapped. */
-export async function createMappedCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
+/**
+ * The Stripe customer for a customer with no mapping yet, made at Stripe once: the same key and
+ * details give the same idempotency key, so parallel first requests and retries get one.
+ */
+export async function createStripeCustomer(door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<string> {
   const created = await door.gateway.createCustomer(
     { metadata: details.metadata, email: details.email, name: details.name, phone: details.phone, preferredLocales: details.preferredLocales },
     `${keyPart(key.ownerId)}-customer-${keyPart(key.customerRef)}-${fingerprintOf(details)}`,
   );
-  const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created.id, email: details.email ?? null });
-  if (stored.stripeCustomerId !== created.id) {
-    deps.logger.warn(
-      { ownerId: key.ownerId, customerRef: key.customerRef, kept: stored.stripeCustomerId, orphan: created.id },
-      'a parallel request mapped the customer first; extra Stripe customer left unused',
-    );
-  }
+  return created.id;
+}
+
+/** A parallel request mapped the customer to another Stripe customer first: ours stays unused. */
+export function warnUnusedStripeCustomer(deps: Pick<Deps, 'logger'>, key: CustomerKey, kept: string, orphan: string): void {
+  deps.logger.warn(
+    { ownerId: key.ownerId, customerRef: key.customerRef, kept, orphan },
+    'a parallel request mapped the customer first; extra Stripe customer left unused',
+  );
+}
+
+/** ensureCustomer for a customer known to have no mapping yet (the caller just looked): created at Stripe once, then mapped. */
+export async function createMappedCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
+  const created = await createStripeCustomer(door, key, details);
+  const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created, email: details.email ?? null });
+  if (stored.stripeCustomerId !== created) warnUnusedStripeCustomer(deps, key, stored.stripeCustomerId, created);
   return stored;
 }
 

@@ -7,6 +7,7 @@ export type { CustomerKey } from './customer-key';
 export {
   beginCardSetup,
   beginCardSetupOfKnownCustomer,
+  beginCardSetupOfNewCustomer,
   cancelCardSetup,
   confirmCardSetup,
   openCheckoutSetup,

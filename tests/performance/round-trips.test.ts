@@ -151,7 +151,7 @@ describe('database round trips per request', () => {
       expect(result.body.status).toBe(1);
       return { roundTrips };
     },
-    { today: 4 },
+    { today: 3 },
   );
 
   roundTripTests(
