@@ -212,16 +212,12 @@ export async function markCardSetupOpen(
   expiresAt: Date | null,
   now: Date,
 ): Promise<void> {
-  await db('card_setups')
-    .where({ id, state: 'creating' })
-    .update({
-      checkout_session_id: stripeIds.checkoutSessionId ?? null,
-      setup_intent_id: stripeIds.setupIntentId ?? null,
-      expires_at: expiresAt,
-      state: 'open',
-      next_check_at: nextCardSetupCheck('open', now, now, expiresAt),
-      updated_at: now,
-    });
+  await directRaw(
+    db,
+    `update card_setups set checkout_session_id = ?, setup_intent_id = ?, expires_at = ?, state = 'open', next_check_at = ?, updated_at = ?
+where id = ? and state = 'creating'`,
+    [stripeIds.checkoutSessionId ?? null, stripeIds.setupIntentId ?? null, expiresAt, nextCardSetupCheck('open', now, now, expiresAt), now, id],
+  );
 }
 
 /**
