@@ -9,5 +9,6 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP INDEX card_setups_payment_method_index');
+  // IF EXISTS: card_setups may have been made again meanwhile by its own migration, without this index.
+  await knex.raw('DROP INDEX IF EXISTS card_setups_payment_method_index');
 }

@@ -19,6 +19,7 @@ import * as refundReason from './20261203000017_refund_reason';
 import * as consoleOperators from './20261203000018_console_operators';
 import * as tokenWebhooks from './20261203000019_token_webhooks';
 import * as cardSetupsPaymentMethod from './20261207000020_card_setups_payment_method';
+import * as cardForeignKeys from './20261207000021_card_foreign_keys';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -50,6 +51,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261203000018_console_operators', consoleOperators],
   ['20261203000019_token_webhooks', tokenWebhooks],
   ['20261207000020_card_setups_payment_method', cardSetupsPaymentMethod],
+  ['20261207000021_card_foreign_keys', cardForeignKeys],
 ];
 
 /**

@@ -31,6 +31,7 @@ const LATER_MIGRATIONS = [
   '20261203000018_console_operators',
   '20261203000019_token_webhooks',
   '20261207000020_card_setups_payment_method',
+  '20261207000021_card_foreign_keys',
 ];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';
