@@ -81,7 +81,18 @@ export async function beginCardSetupOfNewCustomer(
 ): Promise<CardSetup | undefined> {
   const stripeCustomerId = await createStripeCustomer(door, key, details);
   const now = deps.clock.now();
-  const setup = await insertCardSetupOfNewCustomer(deps.db, key, { stripeCustomerId, email: details.email ?? null }, now, attach?.(now));
+  let setup: CardSetup | undefined;
+  try {
+    setup = await insertCardSetupOfNewCustomer(deps.db, key, { stripeCustomerId, email: details.email ?? null }, now, attach?.(now));
+  } catch (err) {
+    // Nothing of it was recorded: a retry with the same details gets this Stripe customer again
+    // (Stripe replays the idempotency key for 24 hours); after that it would stay unused.
+    deps.logger.warn(
+      { ownerId: key.ownerId, customerRef: key.customerRef, stripeCustomerId, err: err instanceof Error ? err.message : String(err) },
+      'the new Stripe customer and its first card setup could not be recorded',
+    );
+    throw err;
+  }
   if (setup) return setup;
   const mapped = await beginCardSetupOfKnownCustomer(deps, key, attach);
   if (mapped && mapped.customerId !== stripeCustomerId) warnUnusedStripeCustomer(deps, key, mapped.customerId, stripeCustomerId);

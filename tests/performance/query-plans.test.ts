@@ -1,16 +1,19 @@
 import request from 'supertest';
 import { countQueries, type SentQuery } from '../../app/db';
+import { reconcileOnce } from '../../app/payments';
 import { getRequestFields, signed } from '../support/billrun-requests';
-import { accountWithCard, startIframeSetup } from '../support/card-setup';
+import { accountWithCard, okPageJson, startIframeSetup } from '../support/card-setup';
 import { hubApi, hubMerchant } from '../support/hub-requests';
 import { seedCreateTokenOnly } from '../support/hub-seed';
-import { credit, pay } from '../support/payment-requests';
+import { credit, newReference, pay } from '../support/payment-requests';
 import { startTestContext, type TestContext } from '../support/test-context';
 
 /**
- * Every statement the service sends on its hot paths (card setups, OkPage, pay, credit, the
- * Stripe webhooks they bring, the Hub's token, charge and refund) finds its rows of the tables
- * that grow with every flow (customers, card setups, cards, charges) through an index, with the
+ * Every statement the service sends on its hot paths (card setups in the iframe and redirect
+ * flows, OkPage, failPage, pay, credit, the Stripe webhooks they bring, a reconciler pass, the
+ * Hub's token, charge and refund) finds its rows of the tables
+ * that grow with every flow (customers, card setups, handshakes, cards, charges, refunds, Stripe
+ * events) through an index, with the
  * work independent of how many rows those tables hold. The tables are first filled with a few
  * thousand rows of other customers, as a service after some weeks holds, and analyzed; each
  * statement is then planned as the service sent it, and no read of those tables may cost what a
@@ -21,7 +24,7 @@ import { startTestContext, type TestContext } from '../support/test-context';
 const VENDOR_KEY = 'sk_test_query_plans_vendor';
 /** Other customers' rows in each growing table. */
 const SEEDED = 4000;
-const GROWING_TABLES = ['customers', 'card_setups', 'cards', 'charges'];
+const GROWING_TABLES = ['customers', 'card_setups', 'handshakes', 'cards', 'charges', 'refunds', 'stripe_events'];
 /**
  * A read's planner cost: an index lookup of a few rows costs 4 to 9, reading the 4,000 seeded rows
  * (whole, or through an index on a column they all share) more than 100.
@@ -39,7 +42,7 @@ const planned = (q: SentQuery): boolean => !NOT_PLANNED.test(q.sql) && !TEST_REA
 let ctx: TestContext;
 let sent: SentQuery[] = [];
 
-/** Other customers of the same owner and Stripe account, each with a completed setup, its card and a charge. */
+/** Other customers of the same owner and Stripe account, each with a completed setup and its handshake, a card, a charge, a refund and a Stripe event. */
 async function seedOtherCustomers(stripeAccount: number): Promise<void> {
   const owner = 'billrun';
   await ctx.db.raw(
@@ -61,6 +64,19 @@ async function seedOtherCustomers(stripeAccount: number): Promise<void> {
      select owner_id, stripe_account, 'billrun', 'seed-' || id, md5(id::text), customer_ref, customer_id, payment_method_id, 1999, 'usd', 'succeeded', 'pi_seed_' || id
      from cards where payment_method_id like 'pm_seed_%'`,
   );
+  await ctx.db.raw(
+    `insert into handshakes (tx_id, instance_name, flow, request_t, return_url, card_setup_id)
+     select '9' || lpad(id::text, 18, '0'), 'StripeCheckout', 'iframe', '1', 'https://portal.example/', id from card_setups where checkout_session_id like 'cs_seed_%'`,
+  );
+  await ctx.db.raw(
+    `insert into refunds (owner_id, stripe_account, charge_id, channel, reference, request_fingerprint, amount, stripe_refund_id, status)
+     select owner_id, stripe_account, id, 'billrun', 'seed-refund-' || id, md5(id::text), 100, 're_seed_' || id, 'succeeded' from charges where reference like 'seed-%'`,
+  );
+  await ctx.db.raw(
+    `insert into stripe_events (id, type, object_id, stripe_account, processed_at, outcome)
+     select 'evt_seed_' || g, 'payment_intent.succeeded', 'pi_seed_' || g, ?, now(), 'seeded' from generate_series(1, ?) g`,
+    [stripeAccount, SEEDED],
+  );
   for (const table of GROWING_TABLES) await ctx.db.raw('analyze ??', [table]);
 }
 
@@ -77,13 +93,24 @@ beforeAll(async () => {
   // Twice each, so what runs only for a known account or a second card runs too.
   const { aid } = await accountWithCard(ctx);
   await accountWithCard(ctx);
-  await startIframeSetup(ctx, { aid });
+  const second = await startIframeSetup(ctx, { aid });
+  ctx.emulator.completeCheckoutSession(second.sessionId, '5555555555554444');
+  expect((await okPageJson(ctx, second.txId)).body.status).toBe(1);
+  const cancelled = await startIframeSetup(ctx, { aid });
+  await request(ctx.app).get('/paymentgateways/failPage').query({ name: 'StripeCheckout', txId: cancelled.txId, redirect: '0' });
   await request(ctx.app)
     .get('/paymentgateways/getRequest')
     .query({ data: signed(getRequestFields({ aid }, ctx.clock.now())) });
-  await pay(ctx, { aid, amount: '19.99' });
+  // The redirect flow: the browser session, read and written.
+  const redirect = await request(ctx.app)
+    .get('/paymentgateways/getRequest')
+    .query({ data: signed(getRequestFields({ aid, iframe: '0', ok_page: undefined, fail_page: undefined }, ctx.clock.now())) });
+  expect(redirect.status).toBe(302);
+  const paid = await pay(ctx, { aid, amount: '19.99' });
+  expect(paid.body.details.status).toBe('Completed');
   await pay(ctx, { aid, amount: '5.00' });
-  await credit(ctx, { aid, amount: '1.00' });
+  const credited = await credit(ctx, { transaction_id: paid.body.details.transaction_id, amount: '2.00', reference: newReference() });
+  expect(credited.body.status).toBe(1);
   const token = (await hubApi(ctx, merchant.publicKey).post('/token', seedCreateTokenOnly(merchant.vendorId))).body.data.token as string;
   const ref = `plans-${Date.now()}`;
   const charge = await hubApi(ctx, merchant.secretKey).post('/charge', {
@@ -94,6 +121,9 @@ beforeAll(async () => {
   expect(charge.body.success).toBe(true);
   expect((await hubApi(ctx, merchant.secretKey).post(`/${ref}/refunds`, { refund_ref_code: `${ref}-r`, amount: 50 })).body.success).toBe(true);
   await ctx.emulator.settleWebhooks();
+  // A reconciler pass once the open setups are due for a look.
+  ctx.clock.advance(6 * 60 * 60);
+  await reconcileOnce(ctx.deps);
   counter.stop();
   sent = counter.queries();
 });
