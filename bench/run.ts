@@ -25,7 +25,8 @@ const HELP = `npm run bench -- [flags]
   --flow LIST          card-setup,pay,hub (default all)
   --concurrency LIST   default 1,8,64 (PostgreSQL)
   --pglite-concurrency LIST   default 1,8
-  --flows N            flows per measurement (default 200)
+  --flows N            flows per measurement (default 1000: a measurement of a few hundred flows lasts about a second,
+                       and what each costs once, the new connections, weighs on the floor's small figure)
   --runs N             runs; each figure is the median (default 3)
   --warmup N           flows of each kind before measuring (default 1000: V8 is still compiling the service's code for the
                        first few thousand requests, so a short warm-up measures the compiler too)
@@ -46,7 +47,7 @@ const { values: flags } = parseArgs({
     flow: { type: 'string', default: 'card-setup,pay,hub' },
     concurrency: { type: 'string', default: '1,8,64' },
     'pglite-concurrency': { type: 'string', default: '1,8' },
-    flows: { type: 'string', default: '200' },
+    flows: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1000' },
     rss: { type: 'string', default: '1000,10000' },
