@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, toDate, toSafeInt } from '../db';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 
 /** A saved card (the active one per customer, plus history). */
@@ -32,6 +32,23 @@ interface CardRow {
   active: boolean;
   generate_token_time: Date | string;
 }
+
+/** The columns a SavedCard is made of, for the hot statements. */
+const CARD_COLUMNS = columnList<CardRow>()([
+  'id',
+  'owner_id',
+  'stripe_account',
+  'customer_ref',
+  'customer_id',
+  'payment_method_id',
+  'card_setup_id',
+  'brand',
+  'four_digits',
+  'exp_month',
+  'exp_year',
+  'active',
+  'generate_token_time',
+]);
 
 const toCard = (row: CardRow): SavedCard => ({
   id: toSafeInt(row.id),
@@ -152,7 +169,7 @@ card as (
   insert into cards (owner_id, stripe_account, customer_ref, customer_id, payment_method_id, card_setup_id, brand, four_digits, exp_month, exp_year,
     active, deactivated_at, generate_token_time)
   select ?, ?, ?, ?, ?, setup.id, ?, ?, ?, ?, true, null, ? from setup where (select count(*) from previous) >= 0
-  returning *
+  returning ${CARD_COLUMNS}
 )
 select * from card`,
     [

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, toDate, toSafeInt } from '../db';
 import { nextCardSetupCheck } from './schedule';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 import type { CardSetupState } from './states';
@@ -37,6 +37,23 @@ interface CardSetupRow {
   created_at: Date | string;
   finished_at: Date | string | null;
 }
+
+/** The columns a CardSetup is made of, for the hot statements (next_check_at, updated_at, ... are not parsed). */
+const CARD_SETUP_COLUMNS = columnList<CardSetupRow>()([
+  'id',
+  'owner_id',
+  'stripe_account',
+  'customer_ref',
+  'customer_id',
+  'checkout_session_id',
+  'setup_intent_id',
+  'payment_method_id',
+  'state',
+  'failure_reason',
+  'expires_at',
+  'created_at',
+  'finished_at',
+]);
 
 const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? null : toDate(v));
 
@@ -102,7 +119,7 @@ async function insertCardSetupFor(
 setup as (
   insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
   select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
-  returning *
+  returning ${CARD_SETUP_COLUMNS}
 )${attached}
 select * from setup`,
     [

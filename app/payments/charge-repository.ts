@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChargeStatus } from '../stripe';
-import { directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
 /** Where a lookup by a Stripe id may look: one owner's rows, or one Stripe account's (webhooks, reconciler). */
@@ -68,6 +68,33 @@ interface ChargeRow {
   created_at: Date | string;
   succeeded_at: Date | string | null;
 }
+
+/** The columns a Charge is made of, for the hot statements: the others (next_check_at, updated_at, ...) are not parsed. */
+const CHARGE_COLUMNS = columnList<ChargeRow>()([
+  'id',
+  'kind',
+  'channel',
+  'reference',
+  'request_fingerprint',
+  'owner_id',
+  'stripe_account',
+  'customer_ref',
+  'card_id',
+  'customer_id',
+  'payment_method_id',
+  'amount',
+  'currency',
+  'payment_intent_id',
+  'status',
+  'failure_code',
+  'failure_message',
+  'auth_token',
+  'auth_attempts',
+  'description',
+  'receipt_email',
+  'created_at',
+  'succeeded_at',
+]);
 
 const toCharge = (row: ChargeRow): Charge => ({
   id: toSafeInt(row.id),
@@ -165,7 +192,7 @@ export type NewChargeOnActiveCard = Omit<NewCharge, 'stripeAccount' | 'cardId' |
 export async function recordChargeOnActiveCard(db: Knex, c: NewChargeOnActiveCard): Promise<{ charge: Charge; created: boolean } | undefined> {
   const result = await directRaw(
     db,
-    `with known as (select * from charges where owner_id = ? and reference = ?),
+    `with known as (select ${CHARGE_COLUMNS} from charges where owner_id = ? and reference = ?),
 card as (select id, customer_id, payment_method_id from cards where owner_id = ? and stripe_account = ? and customer_ref = ? and active limit 1),
 inserted as (
   insert into charges (channel, reference, request_fingerprint, owner_id, stripe_account, customer_ref, card_id, customer_id, payment_method_id,
@@ -173,7 +200,7 @@ inserted as (
   select ?, ?, ?, ?, ?, ?, card.id, card.customer_id, card.payment_method_id, ?, ?, ?, ?, 'payment', 'created', ?, ?, ?
   from card where not exists (select 1 from known)
   on conflict (owner_id, reference) do nothing
-  returning *
+  returning ${CHARGE_COLUMNS}
 )
 select true as created, * from inserted union all select false as created, * from known`,
     [
@@ -267,7 +294,7 @@ export async function updateChargeIfUnmoved(db: Knex | Knex.Transaction, asRead:
     `update charges set ${columns.map(() => '?? = ?').join(', ')}
 where id = ? and status = ?
   and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
-returning *`,
+returning ${CHARGE_COLUMNS}`,
     // Everything the decision read that a writer can change: the update is made on exactly that row.
     [...columns.flat(), asRead.id, asRead.status, asRead.paymentIntentId, asRead.authToken, asRead.succeededAt],
   );
