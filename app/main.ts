@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     logger.warn('LIVE MODE: real cards are charged');
   }
 
-  const db = createDb({ url: config.database.url, pgliteDataDir: config.database.dataDir, logger });
+  const db = createDb({ url: config.database.url, pgliteDataDir: config.database.dataDir, poolMax: config.database.poolMax, logger });
   const applied = await migrateLatest(db);
   if (config.benchQueryCounter) answerRoundTrips(db, logger);
   logger.info({ database: dbKind(db) === 'postgres' ? 'postgres (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`, applied }, 'database ready');

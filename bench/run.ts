@@ -239,6 +239,8 @@ async function startService(bench: Bench, db: Database): Promise<Target> {
     // High enough never to refuse the bench, so the limiter still does its work on each request.
     HUB_RATE_LIMIT_PER_MINUTE: '1000000',
     BENCH_QUERY_COUNTER: '1',
+    // The pool size can be tried out: `DATABASE_POOL_MAX=4 npm run bench ...`.
+    ...(process.env.DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX } : {}),
   };
   const started = startNode('service', script('../app/main.js'), [], {
     env,

@@ -16,7 +16,7 @@ export interface Config {
   /** `json` (one object per line, for log shippers) or `pretty` (for a person at a terminal). */
   logFormat: 'json' | 'pretty';
   publicBaseUrl: string;
-  database: { url?: string; dataDir: string };
+  database: { url?: string; dataDir: string; poolMax: number };
   stripe: {
     /** 'sandbox' when no key is set: the built-in emulator is started in-process. */
     mode: StripeMode;
@@ -101,6 +101,7 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  DATABASE_POOL_MAX: intWithDefault(10, 1, 1000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('.data')),
   STRIPE_SECRET_KEY: z.preprocess(
     blankToUndefined,
@@ -254,7 +255,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // Unset: pretty for a person at a terminal in development, JSON everywhere else.
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json'),
     publicBaseUrl,
-    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolMax: e.DATABASE_POOL_MAX },
     stripe: {
       mode: e.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox',
       secretKey: e.STRIPE_SECRET_KEY,

@@ -17,7 +17,7 @@ describe('configuration', () => {
       nodeEnv: 'development',
       port: 3000,
       publicBaseUrl: 'http://localhost:3000',
-      database: { url: undefined, dataDir: '.data' },
+      database: { url: undefined, dataDir: '.data', poolMax: 10 },
       stripe: { mode: 'sandbox', secretKey: undefined },
       billrun: {
         signatureMaxAgeS: 300,
@@ -39,6 +39,12 @@ describe('configuration', () => {
     expect(parseConfig({}).metrics.token).toBeUndefined();
     expect(parseConfig({ METRICS_TOKEN: ' ' }).metrics.token).toBeUndefined();
     expect(expectProblems({ METRICS_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_TOKEN: must be at least 24 characters/)]);
+  });
+
+  test('when DATABASE_POOL_MAX is given, then it sizes the pool; zero or a word is refused', () => {
+    expect(parseConfig({ DATABASE_POOL_MAX: '4' }).database.poolMax).toBe(4);
+    expect(expectProblems({ DATABASE_POOL_MAX: '0' })).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX:/)]);
+    expect(expectProblems({ DATABASE_POOL_MAX: 'many' })).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX:/)]);
   });
 
   test('when several variables are bad, then one error lists every one of them', () => {
