@@ -20,6 +20,7 @@ import * as consoleOperators from './20261203000018_console_operators';
 import * as tokenWebhooks from './20261203000019_token_webhooks';
 import * as cardSetupsPaymentMethod from './20261207000020_card_setups_payment_method';
 import * as cardForeignKeys from './20261207000021_card_foreign_keys';
+import * as billrunChargesSkipEvents from './20261207000022_billrun_charges_skip_events';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -52,6 +53,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261203000019_token_webhooks', tokenWebhooks],
   ['20261207000020_card_setups_payment_method', cardSetupsPaymentMethod],
   ['20261207000021_card_foreign_keys', cardForeignKeys],
+  ['20261207000022_billrun_charges_skip_events', billrunChargesSkipEvents],
 ];
 
 /**

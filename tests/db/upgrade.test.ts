@@ -32,6 +32,7 @@ const LATER_MIGRATIONS = [
   '20261203000019_token_webhooks',
   '20261207000020_card_setups_payment_method',
   '20261207000021_card_foreign_keys',
+  '20261207000022_billrun_charges_skip_events',
 ];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';

@@ -34,6 +34,14 @@ describe('pay: charging the saved card', () => {
     expect(paid.headers['set-cookie']).toBeUndefined();
   });
 
+  test('when pay and credit are answered, then no payment event is recorded (those feed the Payment Hub merchant webhooks)', async () => {
+    const { aid } = await accountWithCard(ctx);
+    const paid = await pay(ctx, { aid, amount: '3.00', currency: 'USD', reference: newReference() });
+    const refunded = await credit(ctx, { transaction_id: paid.body.details.transaction_id, amount: '1.00', reference: newReference() });
+    expect(refunded.body.details.status).toBe('Completed');
+    expect(await ctx.db('payment_events').where({ owner_id: 'billrun' })).toEqual([]);
+  });
+
   test('when the saved card is 4242, then Completed with the PaymentIntent id, the exact amount at Stripe and a charge row', async () => {
     const { aid } = await accountWithCard(ctx);
     ctx.emulator.clearRequests();
