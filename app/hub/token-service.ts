@@ -1,4 +1,4 @@
-import { ensureCustomer, saveCardOffSession, type Customer } from '../payments';
+import { createMappedCustomer, saveCardOffSession, type Customer } from '../payments';
 import type { PaymentMethod, StripeDoor } from '../stripe';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
@@ -71,9 +71,12 @@ export async function paymentMethodFor(door: StripeDoor, card: CardInput, tokenI
   }
 }
 
-/** Each token is a customer of its own in the vendor's Stripe account (its reference is the token id). */
+/**
+ * Each token is a customer of its own in the vendor's Stripe account (its reference is the token
+ * id): a new token id has no mapping yet, so none is looked for.
+ */
 export async function tokenCustomer(hub: Hub, caller: HubCaller, door: StripeDoor, tokenId: string, customer: CustomerInput): Promise<Customer> {
-  return ensureCustomer(
+  return createMappedCustomer(
     hub.deps,
     door,
     { ownerId: caller.ownerId, stripeAccount: door.accountId, customerRef: tokenId },

@@ -37,16 +37,20 @@ const SETUP_INTENT_LIFETIME_MS = 24 * 60 * 60_000;
 export async function beginCardSetup(
   deps: Pick<Deps, 'db' | 'clock'>,
   customer: Customer,
-  attach: (trx: Knex.Transaction, setup: CardSetup) => Promise<void> = async () => {},
+  attach?: (trx: Knex.Transaction, setup: CardSetup) => Promise<void>,
 ): Promise<CardSetup> {
-  return inTransaction(deps.db, async (trx) => {
-    const setup = await insertCardSetup(trx, {
+  const setupOf = (db: Knex | Knex.Transaction) =>
+    insertCardSetup(db, {
       ownerId: customer.ownerId,
       stripeAccount: customer.stripeAccount,
       customerRef: customer.customerRef,
       customerId: customer.stripeCustomerId,
       createdAt: deps.clock.now(),
     });
+  // Nothing to record beside it: one statement, no transaction around it.
+  if (!attach) return setupOf(deps.db);
+  return inTransaction(deps.db, async (trx) => {
+    const setup = await setupOf(trx);
     await attach(trx, setup);
     return setup;
   });

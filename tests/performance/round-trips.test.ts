@@ -215,7 +215,7 @@ describe('database round trips per request', () => {
       expect(result.body.data.status).toBe('verified');
       return { roundTrips };
     },
-    { today: { postgres: 11, pglite: 10 } },
+    { today: { postgres: 8, pglite: 7 } },
   );
 
   roundTripTests(
