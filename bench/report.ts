@@ -48,6 +48,8 @@ export interface Row {
   concurrency: number;
   service: CellMetrics;
   floor: CellMetrics;
+  /** Each run's own measurements, in order (service and floor measured one after the other). */
+  runs?: { service: CellMetrics; floor: CellMetrics }[];
 }
 
 /**
@@ -65,6 +67,18 @@ export function flowTable(rows: Row[], inProcessDb: boolean): string {
       `| ${concurrency} | ${f(s.cpuMs, 2)} | ${inProcessDb ? 'in process' : f(s.dbCpuMs, 2)} | ${f(fl.cpuMs, 2)} | ${ratio(s.cpuMs, fl.cpuMs)} / ${ratio(withDb, fl.cpuMs)} | ${f(s.flowsPerS, 0)} (${f(fl.flowsPerS, 0)}) | ${ratio(s.flowsPerS, fl.flowsPerS)} | ${f(s.p50Ms)} (${f(fl.p50Ms)}) | ${f(s.p99Ms)} (${f(fl.p99Ms)}) | ${f(s.stripeCalls, 2)} (${f(fl.stripeCalls, 2)}) | ${f(s.roundTrips)}${(s.laterRoundTrips ?? 0) >= 0.2 ? ` (${f(s.laterRoundTrips)} later)` : ''} | ${f(s.rssMb, 0)} (${f(fl.rssMb, 0)}) |`,
     );
   }
+  // The medians' ratio is the table's; each run's own pair shows how far one run is from another
+  // (the floor's figure moves by a third between runs on a shared machine).
+  const spread = rows
+    .filter((r) => (r.runs?.length ?? 0) > 1)
+    .map((r) => {
+      const pairs = (r.runs ?? []).map(({ service: s, floor: fl }) => {
+        const withDb = inProcessDb ? s.cpuMs : s.cpuMs + (s.dbCpuMs ?? NaN);
+        return `${ratio(s.cpuMs, fl.cpuMs)} / ${ratio(withDb, fl.cpuMs)}`;
+      });
+      return `  concurrency ${r.concurrency}: ${pairs.join(', ')}`;
+    });
+  if (spread.length > 0) lines.push('', "CPU ÷ floor of each run's own pair (service / + DB):", ...spread);
   const failed = rows.flatMap((r) =>
     (['service', 'floor'] as const)
       .filter((t) => r[t].errors > 0)

@@ -34,9 +34,9 @@ const HELP = `npm run bench -- [flags]
   --rss-flow NAME      the flow of the RSS check (default card-setup)
   --rss-concurrency N  default 8
   --log-level LEVEL    the service's LOG_LEVEL (default info; JSON lines to a file)
-  --profile DIR        write a V8 CPU profile of each service process to DIR (node --cpu-prof; open in Chrome DevTools;
+  --profile DIR        write a V8 CPU profile of each service and floor process to DIR (node --cpu-prof; open in Chrome DevTools;
                        it samples wall time, so time the service waits for a core on a busy machine shows as its own)
-  --service-node-flags=FLAGS  more node flags for the service, space-separated, after an = (e.g. --service-node-flags=--perf-basic-prof
+  --service-node-flags=FLAGS  more node flags for the service and the floor, space-separated, after an = (e.g. --service-node-flags=--perf-basic-prof
                        for \`perf record\`)`;
 
 const { values: flags } = parseArgs({
@@ -246,7 +246,7 @@ async function startService(bench: Bench, db: Database): Promise<Target> {
     env,
     logFile: path.join(bench.workDir, 'service.log'),
     ipc: true,
-    nodeFlags: [...(bench.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir)] : []), ...bench.serviceNodeFlags],
+    nodeFlags: nodeFlags(bench, 'service'),
   });
   await waitReady(started, `${url}/health/live`);
   return { name: 'service', process: started, url, context: { target: url, emulator: bench.emulatorUrl } };
@@ -269,6 +269,17 @@ async function hubMerchant(serviceUrl: string): Promise<HubCredentials> {
   return { publicKey: merchant.public_key, secretKey: merchant.secret_key, vendorId: vendor.id };
 }
 
+let processesStarted = 0;
+
+/** The service and the floor run with the same node flags, so a profiling flag costs both the same. */
+function nodeFlags(bench: Bench, name: string): string[] {
+  processesStarted += 1;
+  const profile = bench.profileDir
+    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir), '--cpu-prof-name', `${name}-${processesStarted}.cpuprofile`]
+    : [];
+  return [...profile, ...bench.serviceNodeFlags];
+}
+
 async function startFloor(bench: Bench): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -280,7 +291,11 @@ async function startFloor(bench: Bench): Promise<Target> {
     timeoutMs: STRIPE_TIMEOUT_MS,
     maxNetworkRetries: STRIPE_RETRIES,
   };
-  const started = startNode('floor', script('floor.js'), [JSON.stringify(options)], { env: baseEnv(), logFile: path.join(bench.workDir, 'floor.log') });
+  const started = startNode('floor', script('floor.js'), [JSON.stringify(options)], {
+    env: baseEnv(),
+    logFile: path.join(bench.workDir, 'floor.log'),
+    nodeFlags: nodeFlags(bench, 'floor'),
+  });
   await waitReady(started, `${url}/health`);
   // The floor checks no key: any will do.
   return {
@@ -362,6 +377,10 @@ async function benchDatabase(bench: Bench, settings: Settings, floor: Target, db
         concurrency: c,
         service: medianCell(cells.get(`${flow}|${c}|service`) ?? []),
         floor: medianCell(cells.get(`${flow}|${c}|floor`) ?? []),
+        runs: (cells.get(`${flow}|${c}|service`) ?? []).flatMap((service, i) => {
+          const floorRun = cells.get(`${flow}|${c}|floor`)?.[i];
+          return floorRun ? [{ service, floor: floorRun }] : [];
+        }),
       }));
       out.push('', `${FLOWS.get(flow)?.title}:`, '', flowTable(rows, db.kind === 'pglite'));
     }
