@@ -33,9 +33,50 @@ interface PoolClient {
   releaseConnection(connection: PgConnection): Promise<unknown>;
 }
 
-/** Compiled texts by their raw text and identifiers, bounded like the prepared statements. */
-const compiled = new Map<string, { text: string; valueIndexes: number[] }>();
-const MAX_COMPILED = 500;
+/**
+ * What a raw text is made of, read once per text: where its `?` values and `??` identifiers sit,
+ * and its pg text for each set of identifiers. Bounded like the prepared statements.
+ */
+interface Template {
+  count: number;
+  escaped: boolean;
+  valueIndexes: number[];
+  identifierIndexes: number[];
+  texts: Map<string, string>;
+}
+const templates = new Map<string, Template>();
+const MAX_TEMPLATES = 500;
+const MAX_TEXTS_PER_TEMPLATE = 64;
+
+function templateOf(sql: string): Template {
+  let template = templates.get(sql);
+  if (template) return template;
+  const valueIndexes: number[] = [];
+  const identifierIndexes: number[] = [];
+  let count = 0;
+  for (const match of sql.matchAll(/\?\??/g)) {
+    (match[0] === '??' ? identifierIndexes : valueIndexes).push(count);
+    count += 1;
+  }
+  template = { count, escaped: sql.includes('\\'), valueIndexes, identifierIndexes, texts: new Map() };
+  if (templates.size < MAX_TEMPLATES) templates.set(sql, template);
+  return template;
+}
+
+function textOf(sql: string, template: Template, identifiers: string[]): string {
+  const key = identifiers.join('\u0000');
+  let text = template.texts.get(key);
+  if (text !== undefined) return text;
+  let position = 0;
+  let identifier = 0;
+  text = sql.replace(/\?\??/g, (match) => {
+    if (match === '??') return identifiers[identifier++];
+    position += 1;
+    return `$${position}`;
+  });
+  if (template.texts.size < MAX_TEXTS_PER_TEMPLATE) template.texts.set(key, text);
+  return text;
+}
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const isKnexQuery = (value: unknown): boolean =>
@@ -49,40 +90,22 @@ const holdsUndefined = (value: unknown): boolean =>
 
 /** The pg text and values, or undefined for what only knex reads right. */
 function compile(sql: string, bindings: readonly unknown[]): { text: string; values: unknown[] } | undefined {
+  const template = templateOf(sql);
   // knex's own reading (a subquery, an escaped `?`) or its own refusal (an undefined inside a binding).
-  if (sql.includes('\\') || bindings.some(isKnexQuery) || bindings.some((b) => b !== undefined && holdsUndefined(b))) return undefined;
+  if (template.escaped || bindings.some(isKnexQuery) || bindings.some((b) => b !== undefined && holdsUndefined(b))) return undefined;
+  if (template.count !== bindings.length) throw new Error(`Expected ${bindings.length} bindings, saw ${template.count}`);
   const identifiers: string[] = [];
-  let count = 0;
-  for (const match of sql.matchAll(/\?\??/g)) {
-    if (match[0] === '??') {
-      const name = bindings[count];
-      if (typeof name !== 'string' || !PLAIN_IDENTIFIER.test(name)) return undefined;
-      identifiers.push(`"${name}"`);
-    }
-    count += 1;
+  for (const i of template.identifierIndexes) {
+    const name = bindings[i];
+    if (typeof name !== 'string' || !PLAIN_IDENTIFIER.test(name)) return undefined;
+    identifiers.push(`"${name}"`);
   }
-  if (count !== bindings.length) throw new Error(`Expected ${bindings.length} bindings, saw ${count}`);
-  const key = identifiers.length > 0 ? `${sql}\u0000${identifiers.join('\u0000')}` : sql;
-  let entry = compiled.get(key);
-  if (!entry) {
-    let position = 0;
-    let identifier = 0;
-    let index = -1;
-    const valueIndexes: number[] = [];
-    const text = sql.replace(/\?\??/g, (match) => {
-      index += 1;
-      if (match === '??') return identifiers[identifier++];
-      valueIndexes.push(index);
-      position += 1;
-      return `$${position}`;
-    });
-    entry = { text, valueIndexes };
-    if (compiled.size < MAX_COMPILED) compiled.set(key, entry);
-  }
-  const values = entry.valueIndexes.map((i) => {
+  const values = template.valueIndexes.map((i) => {
     const value = bindings[i];
     if (value === undefined) throw new Error(`Undefined binding(s) detected for keys [${i}] when compiling RAW query: ${sql}`);
-    return value;
+    // The same instant as pg's own text for a Date (local time with its offset; every column is a
+    // timestamptz), without the time-zone lookups that text costs each time.
+    return value instanceof Date ? value.toISOString() : value;
   });
-  return { text: entry.text, values };
+  return { text: textOf(sql, template, identifiers), values };
 }

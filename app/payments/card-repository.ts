@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { columnList, directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, fromJsonColumn, toDate, toSafeInt } from '../db';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 
 /** A saved card (the active one per customer, plus history). */
@@ -171,7 +171,7 @@ card as (
   select ?, ?, ?, ?, ?, setup.id, ?, ?, ?, ?, true, null, ? from setup where (select count(*) from previous) >= 0
   returning ${CARD_COLUMNS}
 )
-select * from card`,
+select row_to_json(c) as card from card c`,
     [
       ...key,
       card.paymentMethodId,
@@ -195,8 +195,8 @@ select * from card`,
       card.generateTokenTime,
     ],
   );
-  const row = (result.rows as CardRow[])[0];
-  return row ? toCard(row) : undefined;
+  const row = (result.rows as { card: unknown }[])[0];
+  return row ? toCard(fromJsonColumn<CardRow>(row.card)) : undefined;
 }
 
 /** The customer's cards saved for a Stripe customer that is gone: none stays active. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { columnList, directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, fromJsonColumn, toDate, toSafeInt } from '../db';
 import { nextCardSetupCheck } from './schedule';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 import type { CardSetupState } from './states';
@@ -121,7 +121,7 @@ setup as (
   select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
   returning ${CARD_SETUP_COLUMNS}
 )${attached}
-select * from setup`,
+select row_to_json(s) as setup from setup s`,
     [
       ...customer.bindings,
       key.ownerId,
@@ -133,8 +133,8 @@ select * from setup`,
       ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
     ],
   );
-  const row = (result.rows as CardSetupRow[])[0];
-  return row ? toCardSetup(row) : undefined;
+  const row = (result.rows as { setup: unknown }[])[0];
+  return row ? toCardSetup(fromJsonColumn<CardSetupRow>(row.setup)) : undefined;
 }
 
 /**
@@ -194,8 +194,7 @@ export async function findAttachedRowWithCardSetup(
   );
   const found = (result.rows as { attached: unknown; setup: unknown }[])[0];
   if (!found) return undefined;
-  const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
-  return { row: json(found.attached) as Record<string, unknown>, setup: toCardSetup(json(found.setup) as CardSetupRow) };
+  return { row: fromJsonColumn<Record<string, unknown>>(found.attached), setup: toCardSetup(fromJsonColumn<CardSetupRow>(found.setup)) };
 }
 
 /** An owner's card setup: another owner's id finds nothing. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChargeStatus } from '../stripe';
-import { columnList, directRaw, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, fromJsonColumn, toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
 /** Where a lookup by a Stripe id may look: one owner's rows, or one Stripe account's (webhooks, reconciler). */
@@ -202,7 +202,7 @@ inserted as (
   on conflict (owner_id, reference) do nothing
   returning ${CHARGE_COLUMNS}
 )
-select true as created, * from inserted union all select false as created, * from known`,
+select true as created, row_to_json(i) as charge from inserted i union all select false as created, row_to_json(k) as charge from known k`,
     [
       c.ownerId,
       c.reference,
@@ -224,8 +224,8 @@ select true as created, * from inserted union all select false as created, * fro
       c.now,
     ],
   );
-  const row = (result.rows as (ChargeRow & { created: boolean })[])[0];
-  return row ? { charge: toCharge(row), created: row.created } : undefined;
+  const row = (result.rows as { created: boolean; charge: unknown }[])[0];
+  return row ? { charge: toCharge(fromJsonColumn<ChargeRow>(row.charge)), created: row.created } : undefined;
 }
 
 export async function findChargeByReference(db: Knex | Knex.Transaction, ownerId: string, reference: string): Promise<Charge | undefined> {
@@ -291,15 +291,18 @@ export async function updateChargeIfUnmoved(db: Knex | Knex.Transaction, asRead:
   const columns = Object.entries(updateColumns(u, now));
   const result = await directRaw(
     db,
-    `update charges set ${columns.map(() => '?? = ?').join(', ')}
-where id = ? and status = ?
-  and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
-returning ${CHARGE_COLUMNS}`,
+    `with moved as (
+  update charges set ${columns.map(() => '?? = ?').join(', ')}
+  where id = ? and status = ?
+    and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
+  returning ${CHARGE_COLUMNS}
+)
+select row_to_json(m) as charge from moved m`,
     // Everything the decision read that a writer can change: the update is made on exactly that row.
     [...columns.flat(), asRead.id, asRead.status, asRead.paymentIntentId, asRead.authToken, asRead.succeededAt],
   );
-  const rows = result.rows as ChargeRow[];
-  return rows.length > 0 ? toCharge(rows[0]) : undefined;
+  const rows = result.rows as { charge: unknown }[];
+  return rows.length > 0 ? toCharge(fromJsonColumn<ChargeRow>(rows[0].charge)) : undefined;
 }
 
 /**
