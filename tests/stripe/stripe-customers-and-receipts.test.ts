@@ -1,4 +1,5 @@
 import { observePaymentIntent } from '../../app/stripe';
+import { AppError } from '../../app/shared/app-error';
 import { PREFIX, onlyRequest, savedCard, unique, useDoor } from './stripe-door-helpers';
 
 describe('stripe door: customers with locales and phone, payments with a receipt e-mail', () => {
@@ -48,5 +49,25 @@ describe('stripe door: customers with locales and phone, payments with a receipt
     emulator.clearRequests();
     await gateway.createOffSessionPayment({ amount: 1999, currency: 'usd', ...card, metadata: {} }, unique('charge'));
     expect(onlyRequest(emulator, 'POST', '/v1/payment_intents').params).not.toHaveProperty('receipt_email');
+  });
+});
+
+describe('stripe door: calls start without a captured call site', () => {
+  const door = useDoor();
+
+  it('when calls succeed and fail, then the stack trace limit is as it was after each, and a failure still names its operation with its own stack', async () => {
+    const { gateway } = door();
+    const limit = Error.stackTraceLimit;
+    await gateway.createCustomer({ email: 'cy@example.com', metadata: {} }, unique('customer'));
+    expect(Error.stackTraceLimit).toBe(limit);
+    const failure = await gateway.retrievePaymentIntent('pi_does_not_exist').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(failure).toBeInstanceOf(AppError);
+    expect(failure).toMatchObject({ kind: 'not_found', message: 'Stripe has no such object (payment retrieval)' });
+    // The error made here (outside the call's first synchronous step) has its frames.
+    expect((failure as Error).stack?.split('\n').length).toBeGreaterThan(1);
   });
 });
