@@ -6,7 +6,7 @@
  * Flags: `npm run bench -- --help`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -271,13 +271,28 @@ async function hubMerchant(serviceUrl: string): Promise<HubCredentials> {
 
 let processesStarted = 0;
 
-/** The service and the floor run with the same node flags, so a profiling flag costs both the same. */
+/** The node flags `npm start` gives the service (package.json's start script): the bench runs it the same way. */
+function startNodeFlags(startScript: string): string[] {
+  const words = startScript.trim().split(/\s+/);
+  if (words[0] !== 'node') return [];
+  return words.slice(1).filter((word, i, all) => word.startsWith('--') && all.slice(0, i).every((w) => w.startsWith('--')));
+}
+
+const START_FLAGS = startNodeFlags(
+  (JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start,
+);
+
+/**
+ * The service and the floor run with the same node flags: `npm start`'s (a larger young generation,
+ * which the floor's few objects need less than the service's many), and any the run adds, so a
+ * profiling flag costs both the same.
+ */
 function nodeFlags(bench: Bench, name: string): string[] {
   processesStarted += 1;
   const profile = bench.profileDir
     ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir), '--cpu-prof-name', `${name}-${processesStarted}.cpuprofile`]
     : [];
-  return [...profile, ...bench.serviceNodeFlags];
+  return [...START_FLAGS, ...profile, ...bench.serviceNodeFlags];
 }
 
 async function startFloor(bench: Bench): Promise<Target> {
@@ -454,8 +469,8 @@ async function main(): Promise<void> {
   const out: string[] = [
     `npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
     `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${settings.perCell} flows per measurement, median of ${settings.runs} run(s)`,
-    'Processes: Stripe emulator, service (node dist/app/main.js, LOG_LEVEL ' +
-      `${bench.logLevel}, JSON to a file), floor (bench/floor.ts) and a load driver per measurement, each its own.`,
+    `Processes: Stripe emulator, service (node ${START_FLAGS.map((f) => `${f} `).join('')}dist/app/main.js as npm start runs it, LOG_LEVEL ` +
+      `${bench.logLevel}, JSON to a file), floor (bench/floor.ts, the same node flags) and a load driver per measurement, each its own.`,
     'CPU = utime + stime from /proc per completed flow; DB CPU = the PostgreSQL backends of the bench database (pg_stat_activity), not the',
     "server's shared WAL writer and checkpointer. Latency: the flow's requests to the service or floor (not the emulator's Checkout step).",
   ];
