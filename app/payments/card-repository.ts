@@ -132,25 +132,7 @@ export async function insertActiveCard(trx: Knex.Transaction, card: NewCard, opt
   return toCard(row as CardRow);
 }
 
-/**
- * A card setup's usual completion in one statement: the setup moves to completed (only from the
- * state it was read in: compare-and-set) and its new card becomes the customer's active one, the
- * previous active card kept as history, under the customer row lock like the locked path. Only
- * when the payment method is not on record yet and no card of a later setup is active; otherwise,
- * or when the row moved meanwhile, nothing is written and undefined returned (the caller takes
- * the locked path). A card another request made active after this statement began breaks the
- * one-active-card index: the statement fails as a whole (unique violation), nothing written.
- */
-export async function completeSetupWithNewCard(
-  db: Knex,
-  setup: { id: number; state: string; createdAt: Date } & CustomerKey,
-  card: Omit<NewCard, keyof CustomerKey | 'cardSetupId'>,
-  now: Date,
-): Promise<SavedCard | undefined> {
-  const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
-  const result = await directRaw(
-    db,
-    `with customer as (select id from customers where owner_id = ? and stripe_account = ? and external_ref = ? for update),
+const COMPLETE_SETUP_WITH_NEW_CARD = `with customer as (select id from customers where owner_id = ? and stripe_account = ? and external_ref = ? for update),
 setup as (
   update card_setups set state = 'completed', payment_method_id = ?, failure_reason = null, finished_at = ?, updated_at = ?, next_check_at = null
   where id = ? and state = ? and exists (select 1 from customer)
@@ -171,30 +153,46 @@ card as (
   select ?, ?, ?, ?, ?, setup.id, ?, ?, ?, ?, true, null, ? from setup where (select count(*) from previous) >= 0
   returning ${CARD_COLUMNS}
 )
-select row_to_json(c) as card from card c`,
-    [
-      ...key,
-      card.paymentMethodId,
-      now,
-      now,
-      setup.id,
-      setup.state,
-      setup.stripeAccount,
-      card.paymentMethodId,
-      ...key,
-      setup.createdAt,
-      now,
-      ...key,
-      ...key,
-      card.customerId,
-      card.paymentMethodId,
-      card.brand,
-      card.fourDigits,
-      card.expMonth,
-      card.expYear,
-      card.generateTokenTime,
-    ],
-  );
+select row_to_json(c) as card from card c`;
+
+/**
+ * A card setup's usual completion in one statement: the setup moves to completed (only from the
+ * state it was read in: compare-and-set) and its new card becomes the customer's active one, the
+ * previous active card kept as history, under the customer row lock like the locked path. Only
+ * when the payment method is not on record yet and no card of a later setup is active; otherwise,
+ * or when the row moved meanwhile, nothing is written and undefined returned (the caller takes
+ * the locked path). A card another request made active after this statement began breaks the
+ * one-active-card index: the statement fails as a whole (unique violation), nothing written.
+ */
+export async function completeSetupWithNewCard(
+  db: Knex,
+  setup: { id: number; state: string; createdAt: Date } & CustomerKey,
+  card: Omit<NewCard, keyof CustomerKey | 'cardSetupId'>,
+  now: Date,
+): Promise<SavedCard | undefined> {
+  const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
+  const result = await directRaw(db, COMPLETE_SETUP_WITH_NEW_CARD, [
+    ...key,
+    card.paymentMethodId,
+    now,
+    now,
+    setup.id,
+    setup.state,
+    setup.stripeAccount,
+    card.paymentMethodId,
+    ...key,
+    setup.createdAt,
+    now,
+    ...key,
+    ...key,
+    card.customerId,
+    card.paymentMethodId,
+    card.brand,
+    card.fourDigits,
+    card.expMonth,
+    card.expYear,
+    card.generateTokenTime,
+  ]);
   const row = (result.rows as { card: unknown }[])[0];
   return row ? toCard(fromJsonColumn<CardRow>(row.card)) : undefined;
 }

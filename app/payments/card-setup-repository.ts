@@ -98,6 +98,34 @@ export interface AttachedRow {
 }
 
 /**
+ * The text of insertCardSetupFor's statement, made once per shape (the customer CTE's text, the
+ * number of attached columns) and then the same string: a text built on each call is hashed anew
+ * by every lookup on the way (compiled texts, prepared statement names).
+ */
+const cardSetupStatements = new Map<string, Map<number, string>>();
+function cardSetupStatement(customerSql: string, attachedColumnCount: number, attached: boolean): string {
+  const shape = attached ? attachedColumnCount : -1;
+  let byShape = cardSetupStatements.get(customerSql);
+  if (!byShape) cardSetupStatements.set(customerSql, (byShape = new Map()));
+  let sql = byShape.get(shape);
+  if (sql === undefined) {
+    const placeholders = (mark: string) => Array.from({ length: attachedColumnCount }, () => mark).join(', ');
+    const attachedCte = attached
+      ? `, attached as (insert into ?? (${placeholders('??')}, ??) select ${placeholders('?')}, setup.id from setup returning 1)`
+      : '';
+    sql = `with customer as (${customerSql}),
+setup as (
+  insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
+  select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
+  returning ${CARD_SETUP_COLUMNS}
+)${attachedCte}
+select row_to_json(s) as setup from setup s`;
+    byShape.set(shape, sql);
+  }
+  return sql;
+}
+
+/**
  * The statement recording a card setup for the Stripe customer that the `customer` CTE (one row,
  * `stripe_customer_id`) yields, with `attach` (the owner's row naming the setup), all or
  * nothing; no row when the CTE yields none.
@@ -110,29 +138,16 @@ async function insertCardSetupFor(
   attach?: AttachedRow,
 ): Promise<CardSetup | undefined> {
   const attachedColumns = attach ? Object.keys(attach.columns) : [];
-  const attached = attach
-    ? `, attached as (insert into ?? (${attachedColumns.map(() => '??').join(', ')}, ??) select ${attachedColumns.map(() => '?').join(', ')}, setup.id from setup returning 1)`
-    : '';
-  const result = await directRaw(
-    db,
-    `with customer as (${customer.sql}),
-setup as (
-  insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
-  select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
-  returning ${CARD_SETUP_COLUMNS}
-)${attached}
-select row_to_json(s) as setup from setup s`,
-    [
-      ...customer.bindings,
-      key.ownerId,
-      key.stripeAccount,
-      key.customerRef,
-      nextCardSetupCheck('creating', createdAt),
-      createdAt,
-      createdAt,
-      ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
-    ],
-  );
+  const result = await directRaw(db, cardSetupStatement(customer.sql, attachedColumns.length, attach !== undefined), [
+    ...customer.bindings,
+    key.ownerId,
+    key.stripeAccount,
+    key.customerRef,
+    nextCardSetupCheck('creating', createdAt),
+    createdAt,
+    createdAt,
+    ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
+  ]);
   const row = (result.rows as { setup: unknown }[])[0];
   return row ? toCardSetup(fromJsonColumn<CardSetupRow>(row.setup)) : undefined;
 }

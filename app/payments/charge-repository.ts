@@ -183,16 +183,7 @@ export type NewChargeOnActiveCard = Omit<NewCharge, 'stripeAccount' | 'cardId' |
   stripeAccount: number;
 };
 
-/**
- * One statement for a charge on the customer's active card: the owner's charge of this reference
- * if there is one (`created` false), else a new charge on the active card (`created` true).
- * Undefined when neither: no active card, or a parallel request recorded the reference after this
- * statement's snapshot was taken; the caller then takes the longer way (insertChargeOnce).
- */
-export async function recordChargeOnActiveCard(db: Knex, c: NewChargeOnActiveCard): Promise<{ charge: Charge; created: boolean } | undefined> {
-  const result = await directRaw(
-    db,
-    `with known as (select ${CHARGE_COLUMNS} from charges where owner_id = ? and reference = ?),
+const RECORD_CHARGE_ON_ACTIVE_CARD = `with known as (select ${CHARGE_COLUMNS} from charges where owner_id = ? and reference = ?),
 card as (select id, customer_id, payment_method_id from cards where owner_id = ? and stripe_account = ? and customer_ref = ? and active limit 1),
 inserted as (
   insert into charges (channel, reference, request_fingerprint, owner_id, stripe_account, customer_ref, card_id, customer_id, payment_method_id,
@@ -202,28 +193,35 @@ inserted as (
   on conflict (owner_id, reference) do nothing
   returning ${CHARGE_COLUMNS}
 )
-select true as created, row_to_json(i) as charge from inserted i union all select false as created, row_to_json(k) as charge from known k`,
-    [
-      c.ownerId,
-      c.reference,
-      c.ownerId,
-      c.stripeAccount,
-      c.customerRef,
-      c.channel,
-      c.reference,
-      c.requestFingerprint,
-      c.ownerId,
-      c.stripeAccount,
-      c.customerRef,
-      c.amount,
-      c.currency,
-      c.description ?? null,
-      c.receiptEmail ?? null,
-      c.nextCheckAt,
-      c.now,
-      c.now,
-    ],
-  );
+select true as created, row_to_json(i) as charge from inserted i union all select false as created, row_to_json(k) as charge from known k`;
+
+/**
+ * One statement for a charge on the customer's active card: the owner's charge of this reference
+ * if there is one (`created` false), else a new charge on the active card (`created` true).
+ * Undefined when neither: no active card, or a parallel request recorded the reference after this
+ * statement's snapshot was taken; the caller then takes the longer way (insertChargeOnce).
+ */
+export async function recordChargeOnActiveCard(db: Knex, c: NewChargeOnActiveCard): Promise<{ charge: Charge; created: boolean } | undefined> {
+  const result = await directRaw(db, RECORD_CHARGE_ON_ACTIVE_CARD, [
+    c.ownerId,
+    c.reference,
+    c.ownerId,
+    c.stripeAccount,
+    c.customerRef,
+    c.channel,
+    c.reference,
+    c.requestFingerprint,
+    c.ownerId,
+    c.stripeAccount,
+    c.customerRef,
+    c.amount,
+    c.currency,
+    c.description ?? null,
+    c.receiptEmail ?? null,
+    c.nextCheckAt,
+    c.now,
+    c.now,
+  ]);
   const row = (result.rows as { created: boolean; charge: unknown }[])[0];
   return row ? { charge: toCharge(fromJsonColumn<ChargeRow>(row.charge)), created: row.created } : undefined;
 }
@@ -283,6 +281,23 @@ export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: 
   await trx('charges').where({ id }).update(updateColumns(u, now));
 }
 
+/** updateChargeIfUnmoved's text for `count` columns set, made once (the columns' names are bindings). */
+const compareAndSetStatements = new Map<number, string>();
+function compareAndSetStatement(count: number): string {
+  let sql = compareAndSetStatements.get(count);
+  if (sql === undefined) {
+    sql = `with moved as (
+  update charges set ${Array.from({ length: count }, () => '?? = ?').join(', ')}
+  where id = ? and status = ?
+    and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
+  returning ${CHARGE_COLUMNS}
+)
+select row_to_json(m) as charge from moved m`;
+    compareAndSetStatements.set(count, sql);
+  }
+  return sql;
+}
+
 /**
  * Writes `u` only if the charge still has the status and PaymentIntent it had when read
  * (compare-and-set): the moved row, or undefined when someone moved it meanwhile.
@@ -291,13 +306,7 @@ export async function updateChargeIfUnmoved(db: Knex | Knex.Transaction, asRead:
   const columns = Object.entries(updateColumns(u, now));
   const result = await directRaw(
     db,
-    `with moved as (
-  update charges set ${columns.map(() => '?? = ?').join(', ')}
-  where id = ? and status = ?
-    and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
-  returning ${CHARGE_COLUMNS}
-)
-select row_to_json(m) as charge from moved m`,
+    compareAndSetStatement(columns.length),
     // Everything the decision read that a writer can change: the update is made on exactly that row.
     [...columns.flat(), asRead.id, asRead.status, asRead.paymentIntentId, asRead.authToken, asRead.succeededAt],
   );
