@@ -290,7 +290,7 @@ const START_FLAGS = startNodeFlags(
 function nodeFlags(bench: Bench, name: string): string[] {
   processesStarted += 1;
   const profile = bench.profileDir
-    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir), '--cpu-prof-name', `${name}-${processesStarted}.cpuprofile`]
+    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(bench.profileDir), '--cpu-prof-name', `${name}-${process.pid}-${processesStarted}.cpuprofile`]
     : [];
   return [...START_FLAGS, ...profile, ...bench.serviceNodeFlags];
 }

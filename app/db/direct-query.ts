@@ -88,6 +88,8 @@ const holdsUndefined = (value: unknown): boolean =>
     ? value.some(holdsUndefined)
     : typeof value === 'object' && value !== null && value.constructor === Object && Object.values(value).some(holdsUndefined));
 
+const isPlainIsoDate = (value: unknown): value is Date => value instanceof Date && value.getUTCFullYear() >= 1 && value.getUTCFullYear() <= 9999;
+
 /** The pg text and values, or undefined for what only knex reads right. */
 function compile(sql: string, bindings: readonly unknown[]): { text: string; values: unknown[] } | undefined {
   const template = templateOf(sql);
@@ -104,8 +106,9 @@ function compile(sql: string, bindings: readonly unknown[]): { text: string; val
     const value = bindings[i];
     if (value === undefined) throw new Error(`Undefined binding(s) detected for keys [${i}] when compiling RAW query: ${sql}`);
     // The same instant as pg's own text for a Date (local time with its offset; every column is a
-    // timestamptz), without the time-zone lookups that text costs each time.
-    return value instanceof Date ? value.toISOString() : value;
+    // timestamptz), without the time-zone lookups that text costs each time. An invalid date, or a
+    // year ISO text cannot write as PostgreSQL reads it, is left to pg as before.
+    return isPlainIsoDate(value) ? value.toISOString() : value;
   });
   return { text: textOf(sql, template, identifiers), values };
 }

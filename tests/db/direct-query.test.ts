@@ -50,6 +50,14 @@ describe('directRaw', () => {
     expect(isUniqueViolation(err)).toBe(true);
   });
 
+  test('when dates are bound, then the instant is stored to the millisecond, compares equal, and an invalid date is refused as before', async () => {
+    const at = new Date('2026-12-07T23:59:58.123Z');
+    const stored = await directRaw(db, 'select ?::timestamptz as at, ?::timestamptz = ?::timestamptz as same', [at, at, '2026-12-07T23:59:58.123+00:00']);
+    expect(stored.rows).toEqual([{ at, same: true }]);
+    // PostgreSQL refuses pg's text for it (22007); PGlite's client refuses to write it.
+    await expect(directRaw(db, 'select ?::timestamptz as at', [new Date(Number.NaN)])).rejects.toThrow();
+  });
+
   test('when a binding is undefined or the count is wrong, then nothing is sent and it says so', async () => {
     const counter = countQueries(db);
     await expect(directRaw(db, 'select ? as a', [undefined])).rejects.toThrow(/Undefined binding/);
