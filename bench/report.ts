@@ -76,7 +76,7 @@ export function flowTable(rows: Row[], inProcessDb: boolean): string {
         const withDb = inProcessDb ? s.cpuMs : s.cpuMs + (s.dbCpuMs ?? NaN);
         return `${ratio(s.cpuMs, fl.cpuMs)} / ${ratio(withDb, fl.cpuMs)}`;
       });
-      return `  concurrency ${r.concurrency}: ${pairs.join(', ')}`;
+      return `- concurrency ${r.concurrency}: ${pairs.join(', ')}`;
     });
   if (spread.length > 0) lines.push('', "CPU ÷ floor of each run's own pair (service / + DB):", ...spread);
   const failed = rows.flatMap((r) =>
