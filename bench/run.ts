@@ -273,9 +273,10 @@ let processesStarted = 0;
 
 /** The node flags `npm start` gives the service (package.json's start script): the bench runs it the same way. */
 function startNodeFlags(startScript: string): string[] {
-  const words = startScript.trim().split(/\s+/);
-  if (words[0] !== 'node') return [];
-  return words.slice(1).filter((word, i, all) => word.startsWith('--') && all.slice(0, i).every((w) => w.startsWith('--')));
+  const [command, ...words] = startScript.trim().split(/\s+/);
+  if (command !== 'node') return [];
+  const firstOther = words.findIndex((word) => !word.startsWith('--'));
+  return firstOther === -1 ? words : words.slice(0, firstOther);
 }
 
 const START_FLAGS = startNodeFlags(

@@ -19,3 +19,17 @@ export const columnList =
  * pg parses json columns itself; PGlite may hand over the text.
  */
 export const fromJsonColumn = <Row>(value: unknown): Row => (typeof value === 'string' ? JSON.parse(value) : value) as Row;
+
+/**
+ * A statement text (or a maker of texts) made once per shape (a number of columns, a CTE's text)
+ * and the same value after that: a text built on each call is flattened and hashed again by every
+ * lookup on its way (compiled texts, prepared statement names). Shapes come from the code, never
+ * from a request, so the set stays small.
+ */
+export function textPerShape<Shape, Made = string>(make: (shape: Shape) => Made): (shape: Shape) => Made {
+  const made = new Map<Shape, Made>();
+  return (shape) => {
+    if (!made.has(shape)) made.set(shape, make(shape));
+    return made.get(shape) as Made;
+  };
+}

@@ -19,4 +19,4 @@ export type { QueryCounter, SentQuery } from './query-counter';
 export { analyzeStaleTables, startTableStatistics } from './table-statistics';
 export type { TableStatisticsOptions } from './table-statistics';
 export { directRaw } from './direct-query';
-export { columnList, fromJsonColumn } from './column-list';
+export { columnList, fromJsonColumn, textPerShape } from './column-list';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { columnList, directRaw, fromJsonColumn, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, fromJsonColumn, textPerShape, toDate, toSafeInt } from '../db';
 import { nextCardSetupCheck } from './schedule';
 import { customerColumns, customerKeyOf, type CustomerKey } from './customer-key';
 import type { CardSetupState } from './states';
@@ -102,28 +102,23 @@ export interface AttachedRow {
  * number of attached columns) and then the same string: a text built on each call is hashed anew
  * by every lookup on the way (compiled texts, prepared statement names).
  */
-const cardSetupStatements = new Map<string, Map<number, string>>();
-function cardSetupStatement(customerSql: string, attachedColumnCount: number, attached: boolean): string {
-  const shape = attached ? attachedColumnCount : -1;
-  let byShape = cardSetupStatements.get(customerSql);
-  if (!byShape) cardSetupStatements.set(customerSql, (byShape = new Map()));
-  let sql = byShape.get(shape);
-  if (sql === undefined) {
-    const placeholders = (mark: string) => Array.from({ length: attachedColumnCount }, () => mark).join(', ');
-    const attachedCte = attached
-      ? `, attached as (insert into ?? (${placeholders('??')}, ??) select ${placeholders('?')}, setup.id from setup returning 1)`
-      : '';
-    sql = `with customer as (${customerSql}),
+const cardSetupStatement = textPerShape((customerSql: string) =>
+  // The attached row's number of columns, undefined when nothing is attached.
+  textPerShape((attachedColumns: number | undefined) => {
+    const placeholders = (mark: string) => Array.from({ length: attachedColumns ?? 0 }, () => mark).join(', ');
+    const attachedCte =
+      attachedColumns === undefined
+        ? ''
+        : `, attached as (insert into ?? (${placeholders('??')}, ??) select ${placeholders('?')}, setup.id from setup returning 1)`;
+    return `with customer as (${customerSql}),
 setup as (
   insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
   select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
   returning ${CARD_SETUP_COLUMNS}
 )${attachedCte}
 select row_to_json(s) as setup from setup s`;
-    byShape.set(shape, sql);
-  }
-  return sql;
-}
+  }),
+);
 
 /**
  * The statement recording a card setup for the Stripe customer that the `customer` CTE (one row,
@@ -138,7 +133,7 @@ async function insertCardSetupFor(
   attach?: AttachedRow,
 ): Promise<CardSetup | undefined> {
   const attachedColumns = attach ? Object.keys(attach.columns) : [];
-  const result = await directRaw(db, cardSetupStatement(customer.sql, attachedColumns.length, attach !== undefined), [
+  const result = await directRaw(db, cardSetupStatement(customer.sql)(attach ? attachedColumns.length : undefined), [
     ...customer.bindings,
     key.ownerId,
     key.stripeAccount,

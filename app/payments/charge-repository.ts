@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChargeStatus } from '../stripe';
-import { columnList, directRaw, fromJsonColumn, toDate, toSafeInt } from '../db';
+import { columnList, directRaw, fromJsonColumn, textPerShape, toDate, toSafeInt } from '../db';
 import type { Currency } from './money';
 
 /** Where a lookup by a Stripe id may look: one owner's rows, or one Stripe account's (webhooks, reconciler). */
@@ -281,22 +281,16 @@ export async function updateCharge(trx: Knex | Knex.Transaction, id: number, u: 
   await trx('charges').where({ id }).update(updateColumns(u, now));
 }
 
-/** updateChargeIfUnmoved's text for `count` columns set, made once (the columns' names are bindings). */
-const compareAndSetStatements = new Map<number, string>();
-function compareAndSetStatement(count: number): string {
-  let sql = compareAndSetStatements.get(count);
-  if (sql === undefined) {
-    sql = `with moved as (
+/** updateChargeIfUnmoved's text for `count` columns set (the columns' names are bindings). */
+const compareAndSetStatement = textPerShape(
+  (count: number) => `with moved as (
   update charges set ${Array.from({ length: count }, () => '?? = ?').join(', ')}
   where id = ? and status = ?
     and payment_intent_id is not distinct from ? and auth_token is not distinct from ? and succeeded_at is not distinct from ?
   returning ${CHARGE_COLUMNS}
 )
-select row_to_json(m) as charge from moved m`;
-    compareAndSetStatements.set(count, sql);
-  }
-  return sql;
-}
+select row_to_json(m) as charge from moved m`,
+);
 
 /**
  * Writes `u` only if the charge still has the status and PaymentIntent it had when read
