@@ -21,6 +21,7 @@ import * as tokenWebhooks from './20261203000019_token_webhooks';
 import * as cardSetupsPaymentMethod from './20261207000020_card_setups_payment_method';
 import * as cardForeignKeys from './20261207000021_card_foreign_keys';
 import * as billrunChargesSkipEvents from './20261207000022_billrun_charges_skip_events';
+import * as redundantIndexes from './20261208000023_redundant_indexes';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -54,6 +55,7 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261207000020_card_setups_payment_method', cardSetupsPaymentMethod],
   ['20261207000021_card_foreign_keys', cardForeignKeys],
   ['20261207000022_billrun_charges_skip_events', billrunChargesSkipEvents],
+  ['20261208000023_redundant_indexes', redundantIndexes],
 ];
 
 /**

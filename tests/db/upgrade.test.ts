@@ -33,6 +33,7 @@ const LATER_MIGRATIONS = [
   '20261207000020_card_setups_payment_method',
   '20261207000021_card_foreign_keys',
   '20261207000022_billrun_charges_skip_events',
+  '20261208000023_redundant_indexes',
 ];
 const KEY_BEFORE = 'sk_test_upgrade_key_before';
 const KEY_AFTER = 'sk_test_upgrade_key_after';
