@@ -61,10 +61,6 @@ export const handshakeColumns = (h: Omit<Handshake, 'cardSetupId'>) => ({
   created_at: h.createdAt,
 });
 
-export async function insertHandshake(db: Knex | Knex.Transaction, h: Handshake): Promise<void> {
-  await db('handshakes').insert({ ...handshakeColumns(h), card_setup_id: h.cardSetupId });
-}
-
 /** The handshake's row as the card setup's attached row (recorded in the same statement as the setup). */
 export const handshakeAttachment = (h: Omit<Handshake, 'cardSetupId'>) => ({
   table: 'handshakes',

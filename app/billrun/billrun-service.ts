@@ -3,24 +3,20 @@ import { isUniqueViolation } from '../db';
 import { AppError, isAppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
-  beginCardSetup,
-  beginCardSetupOfKnownCustomer,
-  beginCardSetupOfNewCustomer,
   cancelCardSetup as cancelCoreCardSetup,
+  checkoutSide,
   confirmCardSetup as confirmCoreCardSetup,
-  createMappedCustomer,
   replaceGoneCustomer,
   type CustomerDetails,
-  openCheckoutSetup,
-  openSetupIntentSetup,
   readCardSetupByAttachedRow,
+  setupIntentSide,
+  startCardSetup as startCoreCardSetup,
   type CardSetup,
-  type Customer,
   type CustomerKey,
   type SavedCard,
   type SetupOutcome,
 } from '../payments';
-import { findHandshake, handshakeAttachment, handshakeLookup, handshakeOfRow, insertHandshake, type Handshake, type HandshakeFlow } from './billrun-handshakes';
+import { findHandshake, handshakeAttachment, handshakeLookup, handshakeOfRow, type Handshake, type HandshakeFlow } from './billrun-handshakes';
 import { newTxId } from './billrun-txid';
 import { withQueryParam } from './billrun-wire';
 
@@ -74,49 +70,10 @@ function customerDetails(aid: number, customer: CardSetupRequest['customer']): C
 }
 
 /**
- * The core's card setup and BillRun's handshake naming it, recorded together: in one statement
- * when the account's Stripe customer is already mapped, else after the customer is made at Stripe.
- */
-async function beginHandshake(deps: Deps, door: StripeDoor, request: CardSetupRequest, returnUrl: string): Promise<{ txId: string; setup: CardSetup }> {
-  const key = billrunCustomer(request.aid, door);
-  let customer: Customer | undefined;
-  for (let attempt = 0; ; attempt++) {
-    const txId = newTxId();
-    const handshake = (createdAt: Date): Omit<Handshake, 'cardSetupId'> => ({
-      txId,
-      instanceName: request.instanceName,
-      flow: request.flow,
-      requestT: request.requestT,
-      okPage: request.okPage ?? null,
-      failPage: request.failPage ?? null,
-      returnUrl,
-      browserBinding: request.browserBinding ?? null,
-      createdAt,
-    });
-    try {
-      const attach = (createdAt: Date) => handshakeAttachment(handshake(createdAt));
-      const known = await beginCardSetupOfKnownCustomer(deps, key, attach);
-      if (known) return { txId, setup: known };
-      const details = customerDetails(request.aid, request.customer);
-      // A new account: its Stripe customer, mapping, setup and handshake, the last three in one statement.
-      const first = customer ? undefined : await beginCardSetupOfNewCustomer(deps, door, key, details, attach);
-      if (first) return { txId, setup: first };
-      customer ??= await createMappedCustomer(deps, door, key, details);
-      const setup =
-        (await beginCardSetupOfKnownCustomer(deps, key, attach)) ??
-        (await beginCardSetup(deps, customer, (trx, setup) => insertHandshake(trx, { ...handshake(setup.createdAt), cardSetupId: setup.id })));
-      return { txId, setup };
-    } catch (err) {
-      // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
-      if (attempt >= 2 || !isUniqueViolation(err)) throw err;
-    }
-  }
-}
-
-/**
- * getRequest: maps the account to a Stripe customer, records the handshake, then opens a
- * setup-mode Checkout Session (or a SetupIntent + ephemeral key for the custom flow).
- * Stripe calls: customer (first time only) + session.
+ * getRequest: the core starts a card setup for the account (its Stripe customer made the first
+ * time) with BillRun's handshake naming it, recorded with the setup in one statement once its
+ * Stripe side exists: a setup-mode Checkout session (or a SetupIntent + ephemeral key for the
+ * custom flow). Stripe calls: customer (first time only) + session. Database: two statements.
  */
 export async function startCardSetup(deps: Deps, request: CardSetupRequest): Promise<CardSetupStart> {
   const door = await deps.stripeAccounts.defaultAccount();
@@ -142,15 +99,41 @@ export async function startCardSetup(deps: Deps, request: CardSetupRequest): Pro
 }
 
 async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetupRequest): Promise<CardSetupStart> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startWithTxId(deps, door, request, newTxId());
+    } catch (err) {
+      // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
+      if (attempt >= 2 || !isUniqueViolation(err)) throw err;
+    }
+  }
+}
+
+async function startWithTxId(deps: Deps, door: StripeDoor, request: CardSetupRequest, txId: string): Promise<CardSetupStart> {
   const returnUrl = request.returnUrl ?? deps.config.billrun.defaultReturnUrl;
-  const { txId, setup } = await beginHandshake(deps, door, request, returnUrl);
-  const started = { txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id };
+  const start = {
+    key: billrunCustomer(request.aid, door),
+    details: customerDetails(request.aid, request.customer),
+    attach: (createdAt: Date) =>
+      handshakeAttachment({
+        txId,
+        instanceName: request.instanceName,
+        flow: request.flow,
+        requestT: request.requestT,
+        okPage: request.okPage ?? null,
+        failPage: request.failPage ?? null,
+        returnUrl,
+        browserBinding: request.browserBinding ?? null,
+        createdAt,
+      }),
+  };
   const metadata = setupMetadata(txId, request.aid);
+  const started = (setup: CardSetup) => deps.logger.info({ txId, aid: request.aid, flow: request.flow, cardSetupId: setup.id }, 'handshake started');
 
   if (request.flow === 'custom') {
-    const opened = await openSetupIntentSetup(deps, setup, { metadata });
-    deps.logger.info(started, 'handshake started');
-    return { kind: 'custom', txId, ...opened, customerId: setup.customerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
+    const { setup, answer } = await startCoreCardSetup(deps, door, { ...start, open: setupIntentSide(deps, { metadata }) });
+    started(setup);
+    return { kind: 'custom', txId, ...answer, customerId: setup.customerId, okPage: withQueryParam(request.okPage as string, 'txId', txId) };
   }
 
   const base = deps.config.publicBaseUrl;
@@ -159,14 +142,11 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
     request.flow === 'iframe' ? withQueryParam(request.okPage as string, 'txId', txId) : `${base}/paymentgateways/OkPage?name=${name}&txId=${txId}`;
   const cancelUrl =
     request.flow === 'iframe' ? withQueryParam(request.failPage as string, 'txId', txId) : `${base}/paymentgateways/failPage?name=${name}&txId=${txId}`;
-  const session = await openCheckoutSetup(deps, setup, {
-    successUrl,
-    cancelUrl,
-    clientReferenceId: txId,
-    metadata,
-    expandSetupIntent: request.requestParameters,
+  const { setup, answer: session } = await startCoreCardSetup(deps, door, {
+    ...start,
+    open: checkoutSide({ successUrl, cancelUrl, clientReferenceId: txId, metadata, expandSetupIntent: request.requestParameters }),
   });
-  deps.logger.info(started, 'handshake started');
+  started(setup);
   return { kind: 'checkout', txId, url: session.url as string, session };
 }
 

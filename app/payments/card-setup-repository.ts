@@ -71,25 +71,6 @@ const toCardSetup = (row: CardSetupRow): CardSetup => ({
   finishedAt: toDateOrNull(row.finished_at),
 });
 
-export interface NewCardSetup extends CustomerKey {
-  customerId: string;
-  createdAt: Date;
-}
-
-export async function insertCardSetup(db: Knex | Knex.Transaction, setup: NewCardSetup): Promise<CardSetup> {
-  const [row] = await db('card_setups')
-    .insert({
-      ...customerColumns(setup),
-      customer_id: setup.customerId,
-      state: 'creating',
-      next_check_at: nextCardSetupCheck('creating', setup.createdAt),
-      created_at: setup.createdAt,
-      updated_at: setup.createdAt,
-    })
-    .returning('*');
-  return toCardSetup(row as CardSetupRow);
-}
-
 /** The owner's own row for a card setup, recorded in the same statement: its columns and the one that names the setup. */
 export interface AttachedRow {
   table: string;
@@ -97,23 +78,63 @@ export interface AttachedRow {
   setupIdColumn: string;
 }
 
+/** A card setup's id, taken before its Stripe side exists, and the customer's Stripe customer in this account (null: none yet). */
+export interface ReservedCardSetup {
+  id: number;
+  stripeCustomerId: string | null;
+}
+
+const RESERVE_CARD_SETUP = `select nextval('card_setups_id_seq') as id,
+  (select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?) as stripe_customer_id`;
+
 /**
- * The text of insertCardSetupFor's statement, made once per shape (the customer CTE's text, the
- * number of attached columns) and then the same string: a text built on each call is hashed anew
- * by every lookup on the way (compiled texts, prepared statement names).
+ * One statement before a card setup's Stripe side is made: the setup's id (for the Stripe
+ * objects' metadata and idempotency keys) and the customer's mapped Stripe customer.
  */
-const cardSetupStatement = textPerShape((customerSql: string) =>
+export async function reserveCardSetup(db: Knex, key: CustomerKey): Promise<ReservedCardSetup> {
+  const result = await directRaw(db, RESERVE_CARD_SETUP, [key.ownerId, key.stripeAccount, key.customerRef]);
+  const row = (result.rows as { id: unknown; stripe_customer_id: string | null }[])[0];
+  return { id: toSafeInt(row.id), stripeCustomerId: row.stripe_customer_id };
+}
+
+/** A card setup whose Stripe side was made (`open`), or could not be (`failed`), to be recorded. */
+export interface StartedCardSetup extends CustomerKey {
+  id: number;
+  /** The Stripe customer its Stripe side was made for. */
+  customerId: string;
+  /** That Stripe customer was made for this setup: its mapping is recorded with it. */
+  newCustomer?: { email: string | null };
+  checkoutSessionId?: string;
+  setupIntentId?: string;
+  state: 'open' | 'failed';
+  failureReason?: string;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
+
+/**
+ * The text of recordStartedCardSetup's statement, made once per shape (with or without a new
+ * mapping, the number of attached columns) and then the same string: a text built on each call
+ * is hashed anew by every lookup on the way (compiled texts, prepared statement names).
+ */
+const startedSetupStatement = textPerShape((newCustomer: boolean) =>
   // The attached row's number of columns, undefined when nothing is attached.
   textPerShape((attachedColumns: number | undefined) => {
     const placeholders = (mark: string) => Array.from({ length: attachedColumns ?? 0 }, () => mark).join(', ');
+    const mapping = newCustomer
+      ? `mapping as (insert into customers (owner_id, stripe_account, external_ref, stripe_customer_id, email) values (?, ?, ?, ?, ?)
+  on conflict (owner_id, stripe_account, external_ref) do nothing returning stripe_customer_id),
+`
+      : '';
     const attachedCte =
       attachedColumns === undefined
         ? ''
         : `, attached as (insert into ?? (${placeholders('??')}, ??) select ${placeholders('?')}, setup.id from setup returning 1)`;
-    return `with customer as (${customerSql}),
+    return `with ${mapping}customer as (${newCustomer ? 'select stripe_customer_id from mapping union all ' : ''}select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
 setup as (
-  insert into card_setups (owner_id, stripe_account, customer_ref, customer_id, state, next_check_at, created_at, updated_at)
-  select ?, ?, ?, customer.stripe_customer_id, 'creating', ?, ?, ? from customer
+  insert into card_setups (id, owner_id, stripe_account, customer_ref, customer_id, checkout_session_id, setup_intent_id, state, failure_reason,
+    expires_at, next_check_at, created_at, updated_at, finished_at)
+  select ?, ?, ?, ?, customer.stripe_customer_id, ?, ?, ?, ?, ?, ?, ?, ?, ? from customer where customer.stripe_customer_id = ? limit 1
   returning ${CARD_SETUP_COLUMNS}
 )${attachedCte}
 select row_to_json(s) as setup from setup s`;
@@ -121,65 +142,35 @@ select row_to_json(s) as setup from setup s`;
 );
 
 /**
- * The statement recording a card setup for the Stripe customer that the `customer` CTE (one row,
- * `stripe_customer_id`) yields, with `attach` (the owner's row naming the setup), all or
- * nothing; no row when the CTE yields none.
+ * One statement once a card setup's Stripe side was made: the new customer's mapping (when its
+ * Stripe customer was made for it), the setup, and `attach` (the owner's row naming the setup),
+ * all or nothing. Only for the Stripe customer the Stripe side was made for: undefined, and
+ * nothing written, when the customer is mapped to another one (a parallel first request mapped
+ * its own, or the mapping was replaced meanwhile).
  */
-async function insertCardSetupFor(
-  db: Knex,
-  customer: { sql: string; bindings: Knex.Value[] },
-  key: CustomerKey,
-  createdAt: Date,
-  attach?: AttachedRow,
-): Promise<CardSetup | undefined> {
+export async function recordStartedCardSetup(db: Knex, setup: StartedCardSetup, attach?: AttachedRow): Promise<CardSetup | undefined> {
+  const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
+  const finishedAt = setup.state === 'failed' ? setup.createdAt : null;
   const attachedColumns = attach ? Object.keys(attach.columns) : [];
-  const result = await directRaw(db, cardSetupStatement(customer.sql)(attach ? attachedColumns.length : undefined), [
-    ...customer.bindings,
-    key.ownerId,
-    key.stripeAccount,
-    key.customerRef,
-    nextCardSetupCheck('creating', createdAt),
-    createdAt,
-    createdAt,
+  const result = await directRaw(db, startedSetupStatement(setup.newCustomer !== undefined)(attach ? attachedColumns.length : undefined), [
+    ...(setup.newCustomer ? [...key, setup.customerId, setup.newCustomer.email] : []),
+    ...key,
+    setup.id,
+    ...key,
+    setup.checkoutSessionId ?? null,
+    setup.setupIntentId ?? null,
+    setup.state,
+    setup.failureReason ?? null,
+    setup.expiresAt,
+    nextCardSetupCheck(setup.state, setup.createdAt, setup.createdAt, setup.expiresAt),
+    setup.createdAt,
+    setup.createdAt,
+    finishedAt,
+    setup.customerId,
     ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
   ]);
   const row = (result.rows as { setup: unknown }[])[0];
   return row ? toCardSetup(fromJsonColumn<CardSetupRow>(row.setup)) : undefined;
-}
-
-/**
- * One statement for a card setup of a customer whose Stripe customer is already mapped: the
- * mapping is read, the setup recorded for its Stripe customer, and `attach` (the owner's row
- * naming the setup) recorded with it, all or nothing. Undefined when the customer has no mapping
- * in this Stripe account yet.
- */
-export async function insertCardSetupOfMappedCustomer(db: Knex, key: CustomerKey, createdAt: Date, attach?: AttachedRow): Promise<CardSetup | undefined> {
-  const mapped = {
-    sql: 'select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?',
-    bindings: [key.ownerId, key.stripeAccount, key.customerRef],
-  };
-  return insertCardSetupFor(db, mapped, key, createdAt, attach);
-}
-
-/**
- * One statement for the first card setup of a customer just made at Stripe: the mapping to
- * `stripeCustomerId` is recorded, and the setup and `attach` with it, all or nothing. Undefined
- * when the customer was mapped meanwhile (a parallel request): nothing is written then, and the
- * mapping that holds is the other one.
- */
-export async function insertCardSetupOfNewCustomer(
-  db: Knex,
-  key: CustomerKey,
-  customer: { stripeCustomerId: string; email: string | null },
-  createdAt: Date,
-  attach?: AttachedRow,
-): Promise<CardSetup | undefined> {
-  const mapping = {
-    sql: `insert into customers (owner_id, stripe_account, external_ref, stripe_customer_id, email) values (?, ?, ?, ?, ?)
-  on conflict (owner_id, stripe_account, external_ref) do nothing returning stripe_customer_id`,
-    bindings: [key.ownerId, key.stripeAccount, key.customerRef, customer.stripeCustomerId, customer.email],
-  };
-  return insertCardSetupFor(db, mapping, key, createdAt, attach);
 }
 
 export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {
@@ -228,22 +219,6 @@ export async function findCardSetupByStripeId(db: Knex | Knex.Transaction, strip
     .where({ stripe_account: stripeAccount, [column]: stripeId })
     .first();
   return row ? toCardSetup(row) : undefined;
-}
-
-/** The Stripe object now exists: the setup waits for the customer. */
-export async function markCardSetupOpen(
-  db: Knex,
-  id: number,
-  stripeIds: { checkoutSessionId?: string; setupIntentId?: string },
-  expiresAt: Date | null,
-  now: Date,
-): Promise<void> {
-  await directRaw(
-    db,
-    `update card_setups set checkout_session_id = ?, setup_intent_id = ?, expires_at = ?, state = 'open', next_check_at = ?, updated_at = ?
-where id = ? and state = 'creating'`,
-    [stripeIds.checkoutSessionId ?? null, stripeIds.setupIntentId ?? null, expiresAt, nextCardSetupCheck('open', now, now, expiresAt), now, id],
-  );
 }
 
 /**

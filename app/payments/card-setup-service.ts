@@ -1,28 +1,25 @@
-import type { Knex } from 'knex';
 import { observeConfirmedSetup, type CheckoutSession, type StripeDoor } from '../stripe';
-import { inTransaction } from '../db';
 import { AppError } from '../shared/app-error';
 import type { Deps } from '../shared/deps';
 import {
   findAttachedRowWithCardSetup,
   findOwnedCardSetup,
   finishCardSetup,
-  insertCardSetup,
-  insertCardSetupOfMappedCustomer,
-  insertCardSetupOfNewCustomer,
-  markCardSetupOpen,
+  recordStartedCardSetup,
+  reserveCardSetup,
   type AttachedRow,
   type CardSetup,
+  type StartedCardSetup,
 } from './card-setup-repository';
-import type { CustomerKey } from './customer-key';
+import { customerKey, type CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
 import type { Customer } from './customer-repository';
-import { createStripeCustomer, warnUnusedStripeCustomer, type CustomerDetails } from './customer-service';
+import { createStripeCustomer, type CustomerDetails } from './customer-service';
 import { observeCardSetup } from './stripe-sync';
 
 /**
- * Saving a card at Stripe, for any owner: a card setup is recorded first, then its Stripe side
- * (a setup-mode Checkout session, or a SetupIntent the owner's app confirms) is opened, and the
+ * Saving a card at Stripe, for any owner: a card setup's Stripe side (a setup-mode Checkout
+ * session, or a SetupIntent the owner's app confirms) is made, the setup recorded with it, and the
  * outcome is read back from Stripe by confirm, webhooks or the reconciler, all through the one
  * apply path (card-setup-state).
  */
@@ -30,91 +27,108 @@ import { observeCardSetup } from './stripe-sync';
 /** How long a card setup without a Checkout session (a bare SetupIntent) stays open: a session's default. */
 const SETUP_INTENT_LIFETIME_MS = 24 * 60 * 60_000;
 
-/**
- * Records a new card setup for the customer. `attach` lets the owner record its own row for it
- * (in the same transaction, so neither exists without the other); if it throws, nothing is kept.
- */
-export async function beginCardSetup(
-  deps: Pick<Deps, 'db' | 'clock'>,
-  customer: Customer,
-  attach?: (trx: Knex.Transaction, setup: CardSetup) => Promise<void>,
-): Promise<CardSetup> {
-  const setupOf = (db: Knex | Knex.Transaction) =>
-    insertCardSetup(db, {
-      ownerId: customer.ownerId,
-      stripeAccount: customer.stripeAccount,
-      customerRef: customer.customerRef,
-      customerId: customer.stripeCustomerId,
-      createdAt: deps.clock.now(),
-    });
-  // Nothing to record beside it: one statement, no transaction around it.
-  if (!attach) return setupOf(deps.db);
-  return inTransaction(deps.db, async (trx) => {
-    const setup = await setupOf(trx);
-    await attach(trx, setup);
-    return setup;
-  });
+/** A card setup about to be started: its id (taken already) and the Stripe customer its Stripe side is made for. */
+export interface SetupToOpen {
+  id: number;
+  customerId: string;
 }
 
-/**
- * Records a new card setup for a customer whose Stripe customer is already mapped, in one
- * statement; `attach` is the owner's row for it, recorded with it. Undefined when the customer
- * has no Stripe customer in this account yet (then ensureCustomer, and beginCardSetup).
- */
-export async function beginCardSetupOfKnownCustomer(
-  deps: Pick<Deps, 'db' | 'clock'>,
-  key: CustomerKey,
-  attach?: (createdAt: Date) => AttachedRow,
-): Promise<CardSetup | undefined> {
-  const now = deps.clock.now();
-  return insertCardSetupOfMappedCustomer(deps.db, key, now, attach?.(now));
+/** What a card setup's Stripe side turned out to be: its Checkout session or SetupIntent, and when the setup ends if not completed. */
+export interface StripeSide {
+  checkoutSessionId?: string;
+  setupIntentId?: string;
+  expiresAt: Date;
 }
 
+export interface CardSetupStart<T> {
+  key: CustomerKey;
+  /** The details of the Stripe customer made when the customer has none in this account yet (without them: not found). */
+  details?: CustomerDetails;
+  /** Makes the Stripe side (its metadata and idempotency keys name `setup.id`); `answer` is handed back as it is. */
+  open: (setup: SetupToOpen, door: StripeDoor) => Promise<{ side: StripeSide; answer: T }>;
+  /** The owner's own row naming the setup, recorded in the same statement. */
+  attach?: (createdAt: Date) => AttachedRow;
+}
+
+/** A parallel first request, or a replaced Stripe customer, changed the mapping between the two statements: start again, twice at most. */
+const START_ATTEMPTS = 3;
+
 /**
- * The first card setup of a customer with no Stripe customer in this account: the Stripe
- * customer is made, and the mapping, the setup and `attach` recorded in one statement. When a
- * parallel request mapped the customer meanwhile, the setup is recorded for that mapping instead
- * (and the Stripe customer made here stays unused).
+ * Starts a card setup in two statements around its Stripe calls: the setup's id and the customer's
+ * mapped Stripe customer are read first; the Stripe customer is made if there is none, then the
+ * Stripe side (`open`); then the setup, already open with its Stripe ids, the new customer's
+ * mapping and the owner's row are recorded in one statement. A crash between them leaves a
+ * Stripe object nobody recorded and nobody was shown (a Checkout session expires unused; a new
+ * Stripe customer is found again by its idempotency key on the next try). A Stripe failure is
+ * recorded as a failed setup. When the customer was mapped to another Stripe customer meanwhile,
+ * nothing is recorded, and the setup starts again for that one.
  */
-export async function beginCardSetupOfNewCustomer(
+export async function startCardSetup<T>(
   deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
   door: StripeDoor,
-  key: CustomerKey,
-  details: CustomerDetails,
-  attach?: (createdAt: Date) => AttachedRow,
-): Promise<CardSetup | undefined> {
-  const stripeCustomerId = await createStripeCustomer(door, key, details);
-  const now = deps.clock.now();
-  let setup: CardSetup | undefined;
-  try {
-    setup = await insertCardSetupOfNewCustomer(deps.db, key, { stripeCustomerId, email: details.email ?? null }, now, attach?.(now));
-  } catch (err) {
-    // Nothing of it was recorded: a retry with the same details gets this Stripe customer again
-    // (Stripe replays the idempotency key for 24 hours); after that it would stay unused.
-    deps.logger.warn(
-      { ownerId: key.ownerId, customerRef: key.customerRef, stripeCustomerId, err: err instanceof Error ? err.message : String(err) },
-      'the new Stripe customer and its first card setup could not be recorded',
+  start: CardSetupStart<T>,
+): Promise<{ setup: CardSetup; answer: T }> {
+  const { key } = start;
+  for (let attempt = 1; ; attempt++) {
+    const reserved = await reserveCardSetup(deps.db, key);
+    let customerId = reserved.stripeCustomerId;
+    const newCustomer = customerId === null ? { email: start.details?.email ?? null } : undefined;
+    if (customerId === null) {
+      if (!start.details) throw new AppError('not_found', 'Unknown customer');
+      customerId = await createStripeCustomer(door, key, start.details);
+    }
+    const toRecord = { ...key, id: reserved.id, customerId, newCustomer };
+    let opened: { side: StripeSide; answer: T };
+    try {
+      opened = await start.open({ id: reserved.id, customerId }, door);
+    } catch (err) {
+      await recordFailedStart(deps, toRecord, err, start.attach);
+      throw err;
+    }
+    const createdAt = deps.clock.now();
+    const setup = await recordStartedCardSetup(deps.db, { ...toRecord, ...opened.side, state: 'open', createdAt }, start.attach?.(createdAt)).catch(
+      (err: unknown) => {
+        // Nothing of it was recorded: a retry with the same details gets this Stripe customer again
+        // (Stripe replays the idempotency key for 24 hours); the Stripe side stays unused.
+        deps.logger.warn(
+          { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, stripeCustomerId: customerId, err: errorText(err) },
+          'a started card setup could not be recorded',
+        );
+        throw err;
+      },
     );
-    throw err;
+    if (setup) {
+      deps.logger.info({ cardSetupId: setup.id, checkoutSessionId: setup.checkoutSessionId, setupIntentId: setup.setupIntentId }, 'card setup started');
+      return { setup, answer: opened.answer };
+    }
+    deps.logger.warn(
+      { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, unused: customerId, attempt },
+      'the customer was mapped to another Stripe customer meanwhile; the card setup starts again for it',
+    );
+    if (attempt >= START_ATTEMPTS) throw new AppError('conflict', 'The customer changed while its card setup started; try again');
   }
-  if (setup) return setup;
-  const mapped = await beginCardSetupOfKnownCustomer(deps, key, attach);
-  if (mapped && mapped.customerId !== stripeCustomerId) warnUnusedStripeCustomer(deps, key, mapped.customerId, stripeCustomerId);
-  return mapped;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The Stripe side could not be made: the setup is recorded failed (with the new mapping, and the owner's row). */
+async function recordFailedStart(
+  deps: Pick<Deps, 'db' | 'clock' | 'logger'>,
+  setup: Omit<StartedCardSetup, 'state' | 'createdAt' | 'expiresAt'>,
+  err: unknown,
+  attach: CardSetupStart<unknown>['attach'],
+): Promise<void> {
+  const createdAt = deps.clock.now();
+  try {
+    await recordStartedCardSetup(deps.db, { ...setup, state: 'failed', failureReason: errorText(err), expiresAt: null, createdAt }, attach?.(createdAt));
+  } catch (recordErr) {
+    // The Stripe failure is what the caller hears; this one is for the operator.
+    deps.logger.warn({ cardSetupId: setup.id, err: errorText(recordErr) }, 'a card setup that failed at Stripe could not be recorded');
+  }
 }
 
 /** Set on the Stripe objects so an event about them alone leads back to the card setup. */
-const setupMetadata = (setup: CardSetup, owner: Record<string, string>): Record<string, string> => ({ ...owner, card_setup_id: String(setup.id) });
-
-/** A Stripe failure while opening leaves the setup failed (never open without its Stripe side). */
-async function failOnError<T>(deps: Pick<Deps, 'db' | 'clock'>, setup: CardSetup, open: () => Promise<T>): Promise<T> {
-  try {
-    return await open();
-  } catch (err) {
-    await finishCardSetup(deps.db, setup.id, 'failed', deps.clock.now(), err instanceof Error ? err.message : 'failed');
-    throw err;
-  }
-}
+const setupMetadata = (setup: SetupToOpen, owner: Record<string, string>): Record<string, string> => ({ ...owner, card_setup_id: String(setup.id) });
 
 export interface CheckoutSetup {
   successUrl: string;
@@ -127,11 +141,11 @@ export interface CheckoutSetup {
   expandSetupIntent: boolean;
 }
 
-/** Opens a setup-mode Checkout session for a card setup: the customer enters the card on Stripe's page. */
-export async function openCheckoutSetup(deps: Deps, setup: CardSetup, input: CheckoutSetup): Promise<CheckoutSession> {
-  return failOnError(deps, setup, async () => {
-    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
-    const session = await gateway.createSetupCheckoutSession(
+/** A setup-mode Checkout session for a card setup: the customer enters the card on Stripe's page. */
+export const checkoutSide =
+  (input: CheckoutSetup) =>
+  async (setup: SetupToOpen, door: StripeDoor): Promise<{ side: StripeSide; answer: CheckoutSession }> => {
+    const session = await door.gateway.createSetupCheckoutSession(
       {
         customerId: setup.customerId,
         successUrl: input.successUrl,
@@ -143,11 +157,8 @@ export async function openCheckoutSetup(deps: Deps, setup: CardSetup, input: Che
       `card-setup-${setup.id}-checkout`,
     );
     if (!session.url) throw new AppError('upstream_failed', 'Stripe returned a session without a URL');
-    await markCardSetupOpen(deps.db, setup.id, { checkoutSessionId: session.id }, new Date(session.expires_at * 1000), deps.clock.now());
-    deps.logger.info({ cardSetupId: setup.id, checkoutSessionId: session.id }, 'card setup started');
-    return session;
-  });
-}
+    return { side: { checkoutSessionId: session.id, expiresAt: new Date(session.expires_at * 1000) }, answer: session };
+  };
 
 export interface SetupIntentSetup {
   setupIntentClientSecret: string;
@@ -156,26 +167,25 @@ export interface SetupIntentSetup {
 }
 
 /**
- * Opens a card setup as a bare SetupIntent the owner's app confirms with Stripe's SDK. A
- * SetupIntent never expires at Stripe: the setup gets a Checkout session's lifetime so an
- * abandoned one is closed (and no longer read) instead of waiting forever; a late success still
- * arrives by webhook and overrules the local expiry.
+ * A bare SetupIntent the owner's app confirms with Stripe's SDK. A SetupIntent never expires at
+ * Stripe: the setup gets a Checkout session's lifetime so an abandoned one is closed (and no
+ * longer read) instead of waiting forever; a late success still arrives by webhook and overrules
+ * the local expiry.
  */
-export async function openSetupIntentSetup(deps: Deps, setup: CardSetup, input: { metadata: Record<string, string> }): Promise<SetupIntentSetup> {
-  return failOnError(deps, setup, async () => {
-    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
-    const si = await gateway.createSetupIntent(
+export const setupIntentSide =
+  (deps: Pick<Deps, 'clock'>, input: { metadata: Record<string, string> }) =>
+  async (setup: SetupToOpen, door: StripeDoor): Promise<{ side: StripeSide; answer: SetupIntentSetup }> => {
+    const si = await door.gateway.createSetupIntent(
       { customerId: setup.customerId, metadata: setupMetadata(setup, input.metadata) },
       `card-setup-${setup.id}-setupintent`,
     );
-    const key = await gateway.createEphemeralKey(setup.customerId, `card-setup-${setup.id}-ephemeralkey`);
-    const now = deps.clock.now();
-    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS), now);
-    deps.logger.info({ cardSetupId: setup.id, setupIntentId: si.id }, 'card setup started (SetupIntent)');
+    const key = await door.gateway.createEphemeralKey(setup.customerId, `card-setup-${setup.id}-ephemeralkey`);
     if (!si.client_secret) throw new AppError('upstream_failed', 'Stripe returned a SetupIntent without a client secret');
-    return { setupIntentClientSecret: si.client_secret, ephemeralKey: key.secret };
-  });
-}
+    return {
+      side: { setupIntentId: si.id, expiresAt: new Date(deps.clock.now().getTime() + SETUP_INTENT_LIFETIME_MS) },
+      answer: { setupIntentClientSecret: si.client_secret, ephemeralKey: key.secret },
+    };
+  };
 
 /** An owner's card setup by id; another owner's id is unknown. */
 export async function readCardSetup(deps: Pick<Deps, 'db'>, ownerId: string, id: number): Promise<CardSetup | undefined> {
@@ -252,44 +262,42 @@ export interface OffSessionSetup {
  * A decline is an outcome (failed, with the decline code), not an error.
  */
 export async function saveCardOffSession(deps: Deps, customer: Customer, paymentMethodId: string): Promise<OffSessionSetup> {
-  const setup = await beginCardSetup(deps, customer);
-  return failOnError(deps, setup, async () => {
-    const { gateway } = await deps.stripeAccounts.forAccount(setup.stripeAccount);
-    const si = await gateway.confirmOffSessionSetup(
-      { customerId: setup.customerId, paymentMethodId, metadata: setupMetadata(setup, {}) },
-      `card-setup-${setup.id}-confirm`,
-    );
-    const now = deps.clock.now();
-    const expiresAt = new Date(now.getTime() + SETUP_INTENT_LIFETIME_MS);
-    await markCardSetupOpen(deps.db, setup.id, { setupIntentId: si.id }, expiresAt, now);
-    // As markCardSetupOpen left it (if it did not, the apply path's compare-and-set finds out).
-    const opened: CardSetup = { ...setup, state: 'open', setupIntentId: si.id, expiresAt };
-    const observed = observeConfirmedSetup(si);
-    switch (observed.status) {
-      case 'succeeded':
-        return {
-          outcome: await applyCardSetupState(deps, setup.id, { status: 'complete', customerId: observed.customerId, card: observed.card }, opened),
-          declineCode: null,
-          needsAuthentication: false,
-        };
-      case 'failed':
-        return {
-          outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason: observed.reason }),
-          declineCode: observed.code,
-          needsAuthentication: false,
-        };
-      case 'requires_action': {
-        // Nobody is there to authenticate: the setup is closed, and the caller says what to do instead.
-        await gateway.cancelSetupIntent(si.id, `card-setup-${setup.id}-cancel`).catch(() => undefined);
-        const reason = 'The card needs 3-D Secure authentication to be saved';
-        return {
-          outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason }),
-          declineCode: 'authentication_required',
-          needsAuthentication: true,
-        };
-      }
-      case 'pending':
-        return { outcome: { kind: 'pending', setup: { ...setup, state: 'open', setupIntentId: si.id } }, declineCode: null, needsAuthentication: false };
-    }
+  const door = await deps.stripeAccounts.forAccount(customer.stripeAccount);
+  const { setup, answer: si } = await startCardSetup(deps, door, {
+    key: customerKey(customer),
+    open: async (setup) => {
+      const confirmed = await door.gateway.confirmOffSessionSetup(
+        { customerId: setup.customerId, paymentMethodId, metadata: setupMetadata(setup, {}) },
+        `card-setup-${setup.id}-confirm`,
+      );
+      return { side: { setupIntentId: confirmed.id, expiresAt: new Date(deps.clock.now().getTime() + SETUP_INTENT_LIFETIME_MS) }, answer: confirmed };
+    },
   });
+  const observed = observeConfirmedSetup(si);
+  switch (observed.status) {
+    case 'succeeded':
+      return {
+        outcome: await applyCardSetupState(deps, setup.id, { status: 'complete', customerId: observed.customerId, card: observed.card }, setup),
+        declineCode: null,
+        needsAuthentication: false,
+      };
+    case 'failed':
+      return {
+        outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason: observed.reason }),
+        declineCode: observed.code,
+        needsAuthentication: false,
+      };
+    case 'requires_action': {
+      // Nobody is there to authenticate: the setup is closed, and the caller says what to do instead.
+      await door.gateway.cancelSetupIntent(si.id, `card-setup-${setup.id}-cancel`).catch(() => undefined);
+      const reason = 'The card needs 3-D Secure authentication to be saved';
+      return {
+        outcome: await applyCardSetupState(deps, setup.id, { status: 'failed', reason }),
+        declineCode: 'authentication_required',
+        needsAuthentication: true,
+      };
+    }
+    case 'pending':
+      return { outcome: { kind: 'pending', setup }, declineCode: null, needsAuthentication: false };
+  }
 }

@@ -5,18 +5,16 @@ export type { CustomerDetails } from './customer-service';
 export type { Customer } from './customer-repository';
 export type { CustomerKey } from './customer-key';
 export {
-  beginCardSetup,
-  beginCardSetupOfKnownCustomer,
-  beginCardSetupOfNewCustomer,
   cancelCardSetup,
+  checkoutSide,
   confirmCardSetup,
-  openCheckoutSetup,
-  openSetupIntentSetup,
   readCardSetup,
   readCardSetupByAttachedRow,
   saveCardOffSession,
+  setupIntentSide,
+  startCardSetup,
 } from './card-setup-service';
-export type { CheckoutSetup, OffSessionSetup, SetupIntentSetup } from './card-setup-service';
+export type { CardSetupStart, CheckoutSetup, OffSessionSetup, SetupIntentSetup, SetupToOpen, StripeSide } from './card-setup-service';
 export type { AttachedRow, CardSetup, CardSetupState } from './card-setup-repository';
 export type { SetupOutcome } from './card-setup-state';
 export type { SavedCard } from './card-repository';

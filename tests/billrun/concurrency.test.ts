@@ -49,6 +49,14 @@ describeOnPostgres('races on PostgreSQL', () => {
     const handshakes = await handshakeRows(ctx.db).where({ customer_ref: String(aid) });
     expect(new Set(handshakes.map((h) => h.customer_id)).size).toBe(1);
     expect(handshakes).toHaveLength(20);
+    // Each recorded setup names the session it got, and that session is on the mapped customer.
+    const [mapped] = await ctx
+      .db('customers')
+      .where({ owner_id: 'billrun', external_ref: String(aid) })
+      .pluck('stripe_customer_id');
+    for (const h of handshakes) {
+      expect((await ctx.stripe.checkout.sessions.retrieve(h.checkout_session_id as string)).customer).toBe(mapped);
+    }
   });
 
   test('when two cards for one account are confirmed at once, then exactly one ends up active', async () => {

@@ -290,6 +290,19 @@ describe('getRequest when the Stripe customer is gone', () => {
       'POST /v1/checkout/sessions',
     ]);
     expect(await ctx.stripe.customers.retrieve(fresh)).toMatchObject({ metadata: { billrun_aid: String(aid) } });
+    // The refused attempt is on record as failed, with its own handshake; the new one is open.
+    expect(
+      await ctx
+        .db('card_setups as s')
+        .join('handshakes as h', 'h.card_setup_id', 's.id')
+        .where({ 's.customer_ref': String(aid) })
+        .orderBy('s.id')
+        .select('s.state', 's.customer_id', 's.failure_reason', 's.checkout_session_id'),
+    ).toEqual([
+      { state: 'completed', customer_id: gone, failure_reason: null, checkout_session_id: expect.stringMatching(/^cs_/) },
+      { state: 'failed', customer_id: gone, failure_reason: 'Stripe has no such object (checkout session creation)', checkout_session_id: null },
+      { state: 'open', customer_id: fresh, failure_reason: null, checkout_session_id: setup.sessionId },
+    ]);
     expect(await ctx.db('cards').where({ customer_ref: String(aid), active: true })).toEqual([]);
     expect((await pay(ctx, { aid, amount: '5.00' })).body).toMatchObject({ status: 0, details: { message: 'The account has no saved card' } });
 

@@ -2,15 +2,14 @@ import { randomInt } from 'node:crypto';
 import request from 'supertest';
 import type Stripe from 'stripe';
 import {
-  beginCardSetup,
   chargeSavedCard,
+  checkoutSide,
   confirmCardSetup,
-  ensureCustomer,
-  openCheckoutSetup,
   readCardSetup,
   readCharge,
   reconcileOnce,
   refundCharge,
+  startCardSetup,
   toMinorUnits,
   type CustomerKey,
 } from '../../app/payments';
@@ -66,13 +65,10 @@ const newTxId = () => Array.from({ length: 19 }, (_, i) => (i === 0 ? randomInt(
 /** A customer of `ownerId` with a saved 4242 card in the door's Stripe account, through the core's card-setup use cases. */
 async function customerWithCard(ownerId: string, door: StripeDoor): Promise<CustomerKey & { cardSetupId: number }> {
   const key: CustomerKey = { ownerId, stripeAccount: door.accountId, customerRef: `cust-${randomInt(1e9)}` };
-  const customer = await ensureCustomer(ctx.deps, door, key, { metadata: { customer_ref: key.customerRef } });
-  const setup = await beginCardSetup(ctx.deps, customer);
-  const session = await openCheckoutSetup(ctx.deps, setup, {
-    successUrl: 'https://shop.example/ok',
-    cancelUrl: 'https://shop.example/no',
-    metadata: {},
-    expandSetupIntent: false,
+  const { setup, answer: session } = await startCardSetup(ctx.deps, door, {
+    key,
+    details: { metadata: { customer_ref: key.customerRef } },
+    open: checkoutSide({ successUrl: 'https://shop.example/ok', cancelUrl: 'https://shop.example/no', metadata: {}, expandSetupIntent: false }),
   });
   ctx.emulator.completeCheckoutSession(session.id, '4242424242424242');
   const outcome = await confirmCardSetup(ctx.deps, ownerId, setup.id);

@@ -151,7 +151,7 @@ describe('database round trips per request', () => {
       expect(result.body.status).toBe(1);
       return { roundTrips };
     },
-    { today: 3 },
+    { today: 2 },
   );
 
   roundTripTests(
