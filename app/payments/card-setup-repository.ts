@@ -121,40 +121,42 @@ const startedSetupStatement = textPerShape((newCustomer: boolean) =>
   // The attached row's number of columns, undefined when nothing is attached.
   textPerShape((attachedColumns: number | undefined) => {
     const placeholders = (mark: string) => Array.from({ length: attachedColumns ?? 0 }, () => mark).join(', ');
-    const mapping = newCustomer
-      ? `mapping as (insert into customers (owner_id, stripe_account, external_ref, stripe_customer_id, email) values (?, ?, ?, ?, ?)
-  on conflict (owner_id, stripe_account, external_ref) do nothing returning stripe_customer_id),
-`
-      : '';
+    // The customer's Stripe customer as committed when this statement writes: a new mapping, or the
+    // one a parallel request committed first (DO UPDATE waits for it and returns it, where DO NOTHING
+    // would leave it out of this statement's snapshot); a known mapping locked as it now stands
+    // (FOR KEY SHARE waits for a replacement in flight and reads the replaced row).
+    const customer = newCustomer
+      ? `insert into customers (owner_id, stripe_account, external_ref, stripe_customer_id, email) values (?, ?, ?, ?, ?)
+  on conflict (owner_id, stripe_account, external_ref) do update set stripe_customer_id = customers.stripe_customer_id returning stripe_customer_id`
+      : 'select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ? for key share';
     const attachedCte =
       attachedColumns === undefined
         ? ''
         : `, attached as (insert into ?? (${placeholders('??')}, ??) select ${placeholders('?')}, setup.id from setup returning 1)`;
-    return `with ${mapping}customer as (${newCustomer ? 'select stripe_customer_id from mapping union all ' : ''}select stripe_customer_id from customers where owner_id = ? and stripe_account = ? and external_ref = ?),
+    return `with customer as (${customer}),
 setup as (
   insert into card_setups (id, owner_id, stripe_account, customer_ref, customer_id, checkout_session_id, setup_intent_id, state, failure_reason,
     expires_at, next_check_at, created_at, updated_at, finished_at)
   select ?, ?, ?, ?, customer.stripe_customer_id, ?, ?, ?, ?, ?, ?, ?, ?, ? from customer where customer.stripe_customer_id = ? limit 1
   returning ${CARD_SETUP_COLUMNS}
 )${attachedCte}
-select row_to_json(s) as setup from setup s`;
+select (select row_to_json(s) from setup s) as setup, (select stripe_customer_id from customer limit 1) as mapped`;
   }),
 );
 
 /**
  * One statement once a card setup's Stripe side was made: the new customer's mapping (when its
  * Stripe customer was made for it), the setup, and `attach` (the owner's row naming the setup),
- * all or nothing. Only for the Stripe customer the Stripe side was made for: undefined, and
+ * all or nothing. Only for the Stripe customer the Stripe side was made for: no setup, and
  * nothing written, when the customer is mapped to another one (a parallel first request mapped
- * its own, or the mapping was replaced meanwhile).
+ * its own, or the mapping was replaced meanwhile); `mapped` is the mapping that holds (null: none).
  */
-export async function recordStartedCardSetup(db: Knex, setup: StartedCardSetup, attach?: AttachedRow): Promise<CardSetup | undefined> {
+export async function recordStartedCardSetup(db: Knex, setup: StartedCardSetup, attach?: AttachedRow): Promise<{ setup?: CardSetup; mapped: string | null }> {
   const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];
   const finishedAt = setup.state === 'failed' ? setup.createdAt : null;
   const attachedColumns = attach ? Object.keys(attach.columns) : [];
   const result = await directRaw(db, startedSetupStatement(setup.newCustomer !== undefined)(attach ? attachedColumns.length : undefined), [
-    ...(setup.newCustomer ? [...key, setup.customerId, setup.newCustomer.email] : []),
-    ...key,
+    ...(setup.newCustomer ? [...key, setup.customerId, setup.newCustomer.email] : key),
     setup.id,
     ...key,
     setup.checkoutSessionId ?? null,
@@ -169,8 +171,8 @@ export async function recordStartedCardSetup(db: Knex, setup: StartedCardSetup, 
     setup.customerId,
     ...(attach ? [attach.table, ...attachedColumns, attach.setupIdColumn, ...attachedColumns.map((c) => attach.columns[c])] : []),
   ]);
-  const row = (result.rows as { setup: unknown }[])[0];
-  return row ? toCardSetup(fromJsonColumn<CardSetupRow>(row.setup)) : undefined;
+  const [row] = result.rows as { setup: unknown; mapped: string | null }[];
+  return { setup: row.setup === null ? undefined : toCardSetup(fromJsonColumn<CardSetupRow>(row.setup)), mapped: row.mapped };
 }
 
 export async function findCardSetup(db: Knex | Knex.Transaction, id: number, options: { forUpdate?: boolean } = {}): Promise<CardSetup | undefined> {

@@ -48,9 +48,14 @@ export interface CardSetupStart<T> {
   open: (setup: SetupToOpen, door: StripeDoor) => Promise<{ side: StripeSide; answer: T }>;
   /** The owner's own row naming the setup, recorded in the same statement. */
   attach?: (createdAt: Date) => AttachedRow;
+  /**
+   * How often to start again when the mapping moved between the two statements (a parallel first
+   * request mapped another Stripe customer, or the customer was replaced): 3 unless the Stripe side
+   * must not be made twice (1: the mapping moved is then a conflict).
+   */
+  attempts?: number;
 }
 
-/** A parallel first request, or a replaced Stripe customer, changed the mapping between the two statements: start again, twice at most. */
 const START_ATTEMPTS = 3;
 
 /**
@@ -86,7 +91,7 @@ export async function startCardSetup<T>(
       throw err;
     }
     const createdAt = deps.clock.now();
-    const setup = await recordStartedCardSetup(deps.db, { ...toRecord, ...opened.side, state: 'open', createdAt }, start.attach?.(createdAt)).catch(
+    const recorded = await recordStartedCardSetup(deps.db, { ...toRecord, ...opened.side, state: 'open', createdAt }, start.attach?.(createdAt)).catch(
       (err: unknown) => {
         // Nothing of it was recorded: a retry with the same details gets this Stripe customer again
         // (Stripe replays the idempotency key for 24 hours); the Stripe side stays unused.
@@ -97,15 +102,16 @@ export async function startCardSetup<T>(
         throw err;
       },
     );
+    const { setup } = recorded;
     if (setup) {
       deps.logger.info({ cardSetupId: setup.id, checkoutSessionId: setup.checkoutSessionId, setupIntentId: setup.setupIntentId }, 'card setup started');
       return { setup, answer: opened.answer };
     }
     deps.logger.warn(
-      { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, unused: customerId, attempt },
-      'the customer was mapped to another Stripe customer meanwhile; the card setup starts again for it',
+      { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, mapped: recorded.mapped, unused: customerId, attempt },
+      'the customer was mapped to another Stripe customer meanwhile; its Stripe side stays unused',
     );
-    if (attempt >= START_ATTEMPTS) throw new AppError('conflict', 'The customer changed while its card setup started; try again');
+    if (attempt >= (start.attempts ?? START_ATTEMPTS)) throw new AppError('conflict', 'The customer changed while its card setup started; try again');
   }
 }
 
@@ -120,7 +126,16 @@ async function recordFailedStart(
 ): Promise<void> {
   const createdAt = deps.clock.now();
   try {
-    await recordStartedCardSetup(deps.db, { ...setup, state: 'failed', failureReason: errorText(err), expiresAt: null, createdAt }, attach?.(createdAt));
+    const recorded = await recordStartedCardSetup(
+      deps.db,
+      { ...setup, state: 'failed', failureReason: errorText(err), expiresAt: null, createdAt },
+      attach?.(createdAt),
+    );
+    if (!recorded.setup)
+      deps.logger.warn(
+        { cardSetupId: setup.id, mapped: recorded.mapped },
+        'a card setup that failed at Stripe was not recorded: the customer was mapped meanwhile',
+      );
   } catch (recordErr) {
     // The Stripe failure is what the caller hears; this one is for the operator.
     deps.logger.warn({ cardSetupId: setup.id, err: errorText(recordErr) }, 'a card setup that failed at Stripe could not be recorded');
@@ -265,6 +280,8 @@ export async function saveCardOffSession(deps: Deps, customer: Customer, payment
   const door = await deps.stripeAccounts.forAccount(customer.stripeAccount);
   const { setup, answer: si } = await startCardSetup(deps, door, {
     key: customerKey(customer),
+    // A confirmed SetupIntent saved the card on that Stripe customer: it is not made again on another.
+    attempts: 1,
     open: async (setup) => {
       const confirmed = await door.gateway.confirmOffSessionSetup(
         { customerId: setup.customerId, paymentMethodId, metadata: setupMetadata(setup, {}) },

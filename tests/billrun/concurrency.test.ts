@@ -34,8 +34,9 @@ describeOnPostgres('races on PostgreSQL', () => {
     expect(await ctx.db('cards').where({ customer_ref: String(setup.aid) })).toHaveLength(1);
   });
 
-  test('when 20 first getRequests for one new aid arrive at once, then Stripe holds one customer for it', async () => {
+  test('when 20 first getRequests for one new aid arrive at once, then Stripe holds one customer for it and each request made one session', async () => {
     const aid = newAid();
+    ctx.emulator.clearRequests();
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
         request(ctx.app)
@@ -54,6 +55,8 @@ describeOnPostgres('races on PostgreSQL', () => {
       .db('customers')
       .where({ owner_id: 'billrun', external_ref: String(aid) })
       .pluck('stripe_customer_id');
+    // The requests that lost the race for the mapping recorded theirs on it: none made a second session.
+    expect(ctx.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions')).toHaveLength(20);
     for (const h of handshakes) {
       expect((await ctx.stripe.checkout.sessions.retrieve(h.checkout_session_id as string)).customer).toBe(mapped);
     }

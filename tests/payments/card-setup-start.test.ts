@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { checkoutSide, startCardSetup, type CustomerKey, type SetupToOpen } from '../../app/payments';
+import { checkoutSide, reconcileOnce, startCardSetup, type CustomerKey, type SetupToOpen } from '../../app/payments';
 import { countQueries } from '../../app/db';
 import type { StripeDoor } from '../../app/stripe';
 import { startTestContext, type TestContext } from '../support/test-context';
@@ -39,6 +39,7 @@ describe('starting a card setup', () => {
   test('when a new customer starts one, then its mapping and the open setup with its session are recorded together, in two statements', async () => {
     // A first start, uncounted: what the service learns once (the Stripe account's row) is not a per-setup cost.
     await startCardSetup(ctx.deps, door, { key: newKey(), details: { metadata: {} }, open: checkout });
+    await ctx.emulator.settleWebhooks();
     const key = newKey();
     ctx.emulator.clearRequests();
     // Its webhooks (customer.created) are held, so no delivery runs beside the counted statements.
@@ -88,6 +89,56 @@ describe('starting a card setup', () => {
     expect((await setupsOf(key)).map((s) => s.checkout_session_id)).toEqual([first.answer.id, sessions[1]]);
   });
 
+  test('when a parallel request maps a new customer to another Stripe customer while its session is made, then nothing is recorded for that session and the setup starts again on the mapped one', async () => {
+    const key = newKey();
+    const other = (await ctx.stripe.customers.create({ metadata: { ref: key.customerRef } })).id;
+    const opened: SetupToOpen[] = [];
+    const { setup } = await startCardSetup(ctx.deps, door, {
+      key,
+      details: { metadata: { ref: key.customerRef } },
+      open: async (toOpen, d) => {
+        opened.push(toOpen);
+        // The other request commits its mapping first (once).
+        if (opened.length === 1)
+          await ctx
+            .db('customers')
+            .insert({ owner_id: key.ownerId, stripe_account: key.stripeAccount, external_ref: key.customerRef, stripe_customer_id: other });
+        return checkout(toOpen, d);
+      },
+    });
+    expect(opened).toHaveLength(2);
+    expect(opened[0].customerId).not.toBe(other);
+    expect(opened[1].customerId).toBe(other);
+    expect(setup.customerId).toBe(other);
+    expect(await mappingOf(key)).toEqual([other]);
+    expect((await setupsOf(key)).map((s) => s.customer_id)).toEqual([other]);
+  });
+
+  test('when the mapping moves on every attempt, then after three the start is a conflict and nothing is recorded', async () => {
+    const key = newKey();
+    await startCardSetup(ctx.deps, door, { key, details: { metadata: {} }, open: checkout });
+    let opens = 0;
+    const moving = async (toOpen: SetupToOpen, d: StripeDoor) => {
+      opens += 1;
+      const made = await checkout(toOpen, d);
+      await ctx
+        .db('customers')
+        .where({ owner_id: key.ownerId, external_ref: key.customerRef })
+        .update({ stripe_customer_id: (await ctx.stripe.customers.create({ metadata: { moved: String(opens) } })).id });
+      return made;
+    };
+    await expect(startCardSetup(ctx.deps, door, { key, open: moving })).rejects.toMatchObject({ kind: 'conflict' });
+    expect(opens).toBe(3);
+    // Only the first start is on record.
+    expect(await setupsOf(key)).toHaveLength(1);
+
+    // A Stripe side that must not be made twice is not: the moved mapping is a conflict at once.
+    opens = 0;
+    await expect(startCardSetup(ctx.deps, door, { key, open: moving, attempts: 1 })).rejects.toMatchObject({ kind: 'conflict' });
+    expect(opens).toBe(1);
+    expect(await setupsOf(key)).toHaveLength(1);
+  });
+
   test('when Stripe refuses the Stripe side, then the setup is recorded failed with the reason, with the new mapping, and the error goes up', async () => {
     const key = newKey();
     let reserved: SetupToOpen | undefined;
@@ -117,5 +168,30 @@ describe('starting a card setup', () => {
     expect(ctx.emulator.requests()).toEqual([]);
     expect(await setupsOf(key)).toEqual([]);
     expect(await mappingOf(key)).toEqual([]);
+  });
+
+  test('when an older release left a setup in creating (its Stripe side never recorded) for over 10 minutes, then the reconciler closes it as failed', async () => {
+    const key = newKey();
+    const { setup } = await startCardSetup(ctx.deps, door, { key, details: { metadata: {} }, open: checkout });
+    const now = ctx.clock.now();
+    const [legacy] = await ctx
+      .db('card_setups')
+      .insert({
+        owner_id: key.ownerId,
+        stripe_account: key.stripeAccount,
+        customer_ref: key.customerRef,
+        customer_id: setup.customerId,
+        state: 'creating',
+        created_at: new Date(now.getTime() - 11 * 60_000),
+        updated_at: new Date(now.getTime() - 11 * 60_000),
+        next_check_at: new Date(now.getTime() - 60_000),
+      })
+      .returning('id');
+    await reconcileOnce(ctx.deps);
+    expect(await ctx.db('card_setups').where({ id: legacy.id }).first('state', 'failure_reason', 'next_check_at')).toEqual({
+      state: 'failed',
+      failure_reason: 'The checkout session was never created',
+      next_check_at: null,
+    });
   });
 });
