@@ -1,4 +1,4 @@
-import { createMappedCustomer, saveCardOffSession, type Customer } from '../payments';
+import { createMappedCustomer, saveCardOffSession, type Customer, type CustomerDetails, type CustomerKey } from '../payments';
 import type { PaymentMethod, StripeDoor } from '../stripe';
 import { AppError, isAppError } from '../shared/app-error';
 import type { HubCaller } from './hub-auth';
@@ -75,19 +75,23 @@ export async function paymentMethodFor(door: StripeDoor, card: CardInput, tokenI
  * Each token is a customer of its own in the vendor's Stripe account (its reference is the token
  * id): a new token id has no mapping yet, so none is looked for.
  */
+const tokenCustomerKey = (caller: HubCaller, door: StripeDoor, tokenId: string): CustomerKey => ({
+  ownerId: caller.ownerId,
+  stripeAccount: door.accountId,
+  customerRef: tokenId,
+});
+
+const tokenCustomerDetails = (caller: HubCaller, tokenId: string, customer: CustomerInput): CustomerDetails => ({
+  email: customer.email,
+  name: customer.name,
+  phone: customer.phone,
+  preferredLocales: customer.preferredLocales,
+  metadata: { hub_token: tokenId, hub_merchant: caller.ownerId },
+});
+
+/** The token's Stripe customer, made and mapped (for a token whose card is saved later). */
 export async function tokenCustomer(hub: Hub, caller: HubCaller, door: StripeDoor, tokenId: string, customer: CustomerInput): Promise<Customer> {
-  return createMappedCustomer(
-    hub.deps,
-    door,
-    { ownerId: caller.ownerId, stripeAccount: door.accountId, customerRef: tokenId },
-    {
-      email: customer.email,
-      name: customer.name,
-      phone: customer.phone,
-      preferredLocales: customer.preferredLocales,
-      metadata: { hub_token: tokenId, hub_merchant: caller.ownerId },
-    },
-  );
+  return createMappedCustomer(hub.deps, door, tokenCustomerKey(caller, door, tokenId), tokenCustomerDetails(caller, tokenId, customer));
 }
 
 const cardFields = (pm: PaymentMethod) => ({
@@ -105,7 +109,6 @@ export async function tokenizeCard(hub: Hub, caller: HubCaller, vendor: Vendor, 
   if (card.kind === 'raw') checkRawCardAllowed(hub, vendor);
   const door = await hub.vendorDoors.doorFor(vendor);
   const tokenId = newTokenId();
-  const stripeCustomer = await tokenCustomer(hub, caller, door, tokenId, customer);
   let pm: PaymentMethod;
   let status: TokenStatus;
   let failure: { code: string; message: string } | null = null;
@@ -121,7 +124,8 @@ export async function tokenizeCard(hub: Hub, caller: HubCaller, vendor: Vendor, 
       failureMessage: err.message,
     });
   }
-  const saved = await saveCardOffSession(hub.deps, stripeCustomer, pm.id);
+  // The token's Stripe customer is made with the card's setup, and mapped in the setup's statement.
+  const saved = await saveCardOffSession(hub.deps, tokenCustomerKey(caller, door, tokenId), tokenCustomerDetails(caller, tokenId, customer), pm.id);
   switch (saved.outcome.kind) {
     case 'completed':
       status = 'verified';

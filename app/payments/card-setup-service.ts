@@ -11,9 +11,8 @@ import {
   type CardSetup,
   type StartedCardSetup,
 } from './card-setup-repository';
-import { customerKey, type CustomerKey } from './customer-key';
+import type { CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
-import type { Customer } from './customer-repository';
 import { createStripeCustomer, type CustomerDetails } from './customer-service';
 import { observeCardSetup } from './stripe-sync';
 
@@ -274,12 +273,14 @@ export interface OffSessionSetup {
 /**
  * Saves a PaymentMethod the owner already holds (made from card data, or in the browser with
  * Stripe.js) on the customer and verifies it with Stripe: a SetupIntent confirmed off-session.
- * A decline is an outcome (failed, with the decline code), not an error.
+ * A customer with no Stripe customer in this account yet gets one made from `details`, mapped in
+ * the setup's statement. A decline is an outcome (failed, with the decline code), not an error.
  */
-export async function saveCardOffSession(deps: Deps, customer: Customer, paymentMethodId: string): Promise<OffSessionSetup> {
-  const door = await deps.stripeAccounts.forAccount(customer.stripeAccount);
+export async function saveCardOffSession(deps: Deps, key: CustomerKey, details: CustomerDetails, paymentMethodId: string): Promise<OffSessionSetup> {
+  const door = await deps.stripeAccounts.forAccount(key.stripeAccount);
   const { setup, answer: si } = await startCardSetup(deps, door, {
-    key: customerKey(customer),
+    key,
+    details,
     // A confirmed SetupIntent saved the card on that Stripe customer: it is not made again on another.
     attempts: 1,
     open: async (setup) => {

@@ -53,7 +53,7 @@ describe('the seed examples, as written', () => {
       exp_month: 12,
       exp_year: 2040,
     });
-    expect(posts().map((r) => r.path)).toEqual(['/v1/customers', '/v1/payment_methods', '/v1/setup_intents']);
+    expect(posts().map((r) => r.path)).toEqual(['/v1/payment_methods', '/v1/customers', '/v1/setup_intents']);
     expect(posts().every((r) => r.account === ctx.emulator.accountId(VENDOR_KEY))).toBe(true);
     expect(posts()[2].params).toMatchObject({ confirm: 'true', usage: 'off_session' });
   });

@@ -215,7 +215,7 @@ describe('database round trips per request', () => {
       expect(result.body.data.status).toBe('verified');
       return { roundTrips };
     },
-    { today: { postgres: 8, pglite: 7 } },
+    { today: { postgres: 7, pglite: 6 } },
   );
 
   roundTripTests(
