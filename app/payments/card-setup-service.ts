@@ -48,9 +48,9 @@ export interface CardSetupStart<T> {
   /** The owner's own row naming the setup, recorded in the same statement. */
   attach?: (createdAt: Date) => AttachedRow;
   /**
-   * How often to start again when the mapping moved between the two statements (a parallel first
-   * request mapped another Stripe customer, or the customer was replaced): 3 unless the Stripe side
-   * must not be made twice (1: the mapping moved is then a conflict).
+   * How many times the start is tried while the mapping moves between its two statements (a
+   * parallel first request mapped another Stripe customer, or the customer was replaced): 3, or 1
+   * where the Stripe side must not be made twice (a moved mapping is then a conflict).
    */
   attempts?: number;
 }
