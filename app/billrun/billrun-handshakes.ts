@@ -49,7 +49,7 @@ const toHandshake = (row: HandshakeRow): Handshake => ({
 });
 
 /** A handshake's columns but the card setup it names. */
-export const handshakeColumns = (h: Omit<Handshake, 'cardSetupId'>) => ({
+const handshakeColumns = (h: Omit<Handshake, 'cardSetupId'>) => ({
   tx_id: h.txId,
   instance_name: h.instanceName,
   flow: h.flow,

@@ -103,7 +103,7 @@ async function startCardSetupIn(deps: Deps, door: StripeDoor, request: CardSetup
     try {
       return await startWithTxId(deps, door, request, newTxId());
     } catch (err) {
-      // 10^19 ids make a collision near impossible; retry once rather than fail a customer.
+      // 10^19 ids make a collision near impossible; try up to three times rather than fail a customer.
       if (attempt >= 2 || !isUniqueViolation(err)) throw err;
     }
   }

@@ -29,7 +29,8 @@ export const fromJsonColumn = <Row>(value: unknown): Row => (typeof value === 's
 export function textPerShape<Shape, Made = string>(make: (shape: Shape) => Made): (shape: Shape) => Made {
   const made = new Map<Shape, Made>();
   return (shape) => {
-    if (!made.has(shape)) made.set(shape, make(shape));
-    return made.get(shape) as Made;
+    let text = made.get(shape);
+    if (text === undefined) made.set(shape, (text = make(shape)));
+    return text;
   };
 }

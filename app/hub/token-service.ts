@@ -125,7 +125,7 @@ export async function tokenizeCard(hub: Hub, caller: HubCaller, vendor: Vendor, 
     });
   }
   // The token's Stripe customer is made with the card's setup, and mapped in the setup's statement.
-  const saved = await saveCardOffSession(hub.deps, tokenCustomerKey(caller, door, tokenId), tokenCustomerDetails(caller, tokenId, customer), pm.id);
+  const saved = await saveCardOffSession(hub.deps, door, tokenCustomerKey(caller, door, tokenId), tokenCustomerDetails(caller, tokenId, customer), pm.id);
   switch (saved.outcome.kind) {
     case 'completed':
       status = 'verified';

@@ -147,9 +147,10 @@ select (select row_to_json(s) from setup s) as setup, (select stripe_customer_id
 /**
  * One statement once a card setup's Stripe side was made: the new customer's mapping (when its
  * Stripe customer was made for it), the setup, and `attach` (the owner's row naming the setup),
- * all or nothing. Only for the Stripe customer the Stripe side was made for: no setup, and
- * nothing written, when the customer is mapped to another one (a parallel first request mapped
- * its own, or the mapping was replaced meanwhile); `mapped` is the mapping that holds (null: none).
+ * all or nothing. Only for the Stripe customer the Stripe side was made for: no setup (and no
+ * change but a new version of the customer row, when its mapping was inserted by a parallel first
+ * request), when the customer is mapped to another one (that request mapped its own, or the
+ * mapping was replaced meanwhile); `mapped` is the mapping that holds (null: none).
  */
 export async function recordStartedCardSetup(db: Knex, setup: StartedCardSetup, attach?: AttachedRow): Promise<{ setup?: CardSetup; mapped: string | null }> {
   const key = [setup.ownerId, setup.stripeAccount, setup.customerRef];

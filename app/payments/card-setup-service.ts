@@ -13,7 +13,7 @@ import {
 } from './card-setup-repository';
 import type { CustomerKey } from './customer-key';
 import { applyCardSetupState, settledOutcome, type SetupOutcome } from './card-setup-state';
-import { createStripeCustomer, type CustomerDetails } from './customer-service';
+import { createStripeCustomer, warnUnusedStripeCustomer, type CustomerDetails } from './customer-service';
 import { observeCardSetup } from './stripe-sync';
 
 /**
@@ -76,10 +76,11 @@ export async function startCardSetup<T>(
   for (let attempt = 1; ; attempt++) {
     const reserved = await reserveCardSetup(deps.db, key);
     let customerId = reserved.stripeCustomerId;
-    const newCustomer = customerId === null ? { email: start.details?.email ?? null } : undefined;
+    let newCustomer: StartedCardSetup['newCustomer'];
     if (customerId === null) {
       if (!start.details) throw new AppError('not_found', 'Unknown customer');
       customerId = await createStripeCustomer(door, key, start.details);
+      newCustomer = { email: start.details.email ?? null };
     }
     const toRecord = { ...key, id: reserved.id, customerId, newCustomer };
     let opened: { side: StripeSide; answer: T };
@@ -107,9 +108,10 @@ export async function startCardSetup<T>(
       return { setup, answer: opened.answer };
     }
     deps.logger.warn(
-      { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, mapped: recorded.mapped, unused: customerId, attempt },
+      { ownerId: key.ownerId, customerRef: key.customerRef, cardSetupId: reserved.id, madeFor: customerId, mapped: recorded.mapped, attempt },
       'the customer was mapped to another Stripe customer meanwhile; its Stripe side stays unused',
     );
+    if (newCustomer && recorded.mapped) warnUnusedStripeCustomer(deps, key, recorded.mapped, customerId);
     if (attempt >= (start.attempts ?? START_ATTEMPTS)) throw new AppError('conflict', 'The customer changed while its card setup started; try again');
   }
 }
@@ -193,8 +195,8 @@ export const setupIntentSide =
       { customerId: setup.customerId, metadata: setupMetadata(setup, input.metadata) },
       `card-setup-${setup.id}-setupintent`,
     );
-    const key = await door.gateway.createEphemeralKey(setup.customerId, `card-setup-${setup.id}-ephemeralkey`);
     if (!si.client_secret) throw new AppError('upstream_failed', 'Stripe returned a SetupIntent without a client secret');
+    const key = await door.gateway.createEphemeralKey(setup.customerId, `card-setup-${setup.id}-ephemeralkey`);
     return {
       side: { setupIntentId: si.id, expiresAt: new Date(deps.clock.now().getTime() + SETUP_INTENT_LIFETIME_MS) },
       answer: { setupIntentClientSecret: si.client_secret, ephemeralKey: key.secret },
@@ -276,8 +278,13 @@ export interface OffSessionSetup {
  * A customer with no Stripe customer in this account yet gets one made from `details`, mapped in
  * the setup's statement. A decline is an outcome (failed, with the decline code), not an error.
  */
-export async function saveCardOffSession(deps: Deps, key: CustomerKey, details: CustomerDetails, paymentMethodId: string): Promise<OffSessionSetup> {
-  const door = await deps.stripeAccounts.forAccount(key.stripeAccount);
+export async function saveCardOffSession(
+  deps: Deps,
+  door: StripeDoor,
+  key: CustomerKey,
+  details: CustomerDetails,
+  paymentMethodId: string,
+): Promise<OffSessionSetup> {
   const { setup, answer: si } = await startCardSetup(deps, door, {
     key,
     details,

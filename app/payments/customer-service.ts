@@ -26,18 +26,6 @@ const fingerprintOf = (details: CustomerDetails): string =>
     .slice(0, 16);
 
 /**
- * The Stripe customer of an owner's customer in this Stripe account: ours if we have it, else
- * created once. Same key and details give the same idempotency key, so parallel first requests
- * and our own retries get one Stripe customer; Stripe keeps idempotency keys per account, so a new
- * account makes its own.
- */
-export async function ensureCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
-  const known = await findCustomer(deps.db, key);
-  if (known) return known;
-  return createMappedCustomer(deps, door, key, details);
-}
-
-/**
  * The Stripe customer for a customer with no mapping yet, made at Stripe once: the same key and
  * details give the same idempotency key, so parallel first requests and retries get one.
  */
@@ -57,7 +45,10 @@ export function warnUnusedStripeCustomer(deps: Pick<Deps, 'logger'>, key: Custom
   );
 }
 
-/** ensureCustomer for a customer known to have no mapping yet (the caller just looked): created at Stripe once, then mapped. */
+/**
+ * The Stripe customer of a customer known to have no mapping yet, made at Stripe once and mapped;
+ * a parallel request that mapped its own first wins (ours stays unused, and is logged).
+ */
 export async function createMappedCustomer(deps: Pick<Deps, 'db' | 'logger'>, door: StripeDoor, key: CustomerKey, details: CustomerDetails): Promise<Customer> {
   const created = await createStripeCustomer(door, key, details);
   const stored = await insertCustomerIfAbsent(deps.db, { ...key, stripeCustomerId: created, email: details.email ?? null });

@@ -1,6 +1,6 @@
 // The payments core's use cases: what an owner's front end (a billing system, the merchant API), the Stripe
 // webhook route and the process entry point may call. Repositories stay inside.
-export { createMappedCustomer, ensureCustomer, replaceGoneCustomer, setCustomerLanguages } from './customer-service';
+export { createMappedCustomer, replaceGoneCustomer, setCustomerLanguages } from './customer-service';
 export type { CustomerDetails } from './customer-service';
 export type { Customer } from './customer-repository';
 export type { CustomerKey } from './customer-key';

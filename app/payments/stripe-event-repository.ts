@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { directRaw } from '../db';
+import { directRaw, fromJsonColumn } from '../db';
 
 /** A row the event's handler will need, read in the statement that records the event: a scalar subquery giving one jsonb (or null). */
 export interface EventPreload<T> {
@@ -31,9 +31,8 @@ select event.processed_at${preload ? `, (${preload.sql}) as preloaded` : ''} fro
   );
   const row = (result.rows as { processed_at: unknown; preloaded?: unknown }[])[0];
   if (!preload) return { alreadyProcessed: row?.processed_at != null };
-  const value = row?.preloaded;
   // jsonb arrives parsed from `pg`, as text from some PGlite paths.
-  const json = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  const json = fromJsonColumn<unknown>(row?.preloaded);
   return { alreadyProcessed: row?.processed_at != null, preloaded: json == null ? null : preload.parse(json) };
 }
 
